@@ -1,0 +1,7 @@
+// Every command group of `logstream`. Each file registers one group.
+import type { Command } from 'commander';
+import { registerConfigCommands } from './config.js';
+
+export function registerCommands(program: Command): void {
+  registerConfigCommands(program);
+}

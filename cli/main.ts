@@ -1,0 +1,55 @@
+// The `logstream` command: parses arguments, validates configuration, maps errors to exit codes.
+import { Command, CommanderError } from 'commander';
+import { LogstreamError } from '../config/errors.js';
+import { registerCommands } from './commands/index.js';
+import { prepareContext, type GlobalOptions } from './context.js';
+
+export function buildProgram(): Command {
+  const program = new Command('logstream')
+    .description('LogStream Lakehouse: web-access logs from Kafka into Delta Lake and a search engine, scored for anomalies')
+    .option('-c, --config <file>', 'configuration file (default: $LOGSTREAM_CONFIG, else ./pipeline_config.json when present)')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  program.hook('preAction', (_program, actionCommand) => {
+    prepareContext(actionCommand);
+  });
+  registerCommands(program);
+  for (const command of allCommands(program)) command.exitOverride();
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((child) => [child, ...allCommands(child)]);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    return reportError(error, program.opts<GlobalOptions>().debug ?? argv.includes('--debug'));
+  }
+}
+
+function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed the message (or the help text).
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof LogstreamError) {
+    process.stderr.write(`logstream: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`logstream: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('  (run again with --debug for the stack trace)\n');
+  return 1;
+}
+
+process.exitCode = await main(process.argv);

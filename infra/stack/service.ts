@@ -1,0 +1,52 @@
+// The contract every locally started service fulfils. The stack manager (infra/stack/manager.ts)
+// installs, starts, health-checks and stops services only through this interface.
+import type { PipelineConfig } from '../../config/schema.js';
+
+export interface StackPaths {
+  /** Install cache shared by every checkout on the machine (config stack.cache_dir), e.g. ~/.cache/logstream. */
+  cacheDir: string;
+  /** Where running services keep their data, logs and pid files (config stack.state_dir). */
+  stateDir: string;
+  /** This repository's infra/ folder (prometheus.yml, launchers, poms). */
+  infraDir: string;
+}
+
+export interface StartCommand {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface Toolchain {
+  /** Executable that must be on PATH, e.g. "java". */
+  command: string;
+  /** What the user should do when it is missing. */
+  fix: string;
+}
+
+export interface ServiceSpec {
+  /** Short name used on the command line: temporal, kafka, mlflow, opensearch, elasticsearch, prometheus. */
+  name: string;
+  description: string;
+  /** Started by `stack up` without arguments; optional ones only when named (e.g. elasticsearch). */
+  optional?: boolean;
+  /** Config key whose explicit setting means "the user runs their own; do not start it". */
+  externalKey?: string;
+  toolchains: Toolchain[];
+  /** Ports the service listens on; checked to be free before starting. */
+  ports(config: PipelineConfig): number[];
+  /** URL (or host:port) to show the user. */
+  url(config: PipelineConfig): string;
+  /** Folder inside the cache this service installs into. */
+  installDir(paths: StackPaths): string;
+  isInstalled(paths: StackPaths): boolean;
+  /** Installs into installDir; idempotent; reports progress lines through log. */
+  install(paths: StackPaths, log: (line: string) => void): Promise<void>;
+  /** Prepares data folders (first start) and returns the command that runs the service in the foreground. */
+  prepareStart(paths: StackPaths, config: PipelineConfig, dataDir: string): Promise<StartCommand>;
+  /** Resolves true once the service answers like itself. Must not throw. */
+  healthy(config: PipelineConfig): Promise<boolean>;
+  /** Installed version, for `stack status`. */
+  version(paths: StackPaths): string;
+}
