@@ -33,8 +33,9 @@ export function parseCombinedLine(line: string): ParsedLine {
   if (bytesText !== '-' && !/^-?\d+$/.test(bytesText!)) return fail('wrong_type', `bytes ${quote(bytesText!)} is not a number`);
   let responseTimeMs: number | null = null;
   if (responseTimeText !== undefined && responseTimeText !== '-') {
-    responseTimeMs = parseResponseTime(responseTimeText);
-    if (responseTimeMs === undefined) return fail('wrong_type', `response time ${quote(responseTimeText)} is not a number`);
+    const parsedMs = parseResponseTime(responseTimeText);
+    if (parsedMs === undefined) return fail('wrong_type', `response time ${quote(responseTimeText)} is not a number`);
+    responseTimeMs = parsedMs;
   }
   return {
     ok: true,
