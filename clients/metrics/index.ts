@@ -1,0 +1,3 @@
+export * from './registry.js';
+export { serveMetrics } from './server.js';
+export { BoundedLabelSet, statusClass, OTHER } from './labels.js';
