@@ -81,3 +81,22 @@ describe('configuration', () => {
     assert.match(loadError({ env: { LOGSTREAM_KAFKA_PARTITIONS: 'many' } }).message, /LOGSTREAM_KAFKA_PARTITIONS.*kafka\.partitions/);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('documents every key with its variable and default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configSchema } = await import('../../config/schema.js');
+    const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const defaults = configSchema.parse({}) as Record<string, Record<string, unknown>>;
+    for (const [section, values] of Object.entries(defaults)) {
+      const sectionSchema = configSchema.shape[section as keyof typeof configSchema.shape].unwrap();
+      for (const key of Object.keys(sectionSchema.shape)) {
+        const row = docs.split('\n').find((line) => line.startsWith(`| \`${section}.${key}\` |`));
+        assert.ok(row, `docs/configuration.md has no row for ${section}.${key}`);
+        assert.ok(row.includes(`LOGSTREAM_${section.toUpperCase()}_${key.toUpperCase()}`), `${section}.${key}: variable name`);
+        const value = values[key];
+        if (value !== undefined) assert.ok(row.includes(`\`${JSON.stringify(value)}\``), `${section}.${key}: default ${JSON.stringify(value)}`);
+      }
+    }
+  });
+});
