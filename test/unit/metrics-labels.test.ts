@@ -25,7 +25,7 @@ describe('metric labels', () => {
     assert.ok(own.length >= 15);
     for (const metric of own) {
       assert.match(metric.name, /^logstream_[a-z0-9_]+$/);
-      if (metric.type === 'counter') assert.match(metric.name, /_total$/, metric.name);
+      if (String(metric.type) === 'counter') assert.match(metric.name, /_total$/, metric.name);
       else assert.match(metric.name, /_(seconds|records|messages|info|score|metric)$/, metric.name);
     }
   });
