@@ -1,0 +1,77 @@
+// Labeled training data: generated traffic spread over a simulated week, so every hour of the day
+// and day of the week is represented, written as JSON lines for `logstream generate --training-data`.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { toJsonLine } from './jsonLine.js';
+import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, type GeneratedLog } from './traffic.js';
+
+export interface TrainingDataOptions {
+  /** Normal requests per second inside each segment (default 50). */
+  ratePerSecond?: number;
+  anomalyRate?: number;
+  /** Start of the simulated week, epoch ms (default Monday 2026-01-05 00:00 UTC). */
+  startTimeMs?: number;
+}
+
+export const TRAINING_WEEK_START_MS = Date.UTC(2026, 0, 5);
+export const DEFAULT_TRAINING_RATE_PER_SECOND = 50;
+/** One segment every 6 hours of the week: short contiguous runs keep per-client windows realistic. */
+const SEGMENTS = 28;
+const SEGMENT_SPACING_MS = 6 * 3_600_000;
+
+/** Yields `count` labeled logs in time order, deterministic for a seed. */
+export function* trainingLogs(count: number, seed: number, options: TrainingDataOptions = {}): Generator<GeneratedLog> {
+  const ratePerSecond = options.ratePerSecond ?? DEFAULT_TRAINING_RATE_PER_SECOND;
+  const startTimeMs = options.startTimeMs ?? TRAINING_WEEK_START_MS;
+  for (let segment = 0; segment < SEGMENTS; segment += 1) {
+    const segmentCount = Math.floor((count * (segment + 1)) / SEGMENTS) - Math.floor((count * segment) / SEGMENTS);
+    if (segmentCount === 0) continue;
+    const generator = createTrafficGenerator({
+      seed: (seed * 31 + segment) >>> 0,
+      startTimeMs: startTimeMs + segment * SEGMENT_SPACING_MS,
+      ratePerSecond,
+      anomalyRate: options.anomalyRate ?? DEFAULT_ANOMALY_RATE,
+    });
+    for (let index = 0; index < segmentCount; index += 1) yield generator.next();
+  }
+}
+
+export function generateTrainingData(count: number, seed: number, options: TrainingDataOptions = {}): GeneratedLog[] {
+  return Array.from(trainingLogs(count, seed, options));
+}
+
+/** Called every few thousand logs with how many are written so far. */
+export type ProgressCallback = (written: number, total: number) => void;
+
+/** Writes `count` labeled logs as JSON lines to `file`, honouring stream backpressure. */
+export async function writeTrainingData(
+  file: string,
+  count: number,
+  seed: number,
+  onProgress?: ProgressCallback,
+  options: TrainingDataOptions = {},
+): Promise<void> {
+  const out = createWriteStream(file, { encoding: 'utf8' });
+  const failed = once(out, 'error').then(([error]) => Promise.reject(error as Error));
+  failed.catch(() => undefined);
+  let written = 0;
+  let chunk: string[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const text = `${chunk.join('\n')}\n`;
+    chunk = [];
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+  };
+  for (const log of trainingLogs(count, seed, options)) {
+    chunk.push(toJsonLine(log));
+    written += 1;
+    if (chunk.length === 2_000) {
+      await flush();
+      onProgress?.(written, count);
+    }
+  }
+  await flush();
+  out.end();
+  await Promise.race([once(out, 'finish'), failed]);
+  onProgress?.(written, count);
+}
