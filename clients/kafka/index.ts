@@ -1,0 +1,280 @@
+// The only module that talks to Kafka. kafkajs stays behind these small interfaces so another
+// client library can be swapped in and measured against it without touching the streamers.
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { pino, type Logger } from 'pino';
+import { KafkaUnavailableError } from './errors.js';
+
+export { KafkaUnavailableError } from './errors.js';
+
+export interface KafkaSettings {
+  /** "host:port[,host:port…]" as in the kafka.servers configuration key. */
+  servers: string;
+  client_id: string;
+}
+
+export interface OutgoingMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  partition?: number;
+  /** Message timestamp, epoch ms; the broker's append time when omitted. */
+  timestampMs?: number;
+  headers?: Record<string, string>;
+}
+
+export interface ConsumedMessage {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** The message timestamp (produce or log-append time), epoch ms. */
+  timestampMs: number;
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: ConsumedMessage[];
+  /** Offset the next produced message will get: lag = highWatermark - (last offset + 1). */
+  highWatermark: bigint;
+}
+
+export interface BatchControl {
+  /** Keeps group membership alive during long processing. */
+  heartbeat(): Promise<void>;
+  /** True when a seek or rebalance made this batch obsolete. */
+  isStale(): boolean;
+}
+
+export interface ConsumerHandlers {
+  /** Called once per fetched partition batch, one at a time; the next fetch for it waits until this resolves. */
+  onBatch(batch: PartitionBatch, control: BatchControl): Promise<void>;
+  /** Called synchronously every time the group hands this member its partitions (start and every rebalance). */
+  onAssigned(assignment: Map<string, number[]>): void;
+  /** The consumer crashed; `restarting` tells whether kafkajs rejoins by itself. */
+  onCrash?(error: Error, restarting: boolean): void;
+}
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  /** How long the broker waits before it gives a dead member's partitions to others. */
+  sessionTimeoutMs?: number;
+  /** Longest a fetch waits for data when the topic is idle. */
+  maxWaitMs?: number;
+  /** Where a partition with no committed group offset starts. */
+  fromBeginning?: boolean;
+}
+
+export interface GroupConsumer {
+  start(topic: string, handlers: ConsumerHandlers): Promise<void>;
+  /** Next offset to read for a partition; only valid after start. */
+  seek(topic: string, partition: number, offset: bigint): void;
+  pause(topic: string, partitions: number[]): void;
+  resume(topic: string, partitions: number[]): void;
+  /** Commits "next offset to read" per partition to the group (lag visibility only). */
+  commitOffsets(topic: string, nextOffsets: ReadonlyMap<number, bigint>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface MessageProducer {
+  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** First offset still in the log. */
+  low: bigint;
+  /** Offset the next message will get. */
+  high: bigint;
+}
+
+export interface KafkaClient {
+  readonly servers: string;
+  ensureTopic(topic: string, partitions: number): Promise<void>;
+  deleteTopic(topic: string): Promise<void>;
+  topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  createProducer(): Promise<MessageProducer>;
+  createConsumer(options: GroupConsumerOptions): GroupConsumer;
+  close(): Promise<void>;
+}
+
+let kafkaLogger: Logger | undefined;
+
+function logCreator() {
+  kafkaLogger ??= pino({ name: 'kafkajs', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const logger = kafkaLogger;
+  return ({ level, log }: LogEntry) => {
+    const { message, ...extra } = log;
+    if (level === KafkaLogLevel.ERROR) logger.error(extra, message);
+    else if (level === KafkaLogLevel.WARN) logger.warn(extra, message);
+    else if (level === KafkaLogLevel.INFO) logger.info(extra, message);
+    else logger.debug(extra, message);
+  };
+}
+
+export function createKafkaClient(settings: KafkaSettings): KafkaClient {
+  const brokers = settings.servers.split(',').map((server) => server.trim());
+  const kafka = new Kafka({
+    clientId: settings.client_id,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator,
+    // Keep retrying through a broker restart (about a minute) instead of failing the stream.
+    retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 15 },
+  });
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | undefined;
+  const connectedAdmin = async () => {
+    adminConnected ??= admin.connect().catch((error: unknown) => {
+      adminConnected = undefined;
+      throw unavailable(settings.servers, error);
+    });
+    await adminConnected;
+    return admin;
+  };
+
+  return {
+    servers: settings.servers,
+    async ensureTopic(topic, partitions) {
+      const client = await connectedAdmin();
+      const existing = await client.listTopics();
+      if (existing.includes(topic)) return;
+      try {
+        await client.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+      } catch (error) {
+        // Another process created it between listTopics and createTopics.
+        if (!(await client.listTopics()).includes(topic)) throw error;
+      }
+    },
+    async deleteTopic(topic) {
+      const client = await connectedAdmin();
+      await client.deleteTopics({ topics: [topic] });
+    },
+    async topicOffsets(topic) {
+      const client = await connectedAdmin();
+      const offsets = await client.fetchTopicOffsets(topic);
+      return offsets
+        .map((entry) => ({ partition: entry.partition, low: BigInt(entry.low), high: BigInt(entry.high) }))
+        .sort((left, right) => left.partition - right.partition);
+    },
+    async createProducer() {
+      const producer = kafka.producer({
+        // Hashes keys like the Java client, so one client IP always lands on one partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false });
+      try {
+        await producer.connect();
+      } catch (error) {
+        throw unavailable(settings.servers, error);
+      }
+      return wrapProducer(producer);
+    },
+    createConsumer(options) {
+      return wrapConsumer(
+        kafka.consumer({
+          groupId: options.groupId,
+          sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+          rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
+          heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 5)),
+          maxWaitTimeInMs: options.maxWaitMs ?? 100,
+          maxBytesPerPartition: 4 * 1024 * 1024,
+          allowAutoTopicCreation: false,
+        }),
+        options,
+        settings.servers,
+      );
+    },
+    async close() {
+      if (adminConnected) await admin.disconnect();
+      adminConnected = undefined;
+    },
+  };
+}
+
+function wrapProducer(producer: Producer): MessageProducer {
+  return {
+    async send(topic, messages) {
+      await producer.send({
+        topic,
+        messages: messages.map((message) => ({
+          key: message.key ?? null,
+          value: message.value,
+          partition: message.partition,
+          timestamp: message.timestampMs === undefined ? undefined : String(message.timestampMs),
+          headers: message.headers,
+        })),
+      });
+    },
+    async close() {
+      await producer.disconnect();
+    },
+  };
+}
+
+function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers: string): GroupConsumer {
+  return {
+    async start(topic, handlers) {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assignment = new Map<string, number[]>();
+        for (const [assignedTopic, partitions] of Object.entries(event.payload.memberAssignment)) {
+          assignment.set(assignedTopic, [...partitions].sort((left, right) => left - right));
+        }
+        handlers.onAssigned(assignment);
+      });
+      consumer.on(consumer.events.CRASH, (event) => handlers.onCrash?.(event.payload.error, event.payload.restart));
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
+      } catch (error) {
+        throw unavailable(servers, error);
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isStale }) => {
+          if (isStale()) return;
+          await handlers.onBatch(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              highWatermark: BigInt(batch.highWatermark),
+              messages: batch.messages.map((message) => ({
+                partition: batch.partition,
+                offset: BigInt(message.offset),
+                key: message.key,
+                value: message.value,
+                timestampMs: Number(message.timestamp),
+              })),
+            },
+            { heartbeat, isStale },
+          );
+        },
+      });
+    },
+    seek(topic, partition, offset) {
+      consumer.seek({ topic, partition, offset: offset.toString() });
+    },
+    pause(topic, partitions) {
+      consumer.pause([{ topic, partitions }]);
+    },
+    resume(topic, partitions) {
+      consumer.resume([{ topic, partitions }]);
+    },
+    async commitOffsets(topic, nextOffsets) {
+      if (nextOffsets.size === 0) return;
+      await consumer.commitOffsets(
+        [...nextOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() })),
+      );
+    },
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}
+
+function unavailable(servers: string, error: unknown): KafkaUnavailableError {
+  return new KafkaUnavailableError(servers, error);
+}
