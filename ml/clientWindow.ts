@@ -1,0 +1,162 @@
+// Per-client behaviour over a sliding time window (request rate, error ratio, distinct paths),
+// held by a streamer across micro-batches. Memory is bounded: a fixed number of time buckets per
+// client, a 64-bit sketch for distinct paths, and least-recently-seen eviction past maxClients.
+
+export interface ClientWindowOptions {
+  /** Window length (default 60 s). */
+  windowMs?: number;
+  /** Buckets the window is split into (default 6). */
+  buckets?: number;
+  /** Clients tracked at most; the least recently seen are forgotten first (default 100,000). */
+  maxClients?: number;
+  /** Shortest span a rate is measured over, so one request is not an infinite rate (default 5 s). */
+  minRateSpanMs?: number;
+}
+
+export interface ClientStats {
+  /** Requests in the window, including the current one. */
+  requests: number;
+  requestsPerSecond: number;
+  /** Share of the window's requests answered with status >= 400. */
+  errorRatio: number;
+  /** Estimated distinct request paths in the window. */
+  distinctPaths: number;
+}
+
+interface ClientState {
+  bucketIds: Float64Array;
+  counts: Uint32Array;
+  errors: Uint32Array;
+  /** Two 32-bit words per bucket: a linear-counting bitmap of path hashes. */
+  pathBits: Uint32Array;
+  firstSeenMs: number;
+}
+
+const SKETCH_BITS = 64;
+
+export class ClientWindow {
+  readonly windowMs: number;
+  readonly bucketCount: number;
+  readonly maxClients: number;
+  private readonly bucketMs: number;
+  private readonly minRateSpanMs: number;
+  private readonly clients = new Map<string, ClientState>();
+
+  constructor(options: ClientWindowOptions = {}) {
+    this.windowMs = options.windowMs ?? 60_000;
+    this.bucketCount = options.buckets ?? 6;
+    this.maxClients = options.maxClients ?? 100_000;
+    this.minRateSpanMs = options.minRateSpanMs ?? 5_000;
+    this.bucketMs = this.windowMs / this.bucketCount;
+    if (!(this.bucketMs > 0) || this.maxClients < 1) throw new RangeError('ClientWindow needs a positive window, buckets and maxClients');
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Records one request and returns the client's statistics including it. */
+  observe(clientIp: string, timestampMs: number, status: number, path: string): ClientStats {
+    const bucketId = Math.floor(timestampMs / this.bucketMs);
+    let state = this.clients.get(clientIp);
+    if (state) {
+      // Re-inserting keeps the Map in least-recently-seen order for eviction.
+      this.clients.delete(clientIp);
+    } else {
+      state = this.newState();
+    }
+    this.clients.set(clientIp, state);
+    if (this.clients.size > this.maxClients) this.evictOldest();
+
+    if (!this.hasLiveBuckets(state, bucketId)) state.firstSeenMs = timestampMs;
+    const slot = bucketId % this.bucketCount;
+    if (state.bucketIds[slot] !== bucketId) {
+      if (state.bucketIds[slot]! > bucketId) return this.statsAt(state, timestampMs); // older than the window keeps: not counted
+      state.bucketIds[slot] = bucketId;
+      state.counts[slot] = 0;
+      state.errors[slot] = 0;
+      state.pathBits[2 * slot] = 0;
+      state.pathBits[2 * slot + 1] = 0;
+    }
+    state.counts[slot]! += 1;
+    if (status >= 400) state.errors[slot]! += 1;
+    const bit = hashPath(path) % SKETCH_BITS;
+    state.pathBits[2 * slot + (bit >>> 5)]! |= 1 << (bit & 31);
+    if (timestampMs < state.firstSeenMs) state.firstSeenMs = timestampMs;
+    return this.statsAt(state, timestampMs);
+  }
+
+  /** Statistics of a client at a time without recording a request. */
+  stats(clientIp: string, nowMs: number): ClientStats {
+    const state = this.clients.get(clientIp);
+    return state ? this.statsAt(state, nowMs) : { requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 };
+  }
+
+  private statsAt(state: ClientState, nowMs: number): ClientStats {
+    const nowBucket = Math.floor(nowMs / this.bucketMs);
+    let requests = 0;
+    let errors = 0;
+    let low = 0;
+    let high = 0;
+    for (let slot = 0; slot < this.bucketCount; slot += 1) {
+      const id = state.bucketIds[slot]!;
+      if (id <= nowBucket - this.bucketCount || id > nowBucket) continue;
+      requests += state.counts[slot]!;
+      errors += state.errors[slot]!;
+      low |= state.pathBits[2 * slot]!;
+      high |= state.pathBits[2 * slot + 1]!;
+    }
+    const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
+    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(state.firstSeenMs, windowStartMs));
+    return {
+      requests,
+      requestsPerSecond: (requests * 1000) / spanMs,
+      errorRatio: requests === 0 ? 0 : errors / requests,
+      distinctPaths: Math.min(requests, linearCount(popcount(low) + popcount(high))),
+    };
+  }
+
+  private hasLiveBuckets(state: ClientState, bucketId: number): boolean {
+    for (let slot = 0; slot < this.bucketCount; slot += 1) {
+      if (state.bucketIds[slot]! > bucketId - this.bucketCount && state.counts[slot]! > 0) return true;
+    }
+    return false;
+  }
+
+  private newState(): ClientState {
+    return {
+      bucketIds: new Float64Array(this.bucketCount).fill(-Infinity),
+      counts: new Uint32Array(this.bucketCount),
+      errors: new Uint32Array(this.bucketCount),
+      pathBits: new Uint32Array(2 * this.bucketCount),
+      firstSeenMs: Number.POSITIVE_INFINITY,
+    };
+  }
+
+  private evictOldest(): void {
+    const oldest = this.clients.keys().next();
+    if (!oldest.done) this.clients.delete(oldest.value);
+  }
+}
+
+/** Distinct-count estimate from the number of set bits of a 64-bit linear-counting sketch. */
+function linearCount(setBits: number): number {
+  if (setBits >= SKETCH_BITS) return SKETCH_BITS * Math.log(SKETCH_BITS); // saturated: ~266
+  return -SKETCH_BITS * Math.log(1 - setBits / SKETCH_BITS);
+}
+
+function popcount(word: number): number {
+  let value = word - ((word >>> 1) & 0x55555555);
+  value = (value & 0x33333333) + ((value >>> 2) & 0x33333333);
+  return (((value + (value >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** FNV-1a: fast and well spread over short strings. */
+function hashPath(path: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < path.length; index += 1) {
+    hash ^= path.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
