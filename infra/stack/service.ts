@@ -33,6 +33,8 @@ export interface ServiceSpec {
   optional?: boolean;
   /** Config key whose explicit setting means "the user runs their own; do not start it". */
   externalKey?: string;
+  /** How long `stack down` waits after SIGTERM before SIGKILL (default 20 s). */
+  stopGraceSeconds?: number;
   toolchains: Toolchain[];
   /** Ports the service listens on; checked to be free before starting. */
   ports(config: PipelineConfig): number[];

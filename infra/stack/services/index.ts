@@ -1,0 +1,13 @@
+// Every service of the local stack, in start order. Adding a service is one line here.
+import type { ServiceSpec } from '../service.js';
+import { kafkaService } from './kafka.js';
+import { mlflowService } from './mlflow.js';
+import { prometheusService } from './prometheus.js';
+import { temporalService } from './temporal.js';
+
+export const stackServices: readonly ServiceSpec[] = [
+  temporalService,
+  kafkaService,
+  mlflowService,
+  prometheusService,
+];

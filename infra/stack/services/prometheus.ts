@@ -1,0 +1,105 @@
+// Prometheus from the Debian package, run by the stack with the repository's infra/prometheus.yml.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { StackError } from '../errors.js';
+import { commandOnPath, runInstallCommand } from '../install.js';
+import { urlPort } from '../ports.js';
+import type { ServiceSpec, StackPaths, StartCommand } from '../service.js';
+
+const PROMETHEUS = '/usr/bin/prometheus';
+
+/** Where tests and tools drop file_sd target files (JSON) that Prometheus picks up without a restart. */
+export function prometheusTargetsDir(stateDir: string): string {
+  return join(stateDir, 'prometheus', 'targets');
+}
+
+/** "prometheus, version 2.42.0+ds (branch: …" -> "2.42.0+ds" */
+export function parsePrometheusVersion(output: string): string | undefined {
+  return /version (\S+)/.exec(output)?.[1];
+}
+
+function binary(): string {
+  return existsSync(PROMETHEUS) ? PROMETHEUS : 'prometheus';
+}
+
+/** apt starts the distro's own service where it can; ours must be the one on the port. */
+async function stopDistroService(log: (line: string) => void): Promise<void> {
+  const options = { onLine: () => undefined };
+  if (existsSync('/run/systemd/system') && commandOnPath('systemctl')) {
+    await runInstallCommand('prometheus', 'systemctl', ['disable', '--now', 'prometheus'], options).catch(() => undefined);
+    log('disabled the distro prometheus.service (the stack runs its own)');
+  } else if (existsSync('/etc/init.d/prometheus')) {
+    await runInstallCommand('prometheus', '/etc/init.d/prometheus', ['stop'], options).catch(() => undefined);
+  }
+}
+
+export const prometheusService: ServiceSpec = {
+  name: 'prometheus',
+  description: 'Prometheus (Debian package)',
+  externalKey: 'prometheus.url',
+  toolchains: [],
+  ports: (config) => [urlPort(config.prometheus.url)],
+  url: (config) => config.prometheus.url,
+  installDir: (paths: StackPaths) => join(paths.cacheDir, 'prometheus'),
+  isInstalled: () => existsSync(PROMETHEUS) || commandOnPath('prometheus'),
+  async install(_paths, log) {
+    if (!commandOnPath('apt-get')) {
+      throw new StackError('prometheus', 'prometheus is not installed and this system has no apt-get', {
+        hint: 'install Prometheus 2.x so that `prometheus` is on PATH (https://prometheus.io/download/)',
+      });
+    }
+    if (process.getuid?.() !== 0) {
+      throw new StackError('prometheus', 'prometheus is not installed and installing the Debian package needs root', {
+        hint: 'run: sudo apt-get install -y --no-install-recommends prometheus',
+      });
+    }
+    // apt-get is atomic enough on its own: dpkg records a half-installed package and the next run completes it.
+    log('apt-get update');
+    await runInstallCommand('prometheus', 'apt-get', ['update', '-q']);
+    log('apt-get install prometheus (Debian package)');
+    await runInstallCommand('prometheus', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', 'prometheus'], {
+      env: { DEBIAN_FRONTEND: 'noninteractive' },
+      onLine: (line) => {
+        if (/^(Get:|Setting up)/.test(line)) log(line.trim());
+      },
+    });
+    await stopDistroService(log);
+  },
+  async prepareStart(paths, config, dataDir): Promise<StartCommand> {
+    mkdirSync(join(dataDir, 'data'), { recursive: true });
+    mkdirSync(prometheusTargetsDir(paths.stateDir), { recursive: true });
+    // A copy next to the data, because file_sd paths in the config are relative to the config
+    // file's folder: targets/*.json then means <state_dir>/prometheus/targets, not the repository.
+    const configFile = join(dataDir, 'prometheus.yml');
+    copyFileSync(join(paths.infraDir, 'prometheus.yml'), configFile);
+    const url = new URL(config.prometheus.url);
+    return {
+      command: binary(),
+      args: [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(dataDir, 'data')}`,
+        '--storage.tsdb.retention.time=7d',
+        `--web.listen-address=${url.hostname}:${urlPort(config.prometheus.url)}`,
+        '--web.enable-lifecycle',
+      ],
+      cwd: dataDir,
+    };
+  },
+  async healthy(config) {
+    try {
+      const response = await fetch(`${config.prometheus.url.replace(/\/$/, '')}/-/ready`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  },
+  version() {
+    try {
+      return parsePrometheusVersion(execFileSync(binary(), ['--version'], { encoding: 'utf8', timeout: 10_000 })) ?? '?';
+    } catch {
+      return '-';
+    }
+  },
+};
