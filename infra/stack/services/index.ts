@@ -1,7 +1,9 @@
 // Every service of the local stack, in start order. Adding a service is one line here.
 import type { ServiceSpec } from '../service.js';
 import { kafkaService } from './kafka.js';
+import { elasticsearchService } from './elasticsearch.js';
 import { mlflowService } from './mlflow.js';
+import { opensearchService } from './opensearch.js';
 import { prometheusService } from './prometheus.js';
 import { temporalService } from './temporal.js';
 
@@ -10,4 +12,6 @@ export const stackServices: readonly ServiceSpec[] = [
   kafkaService,
   mlflowService,
   prometheusService,
+  opensearchService,
+  elasticsearchService,
 ];

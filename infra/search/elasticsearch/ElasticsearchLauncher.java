@@ -1,0 +1,62 @@
+// Runs one real Elasticsearch 7.17 node in the foreground from jars on the classpath (no distribution
+// tarball exists on Maven Central). The modules a distribution loads from modules/ are passed as
+// classpath plugins, the way OpenTelemetry's Java instrumentation tests embed Elasticsearch 7.
+// Usage: java -cp 'libs/*:launcher' ElasticsearchLauncher <config dir holding elasticsearch.yml and log4j2.properties>
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.elasticsearch.common.logging.LogConfigurator;
+import org.elasticsearch.common.settings.Settings;
+import org.elasticsearch.env.Environment;
+import org.elasticsearch.index.mapper.MapperExtrasPlugin;
+import org.elasticsearch.reindex.ReindexPlugin;
+import org.elasticsearch.node.InternalSettingsPreparer;
+import org.elasticsearch.node.Node;
+import org.elasticsearch.plugins.Plugin;
+import org.elasticsearch.transport.Netty4Plugin;
+
+public final class ElasticsearchLauncher {
+  private static final List<Class<? extends Plugin>> MODULES = List.of(
+      Netty4Plugin.class, MapperExtrasPlugin.class, ReindexPlugin.class);
+
+  /** Node's plugin-taking constructor is protected: a subclass is how embedders reach it. */
+  private static final class EmbeddedNode extends Node {
+    EmbeddedNode(Environment environment, Collection<Class<? extends Plugin>> plugins) {
+      super(environment, plugins, true);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 1) {
+      System.err.println("usage: ElasticsearchLauncher <config dir>");
+      System.exit(2);
+    }
+    Path configDir = Paths.get(args[0]).toAbsolutePath();
+    Settings fileSettings = Settings.builder().loadFromPath(configDir.resolve("elasticsearch.yml")).build();
+    Environment environment = InternalSettingsPreparer.prepareEnvironment(
+        fileSettings, Map.of(), configDir, () -> fileSettings.get("node.name", "logstream"));
+    LogConfigurator.registerErrorListener();
+    LogConfigurator.setNodeName(environment.settings().get("node.name", "logstream"));
+    LogConfigurator.configure(environment);
+
+    Node node = new EmbeddedNode(environment, MODULES);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        node.close();
+        node.awaitClose(30, TimeUnit.SECONDS);
+      } catch (Exception error) {
+        error.printStackTrace();
+      } finally {
+        stopped.countDown();
+      }
+    }, "logstream-shutdown"));
+    node.start();
+    stopped.await();
+  }
+}
