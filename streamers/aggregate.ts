@@ -1,0 +1,85 @@
+// Per-minute, per-endpoint aggregates of one micro-batch (the metrics_1m table). Pure.
+// Rows are partial: one per (minute, endpoint) per batch and partition, so a minute that spans
+// batches has several rows; readers sum counts and weight percentiles by count.
+
+export interface AggregateInput {
+  timestampMs: number;
+  pathTemplate: string;
+  method: string;
+  status: number;
+  responseTimeMs: number | null;
+  isAnomaly: boolean;
+}
+
+export interface MinuteAggregate {
+  /** Start of the minute, epoch ms. */
+  minuteStartMs: number;
+  pathTemplate: string;
+  method: string;
+  requestCount: number;
+  /** Responses with status >= 500. */
+  serverErrorCount: number;
+  /** Responses with status 400..499. */
+  clientErrorCount: number;
+  anomalyCount: number;
+  /** Null when no request of the group carried a response time. */
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  latencyP99Ms: number | null;
+  latencyMaxMs: number | null;
+  latencySumMs: number;
+  /** Requests that carried a response time (the weight of the percentiles). */
+  latencyCount: number;
+}
+
+const MINUTE_MS = 60_000;
+
+export function aggregatePerMinute(rows: Iterable<AggregateInput>): MinuteAggregate[] {
+  const groups = new Map<string, { aggregate: MinuteAggregate; latencies: number[] }>();
+  for (const row of rows) {
+    const minuteStartMs = Math.floor(row.timestampMs / MINUTE_MS) * MINUTE_MS;
+    const key = `${minuteStartMs}\u0000${row.method}\u0000${row.pathTemplate}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        latencies: [],
+        aggregate: {
+          minuteStartMs, pathTemplate: row.pathTemplate, method: row.method, requestCount: 0, serverErrorCount: 0,
+          clientErrorCount: 0, anomalyCount: 0, latencyP50Ms: null, latencyP95Ms: null, latencyP99Ms: null,
+          latencyMaxMs: null, latencySumMs: 0, latencyCount: 0,
+        },
+      };
+      groups.set(key, group);
+    }
+    const aggregate = group.aggregate;
+    aggregate.requestCount += 1;
+    if (row.status >= 500) aggregate.serverErrorCount += 1;
+    else if (row.status >= 400) aggregate.clientErrorCount += 1;
+    if (row.isAnomaly) aggregate.anomalyCount += 1;
+    if (row.responseTimeMs !== null) {
+      group.latencies.push(row.responseTimeMs);
+      aggregate.latencySumMs += row.responseTimeMs;
+    }
+  }
+  return [...groups.values()]
+    .map(({ aggregate, latencies }) => {
+      if (latencies.length === 0) return aggregate;
+      latencies.sort((left, right) => left - right);
+      return {
+        ...aggregate,
+        latencyCount: latencies.length,
+        latencyP50Ms: percentile(latencies, 0.5),
+        latencyP95Ms: percentile(latencies, 0.95),
+        latencyP99Ms: percentile(latencies, 0.99),
+        latencyMaxMs: latencies[latencies.length - 1]!,
+      };
+    })
+    .sort((left, right) => left.minuteStartMs - right.minuteStartMs || left.pathTemplate.localeCompare(right.pathTemplate) || left.method.localeCompare(right.method));
+}
+
+/** Nearest-rank percentile of sorted values (the value at rank ceil(q·n)). */
+export function percentile(sortedValues: readonly number[], quantile: number): number {
+  if (sortedValues.length === 0) throw new RangeError('percentile of no values');
+  const rank = Math.max(1, Math.ceil(quantile * sortedValues.length));
+  return sortedValues[Math.min(rank, sortedValues.length) - 1]!;
+}

@@ -1,0 +1,48 @@
+// What the streamer needs from its outputs. clients/delta and clients/search are plugged in behind
+// these small interfaces (see streamers/deltaSinks.ts, streamers/searchSink.ts).
+import type { Table } from 'apache-arrow';
+import type { LogRecord } from '../logs/record.js';
+
+/** A Delta transaction marker: "rows of appId up to version are in this table". */
+export interface TxnMarker {
+  appId: string;
+  version: bigint;
+}
+
+export type AppendOutcome = { kind: 'committed'; tableVersion: number } | { kind: 'duplicate' };
+
+/** One Delta table the streamer appends to, one atomic commit per call. */
+export interface TableSink {
+  readonly name: string;
+  /** Latest committed txn version of appId, or undefined when it never committed. */
+  txnVersion(appId: string): Promise<bigint | undefined>;
+  /** Appends rows and txns in one commit; 'duplicate' when a txn of the same appId at >= version is already there. */
+  append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome>;
+}
+
+export interface LakehouseSinks {
+  logs: TableSink;
+  anomalies: TableSink;
+  metrics: TableSink;
+  quarantine: TableSink;
+}
+
+/** A decoded record with its anomaly verdict, as written to every sink. */
+export interface ScoredRecord extends LogRecord {
+  anomalyScore: number;
+  isAnomaly: boolean;
+  cluster: number;
+  modelVersion: string;
+  /** Features that made it anomalous, e.g. "status", "response_time_ms"; empty for normal rows. */
+  reasons: string[];
+}
+
+/** The search engine, documents keyed topic-partition-offset so re-indexing overwrites. */
+export interface SearchSink {
+  index(records: readonly ScoredRecord[]): Promise<void>;
+}
+
+/** appId of a partition's txn in a table. The logs table uses "<topic>-<partition>" as DESIGN.md says. */
+export function txnAppId(table: keyof LakehouseSinks, topic: string, partition: number): string {
+  return table === 'logs' ? `${topic}-${partition}` : `${table}:${topic}-${partition}`;
+}

@@ -1,0 +1,130 @@
+// Arrow tables of the four Delta tables the streamer writes. Pure: rows in, Arrow out.
+// Column names are snake_case like the configuration and the search documents.
+import { Bool, Float64, Int32, Int64, Table, TimeUnit, Timestamp, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import type { Rejection } from '../logs/reasons.js';
+import type { MinuteAggregate } from './aggregate.js';
+import type { ScoredRecord } from './sinks.js';
+
+const timestamp = () => new Timestamp(TimeUnit.MICROSECOND, 'UTC');
+
+/** A message that failed decoding, with where it came from. */
+export interface QuarantinedMessage {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  kafkaTimestampMs: number;
+  ingestTimeMs: number;
+  value: Buffer | null;
+  rejection: Rejection;
+}
+
+export interface PartitionAggregate extends MinuteAggregate {
+  topic: string;
+  partition: number;
+  /** Last offset of the partition in the batch the row came from. */
+  batchLastOffset: bigint;
+  modelVersion: string;
+}
+
+export const LOGS_PARTITION_COLUMNS = ['date', 'hour'] as const;
+export const ANOMALIES_PARTITION_COLUMNS = ['date'] as const;
+export const METRICS_PARTITION_COLUMNS = ['date'] as const;
+export const QUARANTINE_PARTITION_COLUMNS = ['date'] as const;
+
+export function utcDate(timestampMs: number): string {
+  return new Date(timestampMs).toISOString().slice(0, 10);
+}
+
+export function utcHour(timestampMs: number): number {
+  return new Date(timestampMs).getUTCHours();
+}
+
+function column<Row, Value>(rows: readonly Row[], type: DataType, read: (row: Row) => Value): Vector {
+  return vectorFromArray(rows.map(read) as unknown[], type);
+}
+
+function logColumns(records: readonly ScoredRecord[]): Record<string, Vector> {
+  return {
+    event_time: column(records, timestamp(), (record) => record.timestampMs),
+    date: column(records, new Utf8(), (record) => utcDate(record.timestampMs)),
+    hour: column(records, new Int32(), (record) => utcHour(record.timestampMs)),
+    client_ip: column(records, new Utf8(), (record) => record.clientIp),
+    method: column(records, new Utf8(), (record) => record.method),
+    path: column(records, new Utf8(), (record) => record.path),
+    query: column(records, new Utf8(), (record) => record.query),
+    path_template: column(records, new Utf8(), (record) => record.pathTemplate),
+    status: column(records, new Int32(), (record) => record.status),
+    response_time_ms: column(records, new Float64(), (record) => record.responseTimeMs),
+    response_bytes: column(records, new Int64(), (record) => BigInt(record.responseBytes)),
+    referrer: column(records, new Utf8(), (record) => record.referrer),
+    user_agent: column(records, new Utf8(), (record) => record.userAgent),
+    label: column(records, new Utf8(), (record) => record.label),
+    kafka_topic: column(records, new Utf8(), (record) => record.topic),
+    kafka_partition: column(records, new Int32(), (record) => record.partition),
+    kafka_offset: column(records, new Int64(), (record) => record.offset),
+    kafka_time: column(records, timestamp(), (record) => record.kafkaTimestampMs),
+    ingest_time: column(records, timestamp(), (record) => record.ingestTimeMs),
+    anomaly_score: column(records, new Float64(), (record) => record.anomalyScore),
+    is_anomaly: column(records, new Bool(), (record) => record.isAnomaly),
+    cluster: column(records, new Int32(), (record) => record.cluster),
+    model_version: column(records, new Utf8(), (record) => record.modelVersion),
+  };
+}
+
+export function logsTable(records: readonly ScoredRecord[]): Table {
+  return new Table(logColumns(records));
+}
+
+export function anomaliesTable(records: readonly ScoredRecord[]): Table {
+  return new Table({
+    ...logColumns(records),
+    reasons: column(records, new Utf8(), (record) => record.reasons.join(',')),
+  });
+}
+
+export function quarantineTable(messages: readonly QuarantinedMessage[]): Table {
+  const payloads = messages.map(encodePayload);
+  return new Table({
+    date: column(messages, new Utf8(), (message) => utcDate(message.ingestTimeMs)),
+    kafka_topic: column(messages, new Utf8(), (message) => message.topic),
+    kafka_partition: column(messages, new Int32(), (message) => message.partition),
+    kafka_offset: column(messages, new Int64(), (message) => message.offset),
+    kafka_time: column(messages, timestamp(), (message) => message.kafkaTimestampMs),
+    ingest_time: column(messages, timestamp(), (message) => message.ingestTimeMs),
+    reason_code: column(messages, new Utf8(), (message) => message.rejection.code),
+    reason: column(messages, new Utf8(), (message) => message.rejection.message),
+    payload: vectorFromArray(payloads.map((payload) => payload.text), new Utf8()),
+    payload_encoding: vectorFromArray(payloads.map((payload) => payload.encoding), new Utf8()),
+    payload_bytes: column(messages, new Int64(), (message) => BigInt(message.value?.length ?? 0)),
+  });
+}
+
+/** Raw payload as text: UTF-8 when it is valid UTF-8, else base64 (so nothing is lost or mangled). */
+export function encodePayload(message: { value: Buffer | null; rejection: Rejection }): { text: string | null; encoding: 'utf8' | 'base64' | null } {
+  if (message.value === null) return { text: null, encoding: null };
+  if (message.rejection.code === 'invalid_utf8') return { text: message.value.toString('base64'), encoding: 'base64' };
+  return { text: message.value.toString('utf8'), encoding: 'utf8' };
+}
+
+export function metricsTable(aggregates: readonly PartitionAggregate[]): Table {
+  return new Table({
+    minute: column(aggregates, timestamp(), (row) => row.minuteStartMs),
+    date: column(aggregates, new Utf8(), (row) => utcDate(row.minuteStartMs)),
+    path_template: column(aggregates, new Utf8(), (row) => row.pathTemplate),
+    method: column(aggregates, new Utf8(), (row) => row.method),
+    request_count: column(aggregates, new Int64(), (row) => BigInt(row.requestCount)),
+    server_error_count: column(aggregates, new Int64(), (row) => BigInt(row.serverErrorCount)),
+    client_error_count: column(aggregates, new Int64(), (row) => BigInt(row.clientErrorCount)),
+    anomaly_count: column(aggregates, new Int64(), (row) => BigInt(row.anomalyCount)),
+    latency_p50_ms: column(aggregates, new Float64(), (row) => row.latencyP50Ms),
+    latency_p95_ms: column(aggregates, new Float64(), (row) => row.latencyP95Ms),
+    latency_p99_ms: column(aggregates, new Float64(), (row) => row.latencyP99Ms),
+    latency_max_ms: column(aggregates, new Float64(), (row) => row.latencyMaxMs),
+    latency_sum_ms: column(aggregates, new Float64(), (row) => row.latencySumMs),
+    latency_count: column(aggregates, new Int64(), (row) => BigInt(row.latencyCount)),
+    kafka_topic: column(aggregates, new Utf8(), (row) => row.topic),
+    kafka_partition: column(aggregates, new Int32(), (row) => row.partition),
+    batch_last_offset: column(aggregates, new Int64(), (row) => row.batchLastOffset),
+    model_version: column(aggregates, new Utf8(), (row) => row.modelVersion),
+  });
+}

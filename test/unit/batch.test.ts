@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { aggregatePerMinute, percentile } from '../../streamers/aggregate.js';
+import { PartitionPositions, PendingBatch, lastOffsets } from '../../streamers/batch.js';
+import { SearchBacklog } from '../../streamers/searchBacklog.js';
+import { encodePayload, logsTable, quarantineTable, utcDate, utcHour } from '../../streamers/tables.js';
+import type { ScoredRecord } from '../../streamers/sinks.js';
+
+const limits = { maxRows: 3, maxWaitMs: 1000 };
+
+describe('PendingBatch', () => {
+  it('is due when full or when the oldest row waited max wait', () => {
+    const batch = new PendingBatch<{ partition: number; offset: bigint }>();
+    assert.equal(batch.isDue(0, limits), false);
+    batch.add({ partition: 0, offset: 1n }, 10_000);
+    assert.equal(batch.isDue(10_999, limits), false);
+    assert.equal(batch.isDue(11_000, limits), true);
+    batch.add({ partition: 1, offset: 1n }, 10_500);
+    batch.add({ partition: 0, offset: 2n }, 10_600);
+    assert.equal(batch.isFull(limits), true);
+    assert.deepEqual(batch.take().map((row) => row.offset), [1n, 1n, 2n]);
+    assert.equal(batch.size, 0);
+    assert.equal(batch.isDue(99_999, limits), false);
+  });
+
+  it('drops rows of partitions that moved away and keeps order of the rest', () => {
+    const batch = new PendingBatch<{ partition: number; offset: bigint }>();
+    for (const [partition, offset] of [[0, 5n], [1, 7n], [0, 6n], [2, 1n]] as const) batch.add({ partition, offset }, 0);
+    assert.equal(batch.dropPartitions((partition) => partition !== 1), 1);
+    assert.deepEqual(batch.take(), [{ partition: 0, offset: 5n }, { partition: 0, offset: 6n }, { partition: 2, offset: 1n }]);
+  });
+});
+
+describe('PartitionPositions', () => {
+  it('accepts only offsets past the committed version, once each', () => {
+    const positions = new PartitionPositions();
+    positions.assign(0, 41n);
+    assert.equal(positions.nextOffset(0), 42n);
+    assert.equal(positions.accept(0, 41n), false, 'already committed');
+    assert.equal(positions.accept(0, 42n), true);
+    assert.equal(positions.accept(0, 42n), false, 'redelivered');
+    assert.equal(positions.accept(0, 45n), true, 'gaps (compaction, retention) are allowed');
+    assert.equal(positions.accept(1, 0n), false, 'partition not owned');
+    positions.revoke(0);
+    assert.equal(positions.owns(0), false);
+    positions.assign(3, -1n);
+    assert.equal(positions.nextOffset(3), 0n);
+    assert.deepEqual(positions.owned(), [3]);
+  });
+
+  it('lastOffsets gives the txn version of each partition', () => {
+    assert.deepEqual(
+      lastOffsets([{ partition: 0, offset: 3n }, { partition: 1, offset: 9n }, { partition: 0, offset: 4n }]),
+      new Map([[0, 4n], [1, 9n]]),
+    );
+  });
+});
+
+describe('aggregatePerMinute', () => {
+  const minute = Date.UTC(2026, 5, 1, 12, 0);
+  const row = (secondOffset: number, status: number, responseTimeMs: number | null, isAnomaly = false, pathTemplate = '/products/{id}') => ({
+    timestampMs: minute + secondOffset * 1000, pathTemplate, method: 'GET', status, responseTimeMs, isAnomaly,
+  });
+
+  it('counts requests, errors, anomalies and latency percentiles per minute and endpoint', () => {
+    const latencies = Array.from({ length: 100 }, (_, index) => index + 1);
+    const rows = [
+      ...latencies.map((latency, index) => row(index % 60, index < 3 ? 503 : index < 10 ? 404 : 200, latency, index < 2)),
+      row(61, 200, 7),
+      row(5, 200, null, false, '/'),
+    ];
+    const aggregates = aggregatePerMinute(rows);
+    assert.equal(aggregates.length, 3);
+    const [home, products, nextMinute] = aggregates;
+    assert.deepEqual(
+      { path: home!.pathTemplate, count: home!.requestCount, p50: home!.latencyP50Ms, latencyCount: home!.latencyCount },
+      { path: '/', count: 1, p50: null, latencyCount: 0 },
+    );
+    assert.equal(products!.minuteStartMs, minute);
+    assert.equal(products!.requestCount, 100);
+    assert.equal(products!.serverErrorCount, 3);
+    assert.equal(products!.clientErrorCount, 7);
+    assert.equal(products!.anomalyCount, 2);
+    assert.equal(products!.latencyP50Ms, 50);
+    assert.equal(products!.latencyP95Ms, 95);
+    assert.equal(products!.latencyP99Ms, 99);
+    assert.equal(products!.latencyMaxMs, 100);
+    assert.equal(products!.latencySumMs, 5050);
+    assert.equal(nextMinute!.minuteStartMs, minute + 60_000);
+    assert.equal(nextMinute!.requestCount, 1);
+  });
+
+  it('percentile is nearest-rank', () => {
+    assert.equal(percentile([10], 0.99), 10);
+    assert.equal(percentile([1, 2, 3, 4], 0.5), 2);
+    assert.throws(() => percentile([], 0.5), RangeError);
+  });
+});
+
+describe('tables', () => {
+  const record: ScoredRecord = {
+    timestampMs: Date.UTC(2026, 5, 1, 23, 59, 59, 500), clientIp: '10.0.0.1', method: 'GET', path: '/a', query: null,
+    pathTemplate: '/a', status: 200, responseTimeMs: null, responseBytes: 10, referrer: null, userAgent: null, label: null,
+    topic: 'web-logs', partition: 2, offset: 9_007_199_254_740_993n, kafkaTimestampMs: 1, ingestTimeMs: 2,
+    anomalyScore: 0.1, isAnomaly: false, cluster: 3, modelVersion: '7', reasons: [],
+  };
+
+  it('logs rows carry date/hour partitions, exact int64 offsets and nulls', () => {
+    const table = logsTable([record]);
+    assert.equal(table.numRows, 1);
+    const row = table.get(0)!.toJSON() as Record<string, unknown>;
+    assert.equal(row.date, '2026-06-01');
+    assert.equal(row.hour, 23);
+    assert.equal(row.kafka_offset, 9_007_199_254_740_993n);
+    assert.equal(row.response_time_ms, null);
+    assert.equal(utcDate(0), '1970-01-01');
+    assert.equal(utcHour(3_600_000), 1);
+  });
+
+  it('quarantine keeps invalid UTF-8 payloads as base64 and the reason', () => {
+    const value = Buffer.from([0xff, 0x00, 0x41]);
+    const rejection = { code: 'invalid_utf8' as const, message: 'message is not valid UTF-8' };
+    assert.deepEqual(encodePayload({ value, rejection }), { text: '/wBB', encoding: 'base64' });
+    const table = quarantineTable([{ topic: 't', partition: 0, offset: 4n, kafkaTimestampMs: 1, ingestTimeMs: 2, value, rejection }]);
+    const row = table.get(0)!.toJSON() as Record<string, unknown>;
+    assert.equal(row.reason_code, 'invalid_utf8');
+    assert.equal(row.payload, '/wBB');
+    assert.equal(row.payload_bytes, 3n);
+  });
+});
+
+describe('SearchBacklog', () => {
+  it('drains oldest first and caps its size', () => {
+    const backlog = new SearchBacklog(5);
+    const records = (count: number, start: number) => Array.from({ length: count }, (_, index) => ({ offset: BigInt(start + index) }) as ScoredRecord);
+    backlog.add(records(3, 0));
+    backlog.add(records(3, 3));
+    assert.equal(backlog.size, 3, 'the oldest chunk went over the cap');
+    assert.equal(backlog.overflowed, 3);
+    assert.deepEqual(backlog.peek(2).map((record) => record.offset), [3n, 4n]);
+    backlog.drop(2);
+    assert.deepEqual(backlog.peek(10).map((record) => record.offset), [5n]);
+  });
+});
