@@ -1,0 +1,85 @@
+// Activities of pipelineWorkflow: settings, resource setup and the long-running streamer.
+// runStreamer heartbeats from its own timer (independent of batch work), reports progress
+// to the workflow, polls the desired model, and stops cooperatively on cancellation.
+import { CancelledFailure, Context, activityInfo } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { desiredModelQuery, streamerProgressSignal } from '../workflows/signals.js';
+import type { PipelineInput, PipelineSettings, StreamerProgress, StreamerRunInput, StreamerRunResult } from '../workflows/types.js';
+import type { ActivityDependencies, StreamerProgressUpdate } from './ports.js';
+import { heartbeatIntervalMs, resolveSettings } from './settings.js';
+
+export type ClientProvider = () => Promise<Client>;
+
+export function createPipelineActivities(deps: ActivityDependencies, getClient: ClientProvider) {
+  return {
+    async resolvePipelineSettings(input: PipelineInput): Promise<PipelineSettings> {
+      try {
+        return resolveSettings(input ?? {}, deps.config);
+      } catch (error) {
+        throw ApplicationFailure.nonRetryable((error as Error).message, 'ConfigError');
+      }
+    },
+
+    async ensurePipelineResources(settings: PipelineSettings): Promise<void> {
+      await deps.resources.ensureResources(deps.config, settings);
+    },
+
+    async runStreamer(input: StreamerRunInput): Promise<StreamerRunResult> {
+      const context = Context.current();
+      const info = activityInfo();
+      let desiredModelVersion = input.modelVersion;
+      let latest: StreamerProgressUpdate = { partitions: [], rowsTotal: 0, batches: 0, rowsPerSecond: 0 };
+      const progressOf = (): StreamerProgress => ({ ...latest, slot: input.slot, runId: input.runId, reportedAt: new Date().toISOString() });
+
+      // Heartbeats come from a timer, not from the batch loop, so a long batch cannot starve them;
+      // they are also how this activity learns it was cancelled.
+      const heartbeatTimer = setInterval(() => context.heartbeat(progressOf()), heartbeatIntervalMs(input.settings.heartbeatTimeoutSeconds));
+      let reporting = false;
+      const report = async () => {
+        if (reporting) return;
+        reporting = true;
+        try {
+          const client = await getClient();
+          const handle = client.workflow.getHandle(input.workflowId);
+          await handle.signal(streamerProgressSignal, progressOf());
+          desiredModelVersion = await handle.query(desiredModelQuery);
+        } catch (error) {
+          context.log.warn('cannot reach the pipeline workflow; keeping the current model', { error: (error as Error).message });
+        } finally {
+          reporting = false;
+        }
+      };
+      const progressTimer = setInterval(() => void report(), input.settings.progressIntervalSeconds * 1000);
+      const runDeadline = AbortSignal.timeout(input.settings.runSeconds * 1000);
+      const stop = AbortSignal.any([context.cancellationSignal, runDeadline]);
+      context.heartbeat(progressOf());
+      context.log.info('streamer starting', { slot: input.slot, attempt: info.attempt, topic: input.settings.topic });
+      try {
+        latest = await deps.streamer({
+          config: deps.config,
+          settings: input.settings,
+          slot: input.slot,
+          signal: stop,
+          onProgress: (progress) => {
+            latest = progress;
+          },
+          desiredModelVersion: () => desiredModelVersion,
+        });
+      } finally {
+        clearInterval(heartbeatTimer);
+        clearInterval(progressTimer);
+      }
+      await report();
+      context.log.info('streamer stopped', { slot: input.slot, rowsTotal: latest.rowsTotal, cancelled: context.cancellationSignal.aborted });
+      if (context.cancellationSignal.aborted) {
+        // Report the clean exit as a cancellation so the workflow's scope sees what it asked for.
+        const reason = context.cancellationSignal.reason;
+        throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason ?? 'cancelled'));
+      }
+      return { slot: input.slot, runId: input.runId, rowsTotal: latest.rowsTotal, batches: latest.batches, partitions: latest.partitions };
+    },
+  };
+}
+
+export type PipelineActivities = ReturnType<typeof createPipelineActivities>;

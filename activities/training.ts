@@ -1,0 +1,41 @@
+// Activities of trainingWorkflow: train through the ML pipeline, then tell running pipelines.
+import type { Client } from '@temporalio/client';
+import { reloadModelSignal } from '../workflows/signals.js';
+import type { TrainingInput, TrainingOutcome } from '../workflows/types.js';
+import type { ActivityDependencies } from './ports.js';
+
+/** Visibility query for every running pipeline, whatever its workflow id. */
+export const RUNNING_PIPELINES_QUERY = "WorkflowType = 'pipelineWorkflow' AND ExecutionStatus = 'Running'";
+
+export function createTrainingActivities(deps: ActivityDependencies, getClient: () => Promise<Client>) {
+  return {
+    async trainModel(input: TrainingInput): Promise<TrainingOutcome> {
+      return deps.trainer.train(deps.config, input ?? {});
+    },
+
+    /** Signals reloadModel(version) to the given pipelines, or to every running one; returns who got it. */
+    async signalPipelines(request: { version: string; workflowIds?: string[] }): Promise<string[]> {
+      const client = await getClient();
+      const workflowIds = request.workflowIds ?? (await listRunningPipelines(client));
+      const signalled: string[] = [];
+      for (const workflowId of workflowIds) {
+        try {
+          await client.workflow.getHandle(workflowId).signal(reloadModelSignal, request.version);
+          signalled.push(workflowId);
+        } catch (error) {
+          // A pipeline that ended meanwhile is not an error of the training run.
+          if ((error as Error).name !== 'WorkflowNotFoundError') throw error;
+        }
+      }
+      return signalled;
+    },
+  };
+}
+
+export async function listRunningPipelines(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const execution of client.workflow.list({ query: RUNNING_PIPELINES_QUERY })) ids.push(execution.workflowId);
+  return ids;
+}
+
+export type TrainingActivities = ReturnType<typeof createTrainingActivities>;

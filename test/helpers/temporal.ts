@@ -1,0 +1,90 @@
+// Test helpers for Temporal: configuration pointing at the real server, one workflow bundle
+// per test run (cached on disk by source hash), in-process workers, polling with a deadline.
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import { loadConfig } from '../../config/load.js';
+import type { PipelineConfig } from '../../config/schema.js';
+import { bundleWorkflows, createLogstreamWorkers, type LogstreamWorkers, WORKFLOWS_PATH } from '../../activities/worker.js';
+import type { ActivityDependencies } from '../../activities/ports.js';
+import { installWorkerRuntime } from '../../activities/runtimeLogger.js';
+
+/** Configuration from the usual sources (so LOGSTREAM_TEMPORAL_ADDRESS applies) with per-test task queues. */
+export function testConfig(testName: string, overrides: DeepPartial<PipelineConfig> = {}): PipelineConfig {
+  const base = loadConfig().config;
+  const suffix = `${testName}-${randomUUID().slice(0, 8)}`;
+  const merged = merge(base, overrides) as PipelineConfig;
+  return {
+    ...merged,
+    temporal: {
+      ...merged.temporal,
+      task_queue: overrides.temporal?.task_queue ?? `logstream-test-${suffix}`,
+      streamer_task_queue: overrides.temporal?.streamer_task_queue ?? `logstream-streamers-test-${suffix}`,
+    },
+  };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Bundles the workflows once per source state; later test files in the run reuse the file. */
+export async function workflowBundle(): Promise<WorkflowBundleOption> {
+  const workflowsDir = join(WORKFLOWS_PATH, '..');
+  const hash = createHash('sha256');
+  for (const name of readdirSync(workflowsDir).sort()) hash.update(name).update(readFileSync(join(workflowsDir, name)));
+  const cacheFile = join(tmpdir(), `logstream-workflow-bundle-${hash.digest('hex').slice(0, 16)}.js`);
+  if (existsSync(cacheFile)) return { code: readFileSync(cacheFile, 'utf8') };
+  const bundle = (await bundleWorkflows()) as { code: string };
+  writeFileSync(cacheFile, bundle.code);
+  return bundle;
+}
+
+export async function testClient(config: PipelineConfig): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5_000 });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** Starts the logstream workers in this process; returns them and a stop() that waits for shutdown. */
+export async function startWorkers(deps: ActivityDependencies, identity?: string): Promise<{ workers: LogstreamWorkers; stop: () => Promise<void> }> {
+  installWorkerRuntime(process.env.LOGSTREAM_LOG_LEVEL ?? 'warn');
+  const workers = await createLogstreamWorkers({ deps, workflowBundle: await workflowBundle(), identity });
+  const running = workers.run();
+  return {
+    workers,
+    stop: async () => {
+      workers.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function merge(base: unknown, override: unknown): unknown {
+  if (typeof base !== 'object' || base === null || typeof override !== 'object' || override === null) return override ?? base;
+  const result: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(override)) result[key] = value === undefined ? result[key] : merge(result[key], value);
+  return result;
+}
