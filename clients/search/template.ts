@@ -69,7 +69,7 @@ export function logsIndexTemplate(prefix: string, options: LogsTemplateOptions) 
         number_of_shards: 1,
         number_of_replicas: options.replicas,
         ...options.lifecycleSettings,
-      },
+      } as Record<string, string | number>,
       mappings: logsMapping,
     },
     _meta: { managed_by: 'logstream', mapping_version: mappingVersion },
