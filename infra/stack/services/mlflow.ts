@@ -73,7 +73,9 @@ export const mlflowService: ServiceSpec = {
         '1',
       ],
       cwd: dataDir,
-      env: { PYTHONUNBUFFERED: '1' },
+      // The job runner (huey consumers, one process per job type) serves GenAI features only;
+      // tracking and the model registry do not need it, and it costs seven processes on two cores.
+      env: { PYTHONUNBUFFERED: '1', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
     };
   },
   async healthy(config) {
