@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../config/errors.js';
 import { followFile, tailFile } from '../../infra/stack/logTail.js';
-import { selectServices, serviceFiles, stackDown, stackPaths, stackStatus, stackUp, type StackContext } from '../../infra/stack/manager.js';
+import { selectServices, serviceFiles, stackDown, stackInstall, stackPaths, stackStatus, stackUp, type StackContext } from '../../infra/stack/manager.js';
 import { stackServices } from '../../infra/stack/services/index.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
 import { context } from '../context.js';
@@ -41,6 +41,14 @@ export function registerStackCommands(program: Command): void {
       const started = Date.now();
       await stackUp(stackContext(), services);
       process.stderr.write(`stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+    });
+
+  stack
+    .command('install')
+    .description('install services into stack.cache_dir without starting them (up does this when needed)')
+    .argument('[service...]', `services to install (default: all but the optional ones; known: ${names})`)
+    .action(async (services: string[]) => {
+      await stackInstall(stackContext(), services);
     });
 
   stack

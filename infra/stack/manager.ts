@@ -268,6 +268,31 @@ export async function stackUp(context: StackContext, names: readonly string[]): 
   return new Map(results.map((result) => [result.service, result.outcome!]));
 }
 
+/**
+ * `stack install`: installs the selected services into the cache without starting them
+ * (e.g. to warm a CI machine's cache). Returns the services it installed.
+ */
+export async function stackInstall(context: StackContext, names: readonly string[]): Promise<string[]> {
+  const selected = selectServices(context.services, names).filter((service) => !isExternal(context, service));
+  const installed: string[] = [];
+  mkdirSync(context.paths.stateDir, { recursive: true });
+  await withLock(join(context.paths.stateDir, 'stack.lock'), 600_000, async () => {
+    for (const service of selected) {
+      if (service.isInstalled(context.paths)) {
+        context.log(`${service.name}: already installed (${service.version(context.paths)})`);
+        continue;
+      }
+      checkToolchains(service, false);
+      const started = Date.now();
+      context.log(`${service.name}: installing into ${service.installDir(context.paths)}`);
+      await service.install(context.paths, (line) => context.log(`${service.name}: ${line}`));
+      context.log(`${service.name}: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      installed.push(service.name);
+    }
+  });
+  return installed;
+}
+
 export type DownOutcome = 'external' | 'not-running' | 'stopped' | 'killed';
 
 /** `stack down`: stops the services this stack started (all of them, including optional ones, when none is named). */
