@@ -1,0 +1,146 @@
+// Checkpoints: the table state of one version as Parquet (PROTOCOL.md "Checkpoints"), read and written.
+import { Bool, Field, Int32, Int64, List, makeBuilder, Map_, Schema, Struct, Table, Utf8, type DataType, type Vector, RecordBatch, makeData, Type } from 'apache-arrow';
+import type { Action } from './actions.js';
+import { decodeParquet, encodeParquet } from './parquet.js';
+import { LAST_CHECKPOINT_PATH, LOG_FOLDER, versionName, type CheckpointFiles } from './log.js';
+import type { TableState } from './replay.js';
+import type { Storage } from './storage.js';
+
+/** Plain JavaScript values from Arrow rows: structs and maps become objects, lists arrays, int64 numbers. */
+export function toPlain(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return value;
+  const candidate = value as { toJSON?: () => unknown; toArray?: () => unknown; [Symbol.iterator]?: unknown };
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (typeof candidate.toJSON === 'function' && !(typeof (value as { numChildren?: unknown }).numChildren === 'number' && typeof candidate.toArray === 'function' && (value as { type?: { typeId?: number } }).type?.typeId !== Type.Map)) {
+    const json = candidate.toJSON();
+    if (Array.isArray(json)) return json.map(toPlain);
+    if (json && typeof json === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, inner] of Object.entries(json)) out[key] = toPlain(inner);
+      return out;
+    }
+    return json;
+  }
+  if (typeof candidate.toArray === 'function') return Array.from(value as Iterable<unknown>, toPlain);
+  return value;
+}
+
+const actionColumns = ['txn', 'add', 'remove', 'metaData', 'protocol'] as const;
+
+/** Actions stored in a checkpoint's Parquet parts (commitInfo is never in a checkpoint). */
+export function checkpointTableToActions(table: Table): Action[] {
+  const actions: Action[] = [];
+  const columns = actionColumns.map((name) => [name, table.getChild(name)] as const).filter(([, column]) => column);
+  for (let row = 0; row < table.numRows; row++) {
+    for (const [name, column] of columns) {
+      if (!column!.isValid(row)) continue;
+      const plain = toPlain(column!.get(row)) as Record<string, unknown>;
+      if (name === 'add' && plain.path == null) continue; // some writers fill all-null structs
+      actions.push({ [name]: dropNulls(plain) } as unknown as Action);
+    }
+  }
+  return actions;
+}
+
+function dropNulls(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) if (inner !== null) out[key] = inner;
+  // partitionValues keeps null entries: they mean a null partition value.
+  if ('partitionValues' in value) out.partitionValues = value.partitionValues ?? {};
+  return out;
+}
+
+export async function readCheckpoint(storage: Storage, checkpoint: CheckpointFiles): Promise<Action[]> {
+  const parts = await Promise.all(checkpoint.paths.map(async (path) => checkpointTableToActions(decodeParquet(await storage.read(path)))));
+  return parts.flat();
+}
+
+const stringMap = () => new Map_(new Field('key_value', new Struct([new Field('key', new Utf8(), false), new Field('value', new Utf8(), true)]), false) as never);
+const stringList = () => new List(new Field('element', new Utf8(), true));
+
+/** The checkpoint schema this engine writes: the columns readers need for protocol 1/2 tables. */
+export const checkpointSchema = new Schema([
+  new Field('txn', new Struct([new Field('appId', new Utf8(), true), new Field('version', new Int64(), true), new Field('lastUpdated', new Int64(), true)]), true),
+  new Field('add', new Struct([
+    new Field('path', new Utf8(), true), new Field('partitionValues', stringMap(), true), new Field('size', new Int64(), true),
+    new Field('modificationTime', new Int64(), true), new Field('dataChange', new Bool(), true), new Field('stats', new Utf8(), true),
+    new Field('tags', stringMap(), true),
+  ]), true),
+  new Field('remove', new Struct([
+    new Field('path', new Utf8(), true), new Field('deletionTimestamp', new Int64(), true), new Field('dataChange', new Bool(), true),
+    new Field('extendedFileMetadata', new Bool(), true), new Field('partitionValues', stringMap(), true), new Field('size', new Int64(), true),
+    new Field('tags', stringMap(), true),
+  ]), true),
+  new Field('metaData', new Struct([
+    new Field('id', new Utf8(), true), new Field('name', new Utf8(), true), new Field('description', new Utf8(), true),
+    new Field('format', new Struct([new Field('provider', new Utf8(), true), new Field('options', stringMap(), true)]), true),
+    new Field('schemaString', new Utf8(), true), new Field('partitionColumns', stringList(), true), new Field('configuration', stringMap(), true),
+    new Field('createdTime', new Int64(), true),
+  ]), true),
+  new Field('protocol', new Struct([
+    new Field('minReaderVersion', new Int32(), true), new Field('minWriterVersion', new Int32(), true),
+    new Field('readerFeatures', stringList(), true), new Field('writerFeatures', stringList(), true),
+  ]), true),
+]);
+
+function int64(value: unknown): bigint | null {
+  return value === null || value === undefined ? null : BigInt(Math.trunc(Number(value)));
+}
+
+/** Builds the checkpoint rows of a state: protocol, metaData, txns, adds, then tombstones. Pure. */
+export function stateToCheckpointTable(state: TableState): Table {
+  const rows: Record<string, unknown>[] = [];
+  if (state.protocol) {
+    const { minReaderVersion, minWriterVersion, readerFeatures, writerFeatures } = state.protocol;
+    rows.push({ protocol: { minReaderVersion, minWriterVersion, readerFeatures: readerFeatures ?? null, writerFeatures: writerFeatures ?? null } });
+  }
+  if (state.metadata) {
+    const m = state.metadata;
+    rows.push({
+      metaData: {
+        id: m.id, name: m.name ?? null, description: m.description ?? null,
+        format: { provider: m.format.provider, options: m.format.options ?? {} },
+        schemaString: m.schemaString, partitionColumns: m.partitionColumns, configuration: m.configuration ?? {}, createdTime: int64(m.createdTime),
+      },
+    });
+  }
+  for (const txn of state.txns.values()) rows.push({ txn: { appId: txn.appId, version: int64(txn.version), lastUpdated: int64(txn.lastUpdated) } });
+  for (const add of state.files.values()) {
+    rows.push({
+      add: {
+        path: add.path, partitionValues: add.partitionValues, size: int64(add.size), modificationTime: int64(add.modificationTime),
+        dataChange: false, stats: add.stats ?? null, tags: add.tags ?? null,
+      },
+    });
+  }
+  for (const remove of state.tombstones.values()) {
+    rows.push({
+      remove: {
+        path: remove.path, deletionTimestamp: int64(remove.deletionTimestamp), dataChange: false, extendedFileMetadata: remove.extendedFileMetadata ?? false,
+        partitionValues: remove.partitionValues ?? null, size: int64(remove.size), tags: remove.tags ?? null,
+      },
+    });
+  }
+  const children = checkpointSchema.fields.map((field) => {
+    const builder = makeBuilder({ type: field.type as DataType, nullValues: [null, undefined] });
+    for (const row of rows) builder.append((row[field.name] ?? null) as never);
+    return builder.finish().flush();
+  });
+  const struct = new Struct(checkpointSchema.fields);
+  const batch = new RecordBatch(checkpointSchema, makeData({ type: struct, length: rows.length, nullCount: 0, children }) as never);
+  return new Table([batch]);
+}
+
+/** Writes a single-part checkpoint for the state's version and points _last_checkpoint at it. */
+export async function writeCheckpoint(storage: Storage, state: TableState): Promise<{ version: number; path: string; actions: number }> {
+  const table = stateToCheckpointTable(state);
+  const path = `${LOG_FOLDER}${versionName(state.version)}.checkpoint.parquet`;
+  await storage.put(path, encodeParquet(table, { compression: 'snappy' }));
+  await storage.put(LAST_CHECKPOINT_PATH, JSON.stringify({ version: state.version, size: table.numRows }));
+  return { version: state.version, path, actions: table.numRows };
+}
+
+export type { Vector };

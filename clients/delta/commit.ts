@@ -1,0 +1,81 @@
+// Atomic commits with optimistic concurrency: put-if-absent of the next version file, re-read winners, judge, retry.
+import { serializeCommit, type Action, type CommitInfo, type Txn } from './actions.js';
+import { judgeWinningCommit, findDuplicateTxn, type PendingCommit } from './conflicts.js';
+import { CommitConflictError, CommitRetriesExhaustedError, CorruptLogError } from './errors.js';
+import { commitPath, readCommit } from './log.js';
+import { applyActions, fileKey, type TableState } from './replay.js';
+import type { Storage } from './storage.js';
+
+export const ENGINE_INFO = 'logstream-delta/0.1';
+
+export type CommitOutcome =
+  | { status: 'committed'; version: number; attempts: number }
+  | { status: 'duplicate'; appId: string; committedVersion: number };
+
+export interface CommitRequest {
+  /** add / remove / metaData / protocol actions (txn actions are taken from `txns`). */
+  actions: Action[];
+  txns?: readonly Txn[];
+  operation: string;
+  operationParameters?: Record<string, unknown>;
+  operationMetrics?: Record<string, unknown>;
+  isBlindAppend?: boolean;
+}
+
+export interface CommitOptions {
+  maxAttempts?: number;
+  /** Milliseconds; the nth retry waits up to base × 2^n (capped at 200 ms), randomised. */
+  backoffBaseMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Commits on top of `state` (the caller's cached latest state, updated in place with every commit
+ * read or written). A txn already at or above ours — before or during the race — gives 'duplicate'.
+ */
+export async function commit(storage: Storage, tablePath: string, state: TableState, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
+  const txns = request.txns ?? [];
+  const removedKeys = new Set<string>();
+  for (const action of request.actions) if ('remove' in action) removedKeys.add(fileKey(action.remove.path));
+  const pending: PendingCommit = { txns, removedKeys, changesMetadata: request.actions.some((action) => 'metaData' in action || 'protocol' in action) };
+  const maxAttempts = options.maxAttempts ?? 1000;
+  const base = options.backoffBaseMs ?? 2;
+  const readVersion = state.version;
+  for (const key of removedKeys) if (!state.files.has(key)) throw new CommitConflictError(tablePath, state.version, `file ${key} is not in the table`);
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const duplicate = findDuplicateTxn(txns, state.txns);
+    if (duplicate) return { status: 'duplicate', ...duplicate };
+    const version = state.version + 1;
+    const now = Date.now();
+    const commitInfo: CommitInfo = {
+      timestamp: now,
+      operation: request.operation,
+      operationParameters: request.operationParameters ?? {},
+      ...(request.operationMetrics ? { operationMetrics: request.operationMetrics } : {}),
+      ...(readVersion >= 0 ? { readVersion } : {}),
+      isBlindAppend: request.isBlindAppend ?? false,
+      engineInfo: ENGINE_INFO,
+      clientVersion: ENGINE_INFO,
+    };
+    const actions: Action[] = [{ commitInfo }, ...request.actions, ...txns.map((txn): Action => ({ txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? now } }))];
+    if (await storage.putIfAbsent(commitPath(version), serializeCommit(actions))) {
+      applyActions(state, version, actions);
+      return { status: 'committed', version, attempts: attempt };
+    }
+    // Lost the race: catch up with every winner, judging each against our commit.
+    for (let winner = version; ; winner++) {
+      const winning = await readCommit(storage, winner);
+      if (!winning) {
+        if (winner === version) throw new CorruptLogError(tablePath, `version ${version} exists but cannot be read`);
+        break;
+      }
+      const verdict = judgeWinningCommit(pending, winning);
+      if (verdict.kind === 'conflict') throw new CommitConflictError(tablePath, winner, verdict.reason);
+      applyActions(state, winner, winning);
+      if (verdict.kind === 'duplicate') return { status: 'duplicate', appId: verdict.appId, committedVersion: verdict.committedVersion };
+    }
+    await sleep(Math.random() * Math.min(200, base * 2 ** Math.min(attempt, 7)));
+  }
+  throw new CommitRetriesExhaustedError(tablePath, maxAttempts);
+}

@@ -1,0 +1,19 @@
+// Public API of the LogStream Delta Lake engine. Everything else in clients/delta is internal.
+export { DeltaTable } from './table.js';
+export type { AppendOptions, AppendOutcome, CreateOptions, DeltaTableOptions, HistoryEntry, VacuumOptions, VacuumResult } from './table.js';
+export { Snapshot } from './snapshot.js';
+export type { SnapshotScanOptions } from './snapshot.js';
+export type { SnapshotSelector } from './snapshotLoader.js';
+export type { CommitOutcome } from './commit.js';
+export type { OptimizeOptions, OptimizeResult } from './optimize.js';
+export type { AddFile, FileStats, Metadata, Protocol, Txn } from './actions.js';
+export { parseWhere } from './predicate.js';
+export type { Predicate, Comparison } from './predicate.js';
+export { LocalStorage } from './storage.js';
+export type { Storage, StoredFile } from './storage.js';
+export { formatDeltaType } from './schema.js';
+export type { DeltaStructType, DeltaField, DeltaType } from './schema.js';
+export {
+  CommitConflictError, CommitRetriesExhaustedError, CorruptLogError, DeltaError, PredicateError, RetentionTooShortError,
+  SchemaMismatchError, TableExistsError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError,
+} from './errors.js';

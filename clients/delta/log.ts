@@ -1,0 +1,104 @@
+// The _delta_log folder: file naming, listing commits and checkpoints, reading commits (I/O shell over Storage).
+import { parseCommit, type Action } from './actions.js';
+import { isNotFound, type Storage, type StoredFile } from './storage.js';
+
+export const LOG_FOLDER = '_delta_log/';
+export const LAST_CHECKPOINT_PATH = '_delta_log/_last_checkpoint';
+
+export function versionName(version: number): string {
+  return String(version).padStart(20, '0');
+}
+
+export function commitPath(version: number): string {
+  return `${LOG_FOLDER}${versionName(version)}.json`;
+}
+
+export interface CommitFile {
+  version: number;
+  path: string;
+  modifiedMs: number;
+}
+
+export interface CheckpointFiles {
+  version: number;
+  /** Parquet parts in part order (one for a single-part checkpoint). */
+  paths: string[];
+}
+
+export interface LogListing {
+  commits: CommitFile[];
+  /** Complete checkpoints only (every part present), ascending by version. */
+  checkpoints: CheckpointFiles[];
+}
+
+const commitPattern = /^(\d{20})\.json$/;
+const singleCheckpointPattern = /^(\d{20})\.checkpoint\.parquet$/;
+const multiCheckpointPattern = /^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/;
+
+/** Sorts log file names into commits and complete checkpoints. Pure. */
+export function classifyLogFiles(files: readonly StoredFile[]): LogListing {
+  const commits: CommitFile[] = [];
+  const single = new Map<number, string>();
+  const multi = new Map<string, { version: number; total: number; parts: Map<number, string> }>();
+  for (const file of files) {
+    const name = file.path.slice(file.path.lastIndexOf('/') + 1);
+    let match = commitPattern.exec(name);
+    if (match) {
+      commits.push({ version: Number(match[1]), path: file.path, modifiedMs: file.modifiedMs });
+      continue;
+    }
+    match = singleCheckpointPattern.exec(name);
+    if (match) {
+      single.set(Number(match[1]), file.path);
+      continue;
+    }
+    match = multiCheckpointPattern.exec(name);
+    if (match) {
+      const version = Number(match[1]);
+      const total = Number(match[3]);
+      const key = `${version}/${total}`;
+      const entry = multi.get(key) ?? { version, total, parts: new Map() };
+      entry.parts.set(Number(match[2]), file.path);
+      multi.set(key, entry);
+    }
+  }
+  const checkpoints = new Map<number, CheckpointFiles>();
+  for (const entry of multi.values()) {
+    if (entry.parts.size !== entry.total) continue; // incomplete: a writer died mid-checkpoint
+    const paths = [...entry.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, path]) => path);
+    checkpoints.set(entry.version, { version: entry.version, paths });
+  }
+  for (const [version, path] of single) checkpoints.set(version, { version, paths: [path] });
+  commits.sort((a, b) => a.version - b.version);
+  return { commits, checkpoints: [...checkpoints.values()].sort((a, b) => a.version - b.version) };
+}
+
+export async function listLog(storage: Storage): Promise<LogListing> {
+  return classifyLogFiles(await storage.list(LOG_FOLDER));
+}
+
+export interface LastCheckpoint {
+  version: number;
+  size?: number;
+  parts?: number;
+}
+
+export async function readLastCheckpoint(storage: Storage): Promise<LastCheckpoint | undefined> {
+  try {
+    const text = new TextDecoder().decode(await storage.read(LAST_CHECKPOINT_PATH));
+    const parsed = JSON.parse(text) as LastCheckpoint;
+    return typeof parsed.version === 'number' ? parsed : undefined;
+  } catch {
+    return undefined; // absent or half-written hint: fall back to listing
+  }
+}
+
+/** The actions of one commit, or undefined when that version does not exist (yet). */
+export async function readCommit(storage: Storage, version: number): Promise<Action[] | undefined> {
+  try {
+    return parseCommit(new TextDecoder().decode(await storage.read(commitPath(version))));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+// Reading a snapshot's rows into Arrow: file pruning, decoding, casting to the table schema, partition columns, row filter.
+import { Schema, Table, type Vector } from 'apache-arrow';
+import { parseStats, type AddFile } from './actions.js';
+import { castVector, constantVector, nullVector, tableFromColumns, takeTable } from './arrowColumns.js';
+import { DeltaError, UnsupportedFeatureError } from './errors.js';
+import { decodeParquet } from './parquet.js';
+import { isAbsoluteUri, uriToStoragePath } from './partitions.js';
+import { fileMayMatch, matchingRows, partitionComparable, type BoundComparison } from './predicate.js';
+import { deltaSchemaToArrow, type DeltaStructType } from './schema.js';
+import { isNotFound, type Storage } from './storage.js';
+
+export interface ScanPlan {
+  /** Files to read, by path (the documented row order: file path, then row position). */
+  files: AddFile[];
+  /** Files left out by partition pruning or min/max skipping. */
+  skippedFiles: number;
+}
+
+/** Pure: which active files may hold matching rows, sorted by path. */
+export function planScan(files: Iterable<AddFile>, comparisons: readonly BoundComparison[], partitionColumns: readonly string[]): ScanPlan {
+  const kept: AddFile[] = [];
+  let skippedFiles = 0;
+  for (const add of files) {
+    if (comparisons.length === 0 || fileMayMatch(comparisons, add, partitionColumns, parseStats(add.stats))) kept.push(add);
+    else skippedFiles++;
+  }
+  kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files: kept, skippedFiles };
+}
+
+/** Typed partition value for a constant column (timestamps as µs bigint, dates as epoch days). */
+function partitionValue(deltaType: string, text: string | null | undefined): unknown {
+  return partitionComparable(deltaType, text);
+}
+
+/** Decodes one data file into the table's Arrow schema (projected to `columns`). */
+export async function readDataFile(storage: Storage, tablePath: string, add: AddFile, schema: DeltaStructType, partitionColumns: readonly string[], columns?: readonly string[]): Promise<Table> {
+  if (isAbsoluteUri(add.path)) throw new UnsupportedFeatureError(tablePath, 'absolute data file paths (shallow clones)', 'read');
+  let bytes: Uint8Array;
+  try {
+    bytes = await storage.read(uriToStoragePath(add.path));
+  } catch (error) {
+    if (isNotFound(error)) throw new DeltaError(`data file ${add.path} of ${tablePath} is missing`, { tablePath, hint: 'it was deleted outside Delta (or by a VACUUM with too short a retention); read an older version or restore the file' });
+    throw error;
+  }
+  const decoded = decodeParquet(bytes);
+  const arrowSchema = deltaSchemaToArrow(schema);
+  const wanted = columns ? arrowSchema.fields.filter((field) => columns.includes(field.name)) : arrowSchema.fields;
+  const out: Record<string, Vector> = {};
+  for (const field of wanted) {
+    if (partitionColumns.includes(field.name)) {
+      const deltaType = schema.fields.find((candidate) => candidate.name === field.name)!.type as string;
+      out[field.name] = constantVector(field.type, partitionValue(deltaType, add.partitionValues[field.name]), decoded.numRows);
+      continue;
+    }
+    const column = decoded.getChild(field.name);
+    out[field.name] = column ? castVector(column, field.type) : nullVector(field.type, decoded.numRows);
+  }
+  return tableFromColumns(new Schema(wanted), out, decoded.numRows);
+}
+
+export interface ScanOptions {
+  comparisons?: readonly BoundComparison[];
+  columns?: readonly string[];
+  /** Stop after this many rows (in the documented order). */
+  limit?: number;
+}
+
+/** Yields one Arrow table per file that has matching rows, in path order. */
+export async function* scanFiles(storage: Storage, tablePath: string, files: Iterable<AddFile>, schema: DeltaStructType, partitionColumns: readonly string[], options: ScanOptions = {}): AsyncGenerator<{ add: AddFile; table: Table }> {
+  const comparisons = options.comparisons ?? [];
+  const plan = planScan(files, comparisons, partitionColumns);
+  // Filter columns must be decoded even when not projected.
+  const needed = options.columns ? [...new Set([...options.columns, ...comparisons.map((comparison) => comparison.column)])] : undefined;
+  let remaining = options.limit ?? Infinity;
+  for (const add of plan.files) {
+    if (remaining <= 0) return;
+    let table = await readDataFile(storage, tablePath, add, schema, partitionColumns, needed);
+    if (comparisons.length) {
+      const rows = matchingRows(comparisons, table);
+      if (rows.length !== table.numRows) table = takeTable(table, rows);
+    }
+    if (table.numRows > remaining) table = table.slice(0, remaining);
+    if (options.columns) table = table.select(options.columns as string[]);
+    if (table.numRows === 0) continue;
+    remaining -= table.numRows;
+    yield { add, table };
+  }
+}
+
+/** All matching rows as one Arrow table (schema order; empty table with the schema when nothing matches). */
+export async function scanToTable(storage: Storage, tablePath: string, files: Iterable<AddFile>, schema: DeltaStructType, partitionColumns: readonly string[], options: ScanOptions = {}): Promise<Table> {
+  const arrowSchema = deltaSchemaToArrow(schema);
+  const projected = options.columns ? new Schema(arrowSchema.fields.filter((field) => options.columns!.includes(field.name))) : arrowSchema;
+  const batches = [];
+  for await (const { table } of scanFiles(storage, tablePath, files, schema, partitionColumns, options)) batches.push(...table.batches);
+  return new Table(projected, batches as never);
+}

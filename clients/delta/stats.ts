@@ -1,0 +1,124 @@
+// Per-file statistics for add actions: numRecords, minValues, maxValues, nullCount (PROTOCOL.md "Per-file Statistics").
+import { DataType, Type, type Struct, type Table, type Vector, makeVector } from 'apache-arrow';
+import type { FileStats } from './actions.js';
+import { timestampMicros } from './arrowColumns.js';
+import { formatTimestampMicros } from './partitions.js';
+
+/** Strings longer than this get a truncated min and no max, as Spark and delta-rs do (keeps the log small). */
+export const STATS_STRING_PREFIX_LENGTH = 32;
+
+interface ColumnStats {
+  min?: unknown;
+  max?: unknown;
+  nullCount: number | Record<string, unknown>;
+}
+
+/** Millisecond ISO strings for timestamp stats: min rounds down, max rounds up, so skipping never drops a matching file. */
+export function timestampStatMin(epochMicros: bigint): string {
+  const millis = epochMicros / 1000n - (epochMicros % 1000n < 0n ? 1n : 0n);
+  return new Date(Number(millis)).toISOString();
+}
+
+export function timestampStatMax(epochMicros: bigint): string {
+  const floorMillis = epochMicros / 1000n - (epochMicros % 1000n < 0n ? 1n : 0n);
+  const millis = floorMillis * 1000n === epochMicros ? floorMillis : floorMillis + 1n;
+  return new Date(Number(millis)).toISOString();
+}
+
+function dayToIso(days: number): string {
+  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+}
+
+function columnStats(vector: Vector): ColumnStats | undefined {
+  const type = vector.type as DataType;
+  if (type.typeId === Type.Struct) {
+    const struct = type as Struct;
+    const min: Record<string, unknown> = {};
+    const max: Record<string, unknown> = {};
+    const nullCount: Record<string, unknown> = {};
+    struct.children.forEach((field, index) => {
+      const child = makeVector(vector.data.map((chunk) => chunk.children[index]!));
+      const stats = columnStats(child);
+      if (!stats) return;
+      if (stats.min !== undefined) min[field.name] = stats.min;
+      if (stats.max !== undefined) max[field.name] = stats.max;
+      nullCount[field.name] = stats.nullCount;
+    });
+    return { min: Object.keys(min).length ? min : undefined, max: Object.keys(max).length ? max : undefined, nullCount };
+  }
+  if (type.typeId === Type.List || type.typeId === Type.Map || type.typeId === Type.LargeList || type.typeId === Type.FixedSizeList) {
+    return { nullCount: vector.nullCount };
+  }
+  const nullCount = vector.nullCount;
+  if (type.typeId === Type.Timestamp) {
+    let min: bigint | undefined;
+    let max: bigint | undefined;
+    for (const value of timestampMicros(vector)) {
+      if (value === null) continue;
+      if (min === undefined || value < min) min = value;
+      if (max === undefined || value > max) max = value;
+    }
+    return { nullCount, min: min === undefined ? undefined : timestampStatMin(min), max: max === undefined ? undefined : timestampStatMax(max) };
+  }
+  if (type.typeId === Type.Int || type.typeId === Type.Float || type.typeId === Type.Date) {
+    let min: number | bigint | undefined;
+    let max: number | bigint | undefined;
+    let sawNaN = false;
+    for (const chunk of vector.data) {
+      const values = chunk.values as unknown as ArrayLike<number | bigint>;
+      const checkNulls = chunk.nullCount > 0;
+      for (let i = 0; i < chunk.length; i++) {
+        if (checkNulls && !chunk.getValid(i)) continue;
+        const value = values[i]!;
+        if (typeof value === 'number' && Number.isNaN(value)) {
+          sawNaN = true;
+          continue;
+        }
+        if (min === undefined || value < min) min = value;
+        if (max === undefined || value > max) max = value;
+      }
+    }
+    if (sawNaN || min === undefined || max === undefined) return { nullCount };
+    if (type.typeId === Type.Date) return { nullCount, min: dayToIso(Number(min)), max: dayToIso(Number(max)) };
+    if (typeof min === 'bigint' || typeof max === 'bigint') {
+      // JSON numbers above 2^53 lose precision; no bound is better than a wrong one.
+      const safe = (value: number | bigint) => Number(value) <= Number.MAX_SAFE_INTEGER && Number(value) >= Number.MIN_SAFE_INTEGER;
+      if (!safe(min) || !safe(max)) return { nullCount };
+      return { nullCount, min: Number(min), max: Number(max) };
+    }
+    return { nullCount, min, max };
+  }
+  if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) {
+    let min: string | undefined;
+    let max: string | undefined;
+    for (const value of vector as Vector<never>) {
+      const text = value as string | null;
+      if (text === null) continue;
+      if (min === undefined || text < min) min = text;
+      if (max === undefined || text > max) max = text;
+    }
+    const result: ColumnStats = { nullCount };
+    if (min !== undefined) result.min = [...min].slice(0, STATS_STRING_PREFIX_LENGTH).join('');
+    if (max !== undefined && [...max].length <= STATS_STRING_PREFIX_LENGTH) result.max = max;
+    return result;
+  }
+  // booleans, binary, decimals: null counts only.
+  return { nullCount };
+}
+
+/** Statistics of the data columns of one file (partition columns excluded by the caller). */
+export function computeStats(table: Table): FileStats {
+  const minValues: Record<string, unknown> = {};
+  const maxValues: Record<string, unknown> = {};
+  const nullCount: Record<string, unknown> = {};
+  for (const field of table.schema.fields) {
+    const stats = columnStats(table.getChild(field.name)!);
+    if (!stats) continue;
+    if (stats.min !== undefined) minValues[field.name] = stats.min;
+    if (stats.max !== undefined) maxValues[field.name] = stats.max;
+    nullCount[field.name] = stats.nullCount;
+  }
+  return { numRecords: table.numRows, minValues, maxValues, nullCount };
+}
+
+export { formatTimestampMicros };

@@ -1,0 +1,124 @@
+// Where a table's bytes live. The engine reaches storage only through this interface, so object
+// stores with conditional writes (S3 If-None-Match, GCS, Azure) can follow the local filesystem.
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+
+export interface StoredFile {
+  /** Path relative to the storage root, '/'-separated. */
+  path: string;
+  sizeBytes: number;
+  modifiedMs: number;
+}
+
+export interface Storage {
+  /** Files whose path starts with `prefix` (a folder ending in '/' lists it recursively), sorted by path. */
+  list(prefix: string, options?: { recursive?: boolean }): Promise<StoredFile[]>;
+  /** The whole file; rejects with a NotFound-coded error when absent. */
+  read(path: string): Promise<Uint8Array>;
+  /** Writes the file only if no file exists at path, atomically (complete or absent). Returns false when it existed. */
+  putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean>;
+  /** Writes (or replaces) a file that no reader sees until a commit names it (data files, checkpoints). */
+  put(path: string, data: Uint8Array | string): Promise<void>;
+  delete(path: string): Promise<void>;
+  stat(path: string): Promise<StoredFile | undefined>;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** The local filesystem. putIfAbsent writes a hidden temp file, fsyncs it, then link()s it: link fails with EEXIST when the target exists. */
+export class LocalStorage implements Storage {
+  constructor(readonly root: string) {}
+
+  private full(path: string): string {
+    return join(this.root, ...path.split('/'));
+  }
+
+  async list(prefix: string, options: { recursive?: boolean } = {}): Promise<StoredFile[]> {
+    const slash = prefix.lastIndexOf('/');
+    const folder = slash >= 0 ? prefix.slice(0, slash) : '';
+    const namePrefix = prefix.slice(slash + 1);
+    const files: StoredFile[] = [];
+    await this.walk(this.full(folder), namePrefix, options.recursive ?? false, files);
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return files;
+  }
+
+  private async walk(dir: string, namePrefix: string, recursive: boolean, out: StoredFile[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (namePrefix && !entry.name.startsWith(namePrefix)) return;
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (recursive) await this.walk(full, '', true, out);
+          return;
+        }
+        try {
+          const info = await stat(full);
+          out.push({ path: relative(this.root, full).split(sep).join('/'), sizeBytes: info.size, modifiedMs: info.mtimeMs });
+        } catch (error) {
+          if (!isNotFound(error)) throw error; // deleted while listing
+        }
+      }),
+    );
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    return readFile(this.full(path));
+  }
+
+  async putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {
+    const target = this.full(path);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(dirname(target), `.tmp-${randomUUID()}`);
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async put(path: string, data: Uint8Array | string): Promise<void> {
+    // temp + rename: a reader listing the folder never sees a half-written checkpoint.
+    const target = this.full(path);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(dirname(target), `.tmp-${randomUUID()}`);
+    await writeFile(temp, data);
+    await rename(temp, target);
+  }
+
+  async delete(path: string): Promise<void> {
+    await rm(this.full(path), { force: true });
+  }
+
+  async stat(path: string): Promise<StoredFile | undefined> {
+    try {
+      const info = await stat(this.full(path));
+      return info.isFile() ? { path, sizeBytes: info.size, modifiedMs: info.mtimeMs } : undefined;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// delta-rs (the `deltalake` Python package) as the reference implementation in tests: a cached venv
+// outside the repository and small Python snippets that print JSON.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const requirements = fileURLToPath(new URL('./deltalake-requirements.txt', import.meta.url));
+
+export function deltalakeVenvDir(): string {
+  const cache = process.env.LOGSTREAM_STACK_CACHE_DIR ?? join(homedir(), '.cache', 'logstream');
+  return join(cache, 'deltalake-venv');
+}
+
+let python: string | undefined;
+
+/** The venv's python, creating the venv (python3 -m venv + pip install) on first use. */
+export function deltalakePython(): string {
+  if (python) return python;
+  const venv = deltalakeVenvDir();
+  const candidate = join(venv, 'bin', 'python');
+  const ready = existsSync(candidate) && spawnSync(candidate, ['-c', 'import deltalake, pyarrow'], { encoding: 'utf8' }).status === 0;
+  if (!ready) {
+    const create = spawnSync('python3', ['-m', 'venv', venv], { encoding: 'utf8' });
+    if (create.status !== 0) throw new Error(`cannot create the delta-rs venv at ${venv}: ${create.stderr}`);
+    const install = spawnSync(candidate, ['-m', 'pip', 'install', '-q', '-r', requirements], { encoding: 'utf8', timeout: 600_000 });
+    if (install.status !== 0) throw new Error(`pip install of deltalake failed: ${install.stderr}`);
+  }
+  python = candidate;
+  return python;
+}
+
+const prelude = `
+import json, sys, base64, datetime, decimal
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+args = json.loads(sys.stdin.read())
+def plain(value):
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return value.strftime('%Y-%m-%dT%H:%M:%S') + '.%06dZ' % value.microsecond
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and isinstance(value[0], tuple) and len(value[0]) == 2:
+            return {str(k): plain(v) for k, v in value}
+        return [plain(v) for v in value]
+    if isinstance(value, int) and abs(value) > 2**53:
+        return str(value)
+    return value
+def out(value):
+    sys.stdout.write(json.dumps(value))
+`;
+
+/** Runs a Python snippet with `args` (JSON on stdin) and returns what it passed to out(). */
+export function runDeltalake<T>(snippet: string, args: unknown = {}): T {
+  const result = spawnSync(deltalakePython(), ['-c', `${prelude}\n${snippet}`], { input: JSON.stringify(args), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`delta-rs snippet failed: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+export interface DeltaRsView {
+  version: number;
+  columns: string[];
+  partitionColumns: string[];
+  files: string[];
+  rows?: Record<string, unknown>[];
+  error?: string;
+}
+
+/** What delta-rs sees in a table: version, columns, partition columns, files and (unless it cannot) all rows. */
+export function deltaRsView(path: string, options: { version?: number; rows?: boolean } = {}): DeltaRsView {
+  return runDeltalake<DeltaRsView>(
+    `
+dt = DeltaTable(args['path'], version=args.get('version'))
+import os, urllib.parse
+root = os.path.abspath(args['path']).rstrip('/') + '/'
+def relative(uri):
+    path = urllib.parse.unquote(uri[len('file://'):]) if uri.startswith('file://') else uri
+    return path[len(root):] if path.startswith(root) else path
+view = {'version': dt.version(), 'columns': [f.name for f in dt.schema().fields], 'partitionColumns': dt.metadata().partition_columns}
+view['files'] = sorted(relative(uri) for uri in dt.file_uris())
+if args.get('rows', True):
+    try:
+        view['rows'] = [plain(r) for r in dt.to_pyarrow_table().to_pylist()]
+    except Exception as e:
+        view['error'] = str(e).split('\\n')[0]
+out(view)
+`,
+    { path, version: options.version, rows: options.rows ?? true },
+  );
+}
+
+/** Appends rows (JSON objects; timestamp columns given as ISO strings in `timestampColumns`) with delta-rs. */
+export function deltaRsAppend(path: string, rows: Record<string, unknown>[], timestampColumns: string[] = []): number {
+  return runDeltalake<number>(
+    `
+dt = DeltaTable(args['path'])
+schema = dt.schema().to_arrow() if hasattr(dt.schema(), 'to_arrow') else dt.schema().to_pyarrow()
+schema = pa.schema(schema)
+cols = {}
+for field in schema:
+    values = [r.get(field.name) for r in args['rows']]
+    if field.name in args['ts']:
+        values = [None if v is None else datetime.datetime.fromisoformat(v.replace('Z', '+00:00')) for v in values]
+    cols[field.name] = pa.array(values, type=field.type)
+write_deltalake(args['path'], pa.table(cols, schema=schema), mode='append')
+out(DeltaTable(args['path']).version())
+`,
+    { path, rows, ts: timestampColumns },
+  );
+}
+
+/** Sorts JSON rows for order-independent comparison. */
+export function sortRows(rows: readonly Record<string, unknown>[]): string[] {
+  return rows.map((row) => JSON.stringify(Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))))).sort();
+}
