@@ -1,0 +1,45 @@
+// The Scorer over a loaded model artifact: features, scaler and one distance matrix per batch.
+import type { LogEvent } from '../logs/record.js';
+import type { ClientWindow } from './clientWindow.js';
+import { extractFeatures, FEATURE_COUNT } from './features.js';
+import type { ModelArtifact } from './model.js';
+import { applyScaler } from './scaler.js';
+import { explainRow, scoreStandardisedRows, scoringTensors, type ScoringTensors } from './score.js';
+import type { ScoreOptions, ScoreResult, Scorer } from './scorer.js';
+
+export interface KMeansScorer extends Scorer {
+  readonly model: ModelArtifact;
+  /** Frees the model's tensors; the scorer must not be used afterwards. */
+  dispose(): void;
+}
+
+export function createScorer(model: ModelArtifact, modelVersion: string): KMeansScorer {
+  let tensors: ScoringTensors | undefined;
+  return {
+    model,
+    modelVersion,
+    featureSpecId: model.featureSpec.id,
+    threshold: model.threshold,
+    async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<ScoreResult[]> {
+      const raw = extractFeatures(events, window, model.vocabulary);
+      const standardised = applyScaler(model.scaler, raw);
+      tensors ??= scoringTensors(model);
+      const { scores, clusters } = await scoreStandardisedRows(tensors, standardised, FEATURE_COUNT);
+      const explain = options.reasons ?? true;
+      const maxReasons = options.maxReasons ?? 3;
+      const results: ScoreResult[] = new Array(events.length);
+      for (let row = 0; row < events.length; row += 1) {
+        const score = scores[row]!;
+        const isAnomaly = score > model.threshold;
+        const result: ScoreResult = { score, isAnomaly, cluster: clusters[row]!, modelVersion };
+        if (isAnomaly && explain) result.reasons = explainRow(model, standardised, raw, row, clusters[row]!, maxReasons);
+        results[row] = result;
+      }
+      return results;
+    },
+    dispose() {
+      tensors?.dispose();
+      tensors = undefined;
+    },
+  };
+}

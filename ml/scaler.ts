@@ -1,0 +1,61 @@
+// Scaling fitted on training features: "standardised" ones (x - mean) / std * weight, "fixed"
+// ones (x - mean) * weight, clipped. Features constant in training are ignored (scale 0).
+
+export interface Scaler {
+  mean: number[];
+  /** Multiplier per feature: weight / std, or 0 for a feature that never varied in training. */
+  scale: number[];
+  /** Standardised values are clipped to ±clip so one wild feature cannot hide all others. */
+  clip: number;
+}
+
+export const DEFAULT_CLIP = 20;
+/** Below this standard deviation a feature counts as constant. */
+const MIN_STD = 1e-6;
+/** A continuous feature that barely varies would turn rounding noise into huge z values. */
+const STD_FLOOR = 0.03;
+
+export function fitScaler(
+  rows: Float32Array,
+  featureCount: number,
+  weights: readonly number[],
+  kinds: readonly ('standardised' | 'fixed')[],
+  clip = DEFAULT_CLIP,
+): Scaler {
+  const count = rows.length / featureCount;
+  const sums = new Float64Array(featureCount);
+  const squares = new Float64Array(featureCount);
+  for (let row = 0; row < count; row += 1) {
+    const offset = row * featureCount;
+    for (let feature = 0; feature < featureCount; feature += 1) {
+      const value = rows[offset + feature]!;
+      sums[feature] += value;
+      squares[feature] += value * value;
+    }
+  }
+  const mean: number[] = [];
+  const scale: number[] = [];
+  for (let feature = 0; feature < featureCount; feature += 1) {
+    const average = sums[feature]! / Math.max(1, count);
+    const variance = Math.max(0, squares[feature]! / Math.max(1, count) - average * average);
+    const std = Math.sqrt(variance);
+    mean.push(average);
+    const weight = weights[feature] ?? 1;
+    scale.push(std < MIN_STD ? 0 : kinds[feature] === 'fixed' ? weight : weight / Math.max(std, STD_FLOOR));
+  }
+  return { mean, scale, clip };
+}
+
+/** Standardises rows into a new array (row-major, same shape). */
+export function applyScaler(scaler: Scaler, rows: Float32Array): Float32Array {
+  const featureCount = scaler.mean.length;
+  const out = new Float32Array(rows.length);
+  const { mean, scale, clip } = scaler;
+  for (let offset = 0; offset < rows.length; offset += featureCount) {
+    for (let feature = 0; feature < featureCount; feature += 1) {
+      const value = (rows[offset + feature]! - mean[feature]!) * scale[feature]!;
+      out[offset + feature] = value > clip ? clip : value < -clip ? -clip : value;
+    }
+  }
+  return out;
+}
