@@ -1,6 +1,7 @@
 // What OpenSearch and Elasticsearch have in common as local services: a real node assembled from
 // Maven Central jars (a pom in infra/search/<engine>/), started by a small Java launcher compiled at
 // install time, configured from templates in the same folder, health-checked over HTTP.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installAtomically, runInstallCommand } from '../stack/install.js';
@@ -76,6 +77,14 @@ export function renderTemplate(template: string, values: Record<string, string |
 
 interface InstallMarker {
   version: string;
+  /** Hash of the pom and launcher source the install was built from: editing either means reinstall. */
+  sourceHash: string;
+}
+
+function sourceHashOf(sourceDir: string, launcherClass: string): string {
+  const hash = createHash('sha256');
+  for (const file of ['pom.xml', `${launcherClass}.java`]) hash.update(readFileSync(join(sourceDir, file)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 function markerPath(installDir: string): string {
@@ -110,7 +119,12 @@ export function searchNodeService(options: SearchNodeOptions): ServiceSpec {
   const sourceDir = (paths: StackPaths) => join(paths.infraDir, 'search', options.sourceFolder);
   const isInstalled = (paths: StackPaths) => {
     const dir = installDir(paths);
-    return readMarker(dir)?.version === options.version && existsSync(join(dir, 'launcher', `${options.launcherClass}.class`));
+    const marker = readMarker(dir);
+    return (
+      marker?.version === options.version &&
+      marker.sourceHash === sourceHashOf(sourceDir(paths), options.launcherClass) &&
+      existsSync(join(dir, 'launcher', `${options.launcherClass}.class`))
+    );
   };
 
   return {
@@ -158,7 +172,7 @@ export function searchNodeService(options: SearchNodeOptions): ServiceSpec {
         await runInstallCommand(options.name, 'javac', ['-d', launcherDir, '-cp', `${libsDir}/*`, join(source, `${options.launcherClass}.java`)], {
           onLine: (line) => logNonEmpty(line),
         });
-        const marker: InstallMarker = { version: options.version };
+        const marker: InstallMarker = { version: options.version, sourceHash: sourceHashOf(source, options.launcherClass) };
         writeFileSync(markerPath(stagingDir), `${JSON.stringify(marker)}\n`);
       });
       log(`installed ${options.name} ${options.version}`);
