@@ -1,59 +1,64 @@
-// Rows committed to Delta but not yet in the search engine, oldest first. While the engine is down
-// the backlog grows (bounded: beyond the cap, the oldest rows are counted as needing a re-index
-// from the Delta logs table) and drains in order when it is back.
+// Work for the search engine, oldest first: rows committed to Delta but not yet indexed, or ranges
+// of the Delta logs table to read back (after a crash, or when an outage outgrew memory). While the
+// engine is down the queue grows; it drains in order when the engine is back.
 import type { ScoredRecord } from './sinks.js';
 
-export const DEFAULT_SEARCH_BACKLOG_ROWS = 2_000_000;
+export const DEFAULT_SEARCH_BACKLOG_ROWS = 1_000_000;
+
+export type SearchWork =
+  /** `through`: per partition, the logs txn version reached once these rows are indexed. */
+  | { kind: 'records'; records: ScoredRecord[]; through: Map<number, bigint> }
+  | { kind: 'range'; partition: number; afterOffset: bigint; throughOffset: bigint };
 
 export class SearchBacklog {
-  private chunks: ScoredRecord[][] = [];
+  private readonly work: SearchWork[] = [];
   private rows = 0;
-  /** Rows pushed out of the backlog by the cap; they must be re-indexed from Delta. */
-  overflowed = 0;
 
   constructor(private readonly maxRows = DEFAULT_SEARCH_BACKLOG_ROWS) {}
 
+  /** Rows held in memory (ranges to read back from Delta are not counted). */
   get size(): number {
     return this.rows;
   }
 
-  add(records: readonly ScoredRecord[]): void {
-    if (records.length === 0) return;
-    this.chunks.push([...records]);
-    this.rows += records.length;
-    while (this.rows > this.maxRows && this.chunks.length > 1) {
-      const oldest = this.chunks.shift()!;
-      this.rows -= oldest.length;
-      this.overflowed += oldest.length;
-    }
+  get isEmpty(): boolean {
+    return this.work.length === 0;
   }
 
-  /** Up to `count` oldest rows, without removing them. */
-  peek(count: number): ScoredRecord[] {
-    const out: ScoredRecord[] = [];
-    for (const chunk of this.chunks) {
-      for (const record of chunk) {
-        if (out.length >= count) return out;
-        out.push(record);
-      }
+  /**
+   * Queues a committed batch. Past the memory cap the batch is queued as ranges of the Delta logs
+   * table instead (`previous` = per partition, the version before this batch), merged with a range
+   * just before it.
+   */
+  add(records: ScoredRecord[], through: Map<number, bigint>, previous: ReadonlyMap<number, bigint>): void {
+    // Once a range is queued, later batches queue as ranges too, so watermarks only move forward in order.
+    const rangeQueued = this.work.some((entry) => entry.kind === 'range');
+    if (!rangeQueued && this.rows + records.length <= this.maxRows) {
+      this.work.push({ kind: 'records', records, through });
+      this.rows += records.length;
+      return;
     }
-    return out;
+    for (const [partition, throughOffset] of through) this.addRange(partition, previous.get(partition) ?? -1n, throughOffset);
   }
 
-  /** Removes the `count` oldest rows (after they were indexed). */
-  drop(count: number): void {
-    let remaining = count;
-    while (remaining > 0 && this.chunks.length) {
-      const first = this.chunks[0]!;
-      if (first.length <= remaining) {
-        this.chunks.shift();
-        remaining -= first.length;
-        this.rows -= first.length;
-      } else {
-        this.chunks[0] = first.slice(remaining);
-        this.rows -= remaining;
-        remaining = 0;
-      }
+  addRange(partition: number, afterOffset: bigint, throughOffset: bigint): void {
+    if (throughOffset <= afterOffset) return;
+    const last = [...this.work].reverse().find((entry) => entry.kind === 'range' && entry.partition === partition);
+    if (last && last.kind === 'range' && last.throughOffset === afterOffset) {
+      last.throughOffset = throughOffset;
+      return;
     }
+    this.work.push({ kind: 'range', partition, afterOffset, throughOffset });
+  }
+
+  peek(): SearchWork | undefined {
+    return this.work[0];
+  }
+
+  /** Removes the oldest work item once it is fully indexed. */
+  shift(): SearchWork | undefined {
+    const first = this.work.shift();
+    if (first?.kind === 'records') this.rows -= first.records.length;
+    return first;
   }
 }

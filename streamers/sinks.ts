@@ -21,7 +21,7 @@ export interface TableSink {
 }
 
 export interface LakehouseSinks {
-  logs: TableSink;
+  logs: TableSink & LogsReader;
   anomalies: TableSink;
   metrics: TableSink;
   quarantine: TableSink;
@@ -39,7 +39,20 @@ export interface ScoredRecord extends LogRecord {
 
 /** The search engine, documents keyed topic-partition-offset so re-indexing overwrites. */
 export interface SearchSink {
+  /** Names the index family; the search watermark txn is per prefix. */
+  readonly indexPrefix: string;
   index(records: readonly ScoredRecord[]): Promise<void>;
+}
+
+/** Reads committed rows back from the logs table (search catch-up after a crash or a long outage). */
+export interface LogsReader {
+  /** Rows of one partition with afterOffset < offset <= throughOffset, in chunks. */
+  readRange(topic: string, partition: number, afterOffset: bigint, throughOffset: bigint): AsyncIterable<ScoredRecord[]>;
+}
+
+/** appId of the txn that records how far a partition is indexed in the search engine (kept in the logs table). */
+export function searchAppId(indexPrefix: string, topic: string, partition: number): string {
+  return `search:${indexPrefix}:${topic}-${partition}`;
 }
 
 /** appId of a partition's txn in a table. The logs table uses "<topic>-<partition>" as DESIGN.md says. */

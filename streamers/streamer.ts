@@ -11,7 +11,7 @@ import type { ModelWatcher, Scorer } from '../ml/scorer.js';
 import { aggregatePerMinute } from './aggregate.js';
 import { PartitionPositions, PendingBatch, lastOffsets, type BatchLimits } from './batch.js';
 import { PlaceholderScorer } from './scorer.js';
-import { txnAppId, type LakehouseSinks, type ScoredRecord, type SearchSink, type TableSink, type TxnMarker } from './sinks.js';
+import { searchAppId, txnAppId, type AppendOutcome, type LakehouseSinks, type ScoredRecord, type SearchSink, type TableSink, type TxnMarker } from './sinks.js';
 import { anomaliesTable, logsTable, metricsTable, quarantineTable, type PartitionAggregate, type QuarantinedMessage } from './tables.js';
 import { SearchBacklog } from './searchBacklog.js';
 import { StreamerFailedError } from './errors.js';
@@ -35,6 +35,8 @@ export interface StreamerOptions {
   logger?: Logger;
   /** Broker session timeout: how soon a killed streamer's partitions move (default 10 s). */
   sessionTimeoutMs?: number;
+  /** Committed rows kept in memory for the search engine; beyond, they are read back from Delta. */
+  searchBacklogRows?: number;
 }
 
 export interface StreamerCounters {
@@ -83,6 +85,9 @@ type TableName = keyof LakehouseSinks;
 const TABLES: TableName[] = ['quarantine', 'anomalies', 'metrics', 'logs'];
 const TICK_MS = 20;
 const APPEND_ATTEMPTS = 5;
+const SEARCH_CHUNK_ROWS = 5000;
+const SEARCH_WATERMARK_INTERVAL_MS = 5000;
+const SEARCH_DRAIN_ON_STOP_MS = 10_000;
 
 export class Streamer {
   private readonly options: StreamerOptions;
@@ -113,11 +118,19 @@ export class Streamer {
   private finished?: { resolve: () => void; reject: (error: Error) => void; promise: Promise<void> };
   private fatalError?: Error;
   private pendingAlerts: Promise<void>[] = [];
+  /** Per partition: logs txn version up to which every row is in the search engine. */
+  private readonly searchIndexedThrough = new Map<number, bigint>();
+  /** Per partition: the search watermark last written to the logs table. */
+  private readonly searchPersisted = new Map<number, bigint>();
+  private lastSearchPersistMs = 0;
+  private searchLoopDone?: Promise<void>;
+  private wakeSearch?: () => void;
+  private searchStopped = false;
 
   constructor(options: StreamerOptions) {
     this.options = options;
     this.logger = options.logger ?? pino({ name: 'streamer' }, pino.destination(2));
-    this.searchBacklog = new SearchBacklog();
+    this.searchBacklog = new SearchBacklog(options.searchBacklogRows);
   }
 
   /** Runs until stop() or the abort signal; resolves with the final position, rejects on a fatal error. */
@@ -149,6 +162,7 @@ export class Streamer {
         },
       });
       this.timer = setInterval(() => this.onTick(), TICK_MS);
+      if (this.options.search) this.searchLoopDone = this.searchLoop(this.options.search);
       if (this.options.signal?.aborted) void this.stop();
       await promise;
     } finally {
@@ -166,6 +180,8 @@ export class Streamer {
       if (this.timer) clearInterval(this.timer);
       this.consumer?.pause(this.options.topic, this.positions.owned());
       this.enqueue(() => this.flush());
+      this.enqueue(() => this.drainSearch(SEARCH_DRAIN_ON_STOP_MS));
+      this.enqueue(() => this.persistSearchWatermarks(true));
       this.enqueue(async () => this.finished?.resolve());
     }
     await this.finished?.promise.catch(() => undefined);
@@ -222,6 +238,8 @@ export class Streamer {
         if (!assigned.has(partition)) {
           this.positions.revoke(partition);
           for (const table of TABLES) this.committed[table].delete(partition);
+          this.searchIndexedThrough.delete(partition);
+          this.searchPersisted.delete(partition);
         }
       }
       const dropped = this.pending.dropPartitions((partition) => assigned.has(partition));
@@ -231,7 +249,16 @@ export class Streamer {
         const tableVersions = versions[index]!;
         for (const table of TABLES) this.committed[table].set(partition, tableVersions[table]);
         // Pending rows of a partition we keep stay valid; otherwise resume right after the logs commit.
-        if (!this.positions.owns(partition)) this.positions.assign(partition, tableVersions.logs);
+        if (!this.positions.owns(partition)) {
+          this.positions.assign(partition, tableVersions.logs);
+          if (this.options.search) {
+            // Rows committed after the last search watermark (a crash, an outage) are read back from Delta.
+            this.searchIndexedThrough.set(partition, tableVersions.search);
+            this.searchPersisted.set(partition, tableVersions.search);
+            this.searchBacklog.addRange(partition, tableVersions.search, tableVersions.logs);
+            this.wakeSearch?.();
+          }
+        }
         this.consumer?.seek(topic, partition, this.positions.nextOffset(partition)!);
       });
       this.logger.info(
@@ -242,12 +269,13 @@ export class Streamer {
     });
   }
 
-  private async readVersions(partition: number): Promise<Record<TableName, bigint>> {
-    const { sinks, topic } = this.options;
+  private async readVersions(partition: number): Promise<Record<TableName | 'search', bigint>> {
+    const { sinks, topic, search } = this.options;
     const entries = await Promise.all(
       TABLES.map(async (table) => [table, (await sinks[table].txnVersion(txnAppId(table, topic, partition))) ?? -1n] as const),
     );
-    return Object.fromEntries(entries) as Record<TableName, bigint>;
+    const searchVersion = search ? ((await sinks.logs.txnVersion(searchAppId(search.indexPrefix, topic, partition))) ?? -1n) : -1n;
+    return { ...(Object.fromEntries(entries) as Record<TableName, bigint>), search: searchVersion };
   }
 
   private async onBatch(batch: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
@@ -347,33 +375,46 @@ export class Streamer {
     const good = rows.filter((row): row is AcceptedGood => row.kind === 'good').map((row) => row.record);
     const bad = rows.filter((row): row is AcceptedBad => row.kind === 'bad').map((row) => row.message);
 
+    const phaseStartedMs = Date.now();
+    const phases: Record<string, number> = {};
+    const mark = (phase: string, sinceMs: number) => (phases[phase] = Date.now() - sinceMs);
     const newBad = bad.filter((message) => message.offset > (this.committed.quarantine.get(message.partition) ?? -1n));
     if (newBad.length) {
       await this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage));
-      await this.appendOnce('quarantine', quarantineTable(newBad), batchLastOffsets, newBad);
+      await this.commitTable('quarantine', newBad, quarantineTable, batchLastOffsets);
     }
     const newAnomalies = good.filter((record) => record.isAnomaly && record.offset > (this.committed.anomalies.get(record.partition) ?? -1n));
-    if (newAnomalies.length) await this.appendOnce('anomalies', anomaliesTable(newAnomalies), batchLastOffsets, newAnomalies);
+    if (newAnomalies.length) await this.commitTable('anomalies', newAnomalies, anomaliesTable, batchLastOffsets);
     const aggregates = this.aggregate(good.filter((record) => record.offset > (this.committed.metrics.get(record.partition) ?? -1n)), batchLastOffsets);
-    if (aggregates.length) await this.appendOnce('metrics', metricsTable(aggregates), batchLastOffsets, aggregates);
-
-    const outcome = await this.appendOnce('logs', logsTable(good), batchLastOffsets, good);
+    if (aggregates.length) await this.commitTable('metrics', aggregates, metricsTable, batchLastOffsets);
+    mark('sideTablesMs', phaseStartedMs);
+    const logsStartedMs = Date.now();
+    const previousLogVersions = new Map([...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]));
+    const committedLogs = await this.commitTable('logs', good, logsTable, batchLastOffsets);
+    mark('logsMs', logsStartedMs);
     await Promise.all(this.pendingAlerts.splice(0));
     this.counters.batches += 1;
-    if (outcome === 'duplicate') {
-      this.counters.duplicateBatches += 1;
-    } else {
-      this.counters.committedRows += good.length;
-      this.counters.quarantined += newBad.length;
-      this.counters.anomalies += newAnomalies.length;
-      this.lastCommitTimeMs = Date.now();
-      const nextOffsets = new Map([...batchLastOffsets].map(([partition, offset]) => [partition, offset + 1n]));
-      this.consumer?.commitOffsets(topic, nextOffsets).catch((error: unknown) => {
-        this.logger.debug({ error: (error as Error).message }, 'group offset commit failed (lag display only)');
-      });
-      if (this.options.search) this.searchBacklog.add(good);
+    if (committedLogs.length < good.length) this.counters.duplicateBatches += 1;
+    this.counters.committedRows += committedLogs.length;
+    this.counters.quarantined += newBad.length;
+    this.counters.anomalies += newAnomalies.length;
+    this.lastCommitTimeMs = Date.now();
+    const nextOffsets = new Map<number, bigint>();
+    for (const partition of batchLastOffsets.keys()) {
+      const version = this.committed.logs.get(partition);
+      if (version !== undefined && version >= 0n) nextOffsets.set(partition, version + 1n);
     }
-    if (this.options.search) await this.indexSearch(this.options.search);
+    this.consumer?.commitOffsets(topic, nextOffsets).catch((error: unknown) => {
+      this.logger.debug({ error: (error as Error).message }, 'group offset commit failed (lag display only)');
+    });
+    if (this.options.search) {
+      const through = new Map<number, bigint>();
+      for (const partition of batchLastOffsets.keys()) through.set(partition, this.committed.logs.get(partition) ?? -1n);
+      this.searchBacklog.add(committedLogs, through, previousLogVersions);
+      this.wakeSearch?.();
+      await this.persistSearchWatermarks(false);
+    }
+    this.logger.debug({ rows: rows.length, ...phases }, 'batch committed');
     if (this.options.onProgress) {
       this.lastProgressMs = Date.now();
       this.options.onProgress(this.progress());
@@ -397,58 +438,159 @@ export class Streamer {
   }
 
   /**
-   * One commit of rows with a txn per partition of the batch. 'duplicate' means another writer
-   * already committed past this batch (the partition moved mid-flight); the rows are dropped.
+   * One Delta commit of rows with a txn per partition of the batch; returns the rows written.
+   * 'duplicate' from the engine means another writer committed one of these partitions since we
+   * read its version (it moved to another streamer mid-flight): that partition's rows are dropped
+   * and re-synchronised from the table, the other partitions' rows are committed again.
    */
-  private async appendOnce(
+  private async commitTable<Row extends { partition: number }>(
     table: TableName,
-    rows: Parameters<TableSink['append']>[0],
-    batchLastOffsets: Map<number, bigint>,
-    _rowsForCount: readonly unknown[],
-  ): Promise<'committed' | 'duplicate'> {
+    rows: Row[],
+    build: (rows: Row[]) => Parameters<TableSink['append']>[0],
+    batchLastOffsets: ReadonlyMap<number, bigint>,
+  ): Promise<Row[]> {
     const { topic, sinks } = this.options;
-    const txns: TxnMarker[] = [...batchLastOffsets].map(([partition, version]) => ({ appId: txnAppId(table, topic, partition), version }));
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt += 1) {
+    const versions = new Map(batchLastOffsets);
+    let remaining = rows;
+    for (let attempt = 1; ; attempt += 1) {
+      const txns: TxnMarker[] = [...versions].map(([partition, version]) => ({ appId: txnAppId(table, topic, partition), version }));
+      let outcome: AppendOutcome;
       try {
-        const outcome = await sinks[table].append(rows, txns);
-        for (const [partition, version] of batchLastOffsets) {
+        outcome = await sinks[table].append(build(remaining), txns);
+      } catch (error) {
+        if (attempt >= APPEND_ATTEMPTS) throw new StreamerFailedError(`cannot append to Delta table ${table}: ${(error as Error).message}`, error);
+        this.logger.warn({ table, attempt, error: (error as Error).message }, 'Delta append failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        continue;
+      }
+      if (outcome.kind === 'committed') {
+        for (const [partition, version] of versions) this.committed[table].set(partition, version);
+        return remaining;
+      }
+      const foreign = await this.partitionsWrittenElsewhere(table, [...versions.keys()]);
+      if (foreign.size === 0 || attempt >= APPEND_ATTEMPTS) {
+        this.logger.warn({ table, txns: txns.map((txn) => `${txn.appId}@${txn.version}`) }, 'batch already in the table; dropped');
+        for (const [partition, version] of versions) {
           if (version > (this.committed[table].get(partition) ?? -1n)) this.committed[table].set(partition, version);
         }
-        if (outcome.kind === 'duplicate') {
-          this.logger.warn({ table, txns: txns.map((txn) => `${txn.appId}@${txn.version}`) }, 'batch already committed by another writer; dropped');
-          return 'duplicate';
-        }
-        return 'committed';
-      } catch (error) {
-        lastError = error;
-        this.logger.warn({ table, attempt, error: (error as Error).message }, 'Delta append failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        return [];
       }
+      for (const [partition, version] of foreign) {
+        this.logger.warn({ table, partition, version: version.toString() }, 'another writer committed this partition; re-synchronising');
+        versions.delete(partition);
+        this.committed[table].set(partition, version);
+        if (table === 'logs') this.resync(partition, version);
+      }
+      remaining = remaining.filter((row) => versions.has(row.partition));
+      if (versions.size === 0) return [];
     }
-    throw new StreamerFailedError(`cannot append to Delta table ${table}: ${(lastError as Error).message}`, lastError);
   }
 
-  /** Indexes what Delta has and search lacks; a search outage only grows the backlog. */
-  private async indexSearch(search: SearchSink): Promise<void> {
-    while (this.searchBacklog.size > 0) {
-      const chunk = this.searchBacklog.peek(5000);
+  /** Partitions whose txn in the table moved past what we last saw: someone else wrote them. */
+  private async partitionsWrittenElsewhere(table: TableName, partitions: number[]): Promise<Map<number, bigint>> {
+    const foreign = new Map<number, bigint>();
+    for (const partition of partitions) {
+      const version = (await this.options.sinks[table].txnVersion(txnAppId(table, this.options.topic, partition))) ?? -1n;
+      if (version !== (this.committed[table].get(partition) ?? -1n)) foreign.set(partition, version);
+    }
+    return foreign;
+  }
+
+  /** Continue a partition right after the version another writer committed. */
+  private resync(partition: number, version: bigint): void {
+    if (!this.positions.owns(partition)) return;
+    this.pending.dropPartitions((candidate) => candidate !== partition);
+    this.positions.assign(partition, version);
+    this.consumer?.seek(this.options.topic, partition, version + 1n);
+  }
+
+  /**
+   * Feeds the search engine from the backlog, oldest first, separately from the Delta commits so a
+   * slow or absent engine never holds up the lakehouse. Failures back off and retry the same work.
+   */
+  private async searchLoop(search: SearchSink): Promise<void> {
+    let backoffMs = 250;
+    while (!this.searchStopped) {
+      const work = this.searchBacklog.peek();
+      if (!work) {
+        await new Promise<void>((resolve) => {
+          this.wakeSearch = resolve;
+          setTimeout(resolve, 200);
+        });
+        continue;
+      }
       try {
-        await search.index(chunk);
+        if (work.kind === 'records') {
+          for (let start = 0; start < work.records.length; start += SEARCH_CHUNK_ROWS) {
+            const chunk = work.records.slice(start, start + SEARCH_CHUNK_ROWS);
+            await search.index(chunk);
+            this.counters.searchIndexed += chunk.length;
+          }
+          for (const [partition, version] of work.through) this.advanceSearchWatermark(partition, version);
+        } else {
+          for await (const chunk of this.options.sinks.logs.readRange(this.options.topic, work.partition, work.afterOffset, work.throughOffset)) {
+            for (let start = 0; start < chunk.length; start += SEARCH_CHUNK_ROWS) {
+              const part = chunk.slice(start, start + SEARCH_CHUNK_ROWS);
+              await search.index(part);
+              this.counters.searchIndexed += part.length;
+            }
+          }
+          this.advanceSearchWatermark(work.partition, work.throughOffset);
+        }
+        this.searchBacklog.shift();
+        backoffMs = 250;
       } catch (error) {
         this.counters.searchFailures += 1;
-        if (this.counters.searchFailures % 10 === 1) {
-          this.logger.warn({ error: (error as Error).message, backlog: this.searchBacklog.size }, 'search indexing failed; Delta keeps flowing, search catches up later');
+        if (this.counters.searchFailures % 20 === 1) {
+          this.logger.warn({ error: (error as Error).message, backlogRows: this.searchBacklog.size }, 'search indexing failed; Delta keeps flowing, search catches up when the engine is back');
         }
-        return;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5000);
       }
-      this.searchBacklog.drop(chunk.length);
-      this.counters.searchIndexed += chunk.length;
+    }
+  }
+
+  private advanceSearchWatermark(partition: number, version: bigint): void {
+    if (!this.positions.owns(partition)) return;
+    if (version > (this.searchIndexedThrough.get(partition) ?? -1n)) this.searchIndexedThrough.set(partition, version);
+  }
+
+  /** Waits (bounded) for the search backlog to empty, e.g. before a clean stop. */
+  private async drainSearch(timeoutMs: number): Promise<void> {
+    if (!this.options.search) return;
+    const deadlineMs = Date.now() + timeoutMs;
+    while (!this.searchBacklog.isEmpty && Date.now() < deadlineMs) {
+      this.wakeSearch?.();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Records in the logs table (a txn-only commit, appId "search:<prefix>:<topic>-<partition>") how far
+   * each partition is indexed, so a restarted streamer re-indexes only what search may lack.
+   */
+  private async persistSearchWatermarks(force: boolean): Promise<void> {
+    const search = this.options.search;
+    if (!search || (!force && Date.now() - this.lastSearchPersistMs < SEARCH_WATERMARK_INTERVAL_MS)) return;
+    this.lastSearchPersistMs = Date.now();
+    const txns: TxnMarker[] = [];
+    for (const [partition, version] of this.searchIndexedThrough) {
+      if (version > (this.searchPersisted.get(partition) ?? -1n)) txns.push({ appId: searchAppId(search.indexPrefix, this.options.topic, partition), version });
+    }
+    if (txns.length === 0) return;
+    try {
+      await this.options.sinks.logs.append(logsTable([]), txns);
+      for (const [partition, version] of this.searchIndexedThrough) this.searchPersisted.set(partition, version);
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'could not record the search watermark; it is retried');
     }
   }
 
   private async shutdown(): Promise<void> {
     await this.queue.catch(() => undefined);
+    this.searchStopped = true;
+    this.wakeSearch?.();
+    await this.searchLoopDone;
     await Promise.all(this.pendingAlerts.splice(0));
     await this.consumer?.stop().catch(() => undefined);
     await this.producer?.close().catch(() => undefined);

@@ -128,3 +128,37 @@ export function metricsTable(aggregates: readonly PartitionAggregate[]): Table {
     model_version: column(aggregates, new Utf8(), (row) => row.modelVersion),
   });
 }
+
+/** Logs-table rows back into records (search catch-up reads them from Delta). */
+export function recordsFromLogsTable(table: Table): ScoredRecord[] {
+  const records: ScoredRecord[] = [];
+  for (const row of table) {
+    const value = row!.toJSON() as Record<string, unknown>;
+    const reasons: string[] = [];
+    records.push({
+      timestampMs: Number(value.event_time),
+      clientIp: value.client_ip as string,
+      method: value.method as string,
+      path: value.path as string,
+      query: (value.query as string | null) ?? null,
+      pathTemplate: value.path_template as string,
+      status: value.status as number,
+      responseTimeMs: (value.response_time_ms as number | null) ?? null,
+      responseBytes: Number(value.response_bytes),
+      referrer: (value.referrer as string | null) ?? null,
+      userAgent: (value.user_agent as string | null) ?? null,
+      label: (value.label as string | null) ?? null,
+      topic: value.kafka_topic as string,
+      partition: value.kafka_partition as number,
+      offset: BigInt(value.kafka_offset as bigint),
+      kafkaTimestampMs: Number(value.kafka_time),
+      ingestTimeMs: Number(value.ingest_time),
+      anomalyScore: value.anomaly_score as number,
+      isAnomaly: value.is_anomaly as boolean,
+      cluster: value.cluster as number,
+      modelVersion: value.model_version as string,
+      reasons,
+    });
+  }
+  return records;
+}

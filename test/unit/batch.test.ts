@@ -130,15 +130,25 @@ describe('tables', () => {
 });
 
 describe('SearchBacklog', () => {
-  it('drains oldest first and caps its size', () => {
+  const records = (count: number, start: number) => Array.from({ length: count }, (_, index) => ({ partition: 0, offset: BigInt(start + index) }) as ScoredRecord);
+
+  it('keeps committed batches in order and turns batches past the memory cap into Delta ranges', () => {
     const backlog = new SearchBacklog(5);
-    const records = (count: number, start: number) => Array.from({ length: count }, (_, index) => ({ offset: BigInt(start + index) }) as ScoredRecord);
-    backlog.add(records(3, 0));
-    backlog.add(records(3, 3));
-    assert.equal(backlog.size, 3, 'the oldest chunk went over the cap');
-    assert.equal(backlog.overflowed, 3);
-    assert.deepEqual(backlog.peek(2).map((record) => record.offset), [3n, 4n]);
-    backlog.drop(2);
-    assert.deepEqual(backlog.peek(10).map((record) => record.offset), [5n]);
+    backlog.add(records(3, 0), new Map([[0, 2n]]), new Map([[0, -1n]]));
+    backlog.add(records(3, 3), new Map([[0, 5n]]), new Map([[0, 2n]]));
+    backlog.add(records(2, 6), new Map([[0, 7n]]), new Map([[0, 5n]]));
+    assert.equal(backlog.size, 3, 'only the first batch fits in memory');
+    const first = backlog.shift();
+    assert.equal(first?.kind, 'records');
+    assert.deepEqual(backlog.peek(), { kind: 'range', partition: 0, afterOffset: 2n, throughOffset: 7n }, 'adjacent ranges merge');
+    backlog.shift();
+    assert.equal(backlog.isEmpty, true);
+    assert.equal(backlog.size, 0);
+  });
+
+  it('ignores empty ranges', () => {
+    const backlog = new SearchBacklog();
+    backlog.addRange(1, 10n, 10n);
+    assert.equal(backlog.isEmpty, true);
   });
 });

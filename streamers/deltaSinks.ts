@@ -1,0 +1,63 @@
+// The four Delta tables of the lakehouse (logs, anomalies, metrics_1m, quarantine) as streamer
+// sinks, on the clients/delta engine. Tables are created on first use with the streamer's schema.
+import { join } from 'node:path';
+import type { Table } from 'apache-arrow';
+import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
+import type { AppendOutcome, LakehouseSinks, ScoredRecord, TableSink, TxnMarker } from './sinks.js';
+import {
+  ANOMALIES_PARTITION_COLUMNS, LOGS_PARTITION_COLUMNS, METRICS_PARTITION_COLUMNS, QUARANTINE_PARTITION_COLUMNS,
+  anomaliesTable, logsTable, metricsTable, quarantineTable, recordsFromLogsTable,
+} from './tables.js';
+
+/** Folder names under delta.root. */
+export const TABLE_FOLDERS = { logs: 'logs', anomalies: 'anomalies', metrics: 'metrics_1m', quarantine: 'quarantine' } as const;
+
+export interface LakehouseTables {
+  sinks: LakehouseSinks;
+  tables: Record<keyof LakehouseSinks, DeltaTable>;
+}
+
+export async function openLakehouseTables(root: string, options: DeltaTableOptions = {}): Promise<LakehouseTables> {
+  const [logs, anomalies, metrics, quarantine] = await Promise.all([
+    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.logs), logsTable([]).schema, { partitionColumns: [...LOGS_PARTITION_COLUMNS], name: 'logs' }, options),
+    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.anomalies), anomaliesTable([]).schema, { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS], name: 'anomalies' }, options),
+    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.metrics), metricsTable([]).schema, { partitionColumns: [...METRICS_PARTITION_COLUMNS], name: 'metrics_1m' }, options),
+    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.quarantine), quarantineTable([]).schema, { partitionColumns: [...QUARANTINE_PARTITION_COLUMNS], name: 'quarantine' }, options),
+  ]);
+  const tables = { logs, anomalies, metrics, quarantine };
+  return {
+    tables,
+    sinks: {
+      logs: { ...deltaSink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
+      anomalies: deltaSink('anomalies', anomalies),
+      metrics: deltaSink('metrics_1m', metrics),
+      quarantine: deltaSink('quarantine', quarantine),
+    },
+  };
+}
+
+function deltaSink(name: string, table: DeltaTable): TableSink {
+  return {
+    name,
+    async txnVersion(appId: string): Promise<bigint | undefined> {
+      const version = await table.txnVersion(appId);
+      return version === undefined ? undefined : BigInt(version);
+    },
+    async append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome> {
+      const outcome = await table.append(rows, {
+        txns: txns.map((txn) => ({ appId: txn.appId, version: Number(txn.version) })),
+        operation: 'STREAMING UPDATE',
+      });
+      return outcome.status === 'committed' ? { kind: 'committed', tableVersion: outcome.version } : { kind: 'duplicate' };
+    },
+  };
+}
+
+async function* readRange(table: DeltaTable, topic: string, partition: number, afterOffset: bigint, throughOffset: bigint): AsyncGenerator<ScoredRecord[]> {
+  const snapshot = await table.snapshot();
+  // Partition pruning cannot help (date/hour), but min/max stats on kafka_offset skip most files.
+  const predicate = `kafka_topic = '${topic.replace(/'/g, "''")}' AND kafka_partition = ${partition} AND kafka_offset > ${afterOffset} AND kafka_offset <= ${throughOffset}`;
+  for await (const { table: rows } of snapshot.scanBatches({ predicate })) {
+    if (rows.numRows) yield recordsFromLogsTable(rows);
+  }
+}
