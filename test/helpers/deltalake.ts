@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Field, Float64, Int32, Int64, Schema, TimeUnit, Timestamp, Utf8, vectorFromArray, type Table, type Vector } from 'apache-arrow';
+import { tableFromColumns, timestampVectorFromMicros } from '../../clients/delta/arrowColumns.js';
 
 const requirements = fileURLToPath(new URL('./deltalake-requirements.txt', import.meta.url));
 
@@ -122,4 +124,73 @@ out(DeltaTable(args['path']).version())
 /** Sorts JSON rows for order-independent comparison. */
 export function sortRows(rows: readonly Record<string, unknown>[]): string[] {
   return rows.map((row) => JSON.stringify(Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))))).sort();
+}
+
+// ---- sample web-log rows for Delta tests ----
+
+/** The shape of the streamer's logs table: partitioned by date and hour. */
+export const logSchema = new Schema([
+  new Field('timestamp', new Timestamp(TimeUnit.MICROSECOND, 'UTC'), false),
+  new Field('date', new Utf8(), false),
+  new Field('hour', new Int32(), false),
+  new Field('client_ip', new Utf8(), true),
+  new Field('method', new Utf8(), true),
+  new Field('endpoint', new Utf8(), true),
+  new Field('status', new Int32(), true),
+  new Field('response_bytes', new Int64(), true),
+  new Field('response_time_ms', new Float64(), true),
+  new Field('user_agent', new Utf8(), true),
+  new Field('kafka_offset', new Int64(), false),
+]);
+
+const endpoints = ['/', '/products/{id}', '/cart', '/checkout', '/search', '/api/v1/items/{id}'];
+const methods = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE'];
+const statuses = [200, 200, 200, 201, 301, 304, 404, 500];
+
+/** `count` deterministic log rows starting at `startMicros`, `stepMicros` apart, offsets from `firstOffset`. */
+export function makeLogTable(count: number, options: { startMicros?: bigint; stepMicros?: bigint; firstOffset?: number } = {}): Table {
+  const start = options.startMicros ?? 1_735_689_600_000_000n; // 2025-01-01T00:00:00Z
+  const step = options.stepMicros ?? 1_234_567n;
+  const firstOffset = options.firstOffset ?? 0;
+  const micros: bigint[] = [];
+  const date: string[] = [];
+  const hour: number[] = [];
+  const ip: (string | null)[] = [];
+  const method: string[] = [];
+  const endpoint: string[] = [];
+  const status: number[] = [];
+  const bytes: bigint[] = [];
+  const responseMs: (number | null)[] = [];
+  const agent: (string | null)[] = [];
+  const offsets: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = firstOffset + i;
+    const t = start + BigInt(i) * step;
+    micros.push(t);
+    const iso = new Date(Number(t / 1000n)).toISOString();
+    date.push(iso.slice(0, 10));
+    hour.push(Number(iso.slice(11, 13)));
+    ip.push(n % 17 === 0 ? null : `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`);
+    method.push(methods[n % methods.length]!);
+    endpoint.push(endpoints[(n * 7) % endpoints.length]!);
+    status.push(statuses[(n * 13) % statuses.length]!);
+    bytes.push(BigInt((n * 7919) % 65_536));
+    responseMs.push(n % 11 === 0 ? null : ((n * 37) % 5000) / 10);
+    agent.push(n % 5 === 0 ? null : `Mozilla/5.0 (test ${n % 3})`);
+    offsets.push(BigInt(n));
+  }
+  const columns: Record<string, Vector> = {
+    timestamp: timestampVectorFromMicros(micros, logSchema.fields[0]!.type as Timestamp),
+    date: vectorFromArray(date, new Utf8()),
+    hour: vectorFromArray(hour, new Int32()),
+    client_ip: vectorFromArray(ip, new Utf8()),
+    method: vectorFromArray(method, new Utf8()),
+    endpoint: vectorFromArray(endpoint, new Utf8()),
+    status: vectorFromArray(status, new Int32()),
+    response_bytes: vectorFromArray(bytes, new Int64()),
+    response_time_ms: vectorFromArray(responseMs, new Float64()),
+    user_agent: vectorFromArray(agent, new Utf8()),
+    kafka_offset: vectorFromArray(offsets, new Int64()),
+  };
+  return tableFromColumns(logSchema, columns, count);
 }
