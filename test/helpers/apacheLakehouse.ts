@@ -1,0 +1,46 @@
+// Fills a lakehouse folder (logs and anomalies tables) from ../shared/testdata's real Apache log,
+// decoded and scored the way the streamer does, for tests of what reads the tables.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeltaTable } from '../../clients/delta/index.js';
+import { decodeLine } from '../../logs/decode.js';
+import type { ScoredRecord } from '../../streamers/sinks.js';
+import { PlaceholderScorer } from '../../streamers/scorer.js';
+import { LOGS_PARTITION_COLUMNS, ANOMALIES_PARTITION_COLUMNS, anomaliesTable, logsTable } from '../../streamers/tables.js';
+
+export const APACHE_LOG = new URL('../../../shared/testdata/logs/apache_combined_2015.log', import.meta.url).pathname;
+
+export async function scoredApacheRecords(): Promise<ScoredRecord[]> {
+  const lines = readFileSync(APACHE_LOG, 'utf8').split('\n').filter((line) => line.length > 0);
+  const now = Date.now();
+  const events = lines.flatMap((line) => {
+    const result = decodeLine(line, now);
+    return result.ok ? [result.event] : [];
+  });
+  const scores = await new PlaceholderScorer().score(events);
+  return events.map((event, index) => ({
+    ...event,
+    topic: 'apache-replay',
+    partition: 0,
+    offset: BigInt(index),
+    kafkaTimestampMs: now,
+    ingestTimeMs: now,
+    anomalyScore: scores[index]!.score,
+    isAnomaly: scores[index]!.isAnomaly,
+    cluster: scores[index]!.cluster,
+    modelVersion: scores[index]!.modelVersion,
+    reasons: (scores[index]!.reasons ?? []).map((reason) => reason.feature),
+  }));
+}
+
+/** Writes the records in commits of `batchSize` rows into root/logs and root/anomalies. */
+export async function writeLakehouse(root: string, records: ScoredRecord[], batchSize = 2500): Promise<void> {
+  const logs = await DeltaTable.create(join(root, 'logs'), logsTable(records.slice(0, 1)).schema, { partitionColumns: [...LOGS_PARTITION_COLUMNS] });
+  const anomalies = await DeltaTable.create(join(root, 'anomalies'), anomaliesTable(records.slice(0, 1)).schema, { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS] });
+  for (let start = 0; start < records.length; start += batchSize) {
+    const batch = records.slice(start, start + batchSize);
+    await logs.append(logsTable(batch));
+    const flagged = batch.filter((record) => record.isAnomaly);
+    if (flagged.length) await anomalies.append(anomaliesTable(flagged));
+  }
+}
