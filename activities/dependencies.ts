@@ -1,39 +1,64 @@
-// Wires the real modules into the activities' ports for `logstream worker`.
-// A port whose module has not landed yet fails its activity with DependencyUnavailableError
-// (non-retryable) instead of pretending to work.
+// Wires the real modules into the activities' ports for `logstream worker`: the streamer
+// (streamers/), Kafka, the Delta engine, the search engine. A port whose module has not
+// landed yet fails its activity with DependencyUnavailableError instead of pretending to work.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PipelineConfig } from '../config/schema.js';
-import { createKafkaClient } from '../clients/kafka/index.js';
-import type { HealthCheck } from '../workflows/types.js';
+import { DeltaTable } from '../clients/delta/index.js';
+import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';
+import { createSearchClient } from '../clients/search/index.js';
+import { openLakehouseTables, TABLE_FOLDERS } from '../streamers/deltaSinks.js';
+import { createSearchSink } from '../streamers/searchSink.js';
+import { Streamer, type StreamerProgress } from '../streamers/streamer.js';
+import type { HealthCheck, PartitionProgress } from '../workflows/types.js';
 import { dependencyUnavailable } from './errors.js';
-import type { ActivityDependencies } from './ports.js';
+import type { ActivityDependencies, StreamerProgressUpdate, StreamerRunRequest } from './ports.js';
+import { workerLog } from './runtimeLogger.js';
+
+/** Lag needs a metadata round trip to the broker; once every few seconds is plenty. */
+const LAG_REFRESH_MS = 5_000;
 
 export function loadDependencies(config: PipelineConfig): ActivityDependencies {
   return {
     config,
-    streamer: async () => {
-      throw dependencyUnavailable('the micro-batch streamer (streamers/)');
-    },
+    streamer: runKafkaStreamer,
     resources: {
       async ensureResources(current, settings) {
-        const kafka = createKafkaClient(current.kafka);
-        try {
+        await withKafka(current, async (kafka) => {
           await kafka.ensureTopic(settings.topic, settings.partitions);
-          await kafka.ensureTopic(current.kafka.dlq_topic, settings.partitions);
-          await kafka.ensureTopic(current.kafka.anomalies_topic, settings.partitions);
-        } finally {
-          await kafka.close();
+          await kafka.ensureTopic(current.kafka.dlq_topic, 1);
+          await kafka.ensureTopic(current.kafka.anomalies_topic, 1);
+        });
+        await openLakehouseTables(current.delta.root, { checkpointInterval: current.delta.checkpoint_interval });
+        if (current.elasticsearch.enabled) {
+          const search = createSearchClient(current);
+          try {
+            await search.ensureIndexTemplate();
+          } finally {
+            await search.close();
+          }
         }
       },
     },
     health: {
-      kafkaBroker: (current) => kafkaReachable(current),
+      kafkaBroker: (current) => kafkaBrokerCheck(current),
+      deltaFreshness: (current, maxAgeSeconds) => deltaFreshnessCheck(current, maxAgeSeconds),
+      searchHealth: (current) => searchHealthCheck(current),
     },
     maintenance: {
-      async listTables() {
-        throw dependencyUnavailable('Delta table maintenance (clients/delta)');
-      },
-      async maintainTable() {
-        throw dependencyUnavailable('Delta table maintenance (clients/delta)');
+      listTables: listDeltaTables,
+      async maintainTable(tablePath, options) {
+        const table = await DeltaTable.open(tablePath, { logRetentionDays: config.delta.log_retention_days, checkpointInterval: config.delta.checkpoint_interval });
+        const optimized = await table.optimize({ targetSizeBytes: options.targetFileSizeBytes });
+        const checkpoint = await table.checkpoint();
+        const vacuumed = options.skipVacuum ? { files: [] } : await table.vacuum({ retentionHours: options.vacuumRetentionHours });
+        return {
+          table: tablePath,
+          filesCompacted: optimized.filesRemoved,
+          filesRemoved: vacuumed.files.length,
+          checkpointVersion: checkpoint.version,
+          logFilesRemoved: checkpoint.logFilesDeleted,
+        };
       },
     },
     trainer: {
@@ -44,13 +69,140 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
   };
 }
 
-async function kafkaReachable(config: PipelineConfig): Promise<HealthCheck> {
+/** One consumer-group member of the pipeline: the streamers/ Streamer with the activity's signal. */
+async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerProgressUpdate> {
+  const { config, settings } = request;
+  const kafka = createKafkaClient(config.kafka);
+  const search = config.elasticsearch.enabled ? createSearchClient(config) : undefined;
+  const lag = new LagTracker(kafka, settings.topic);
+  try {
+    const lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
+    const streamer = new Streamer({
+      kafka,
+      topic: settings.topic,
+      groupId: settings.consumerGroup,
+      dlqTopic: config.kafka.dlq_topic,
+      anomaliesTopic: config.kafka.anomalies_topic,
+      limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
+      maxMessageBytes: config.streaming.max_message_bytes,
+      sinks: lakehouse.sinks,
+      search: search ? createSearchSink(search) : undefined,
+      signal: request.signal,
+      logger: workerLog().child({ component: 'streamer', slot: request.slot }),
+      onProgress: (progress) => {
+        lag.refresh();
+        request.onProgress(toProgressUpdate(progress, lag.highWatermarks));
+      },
+    });
+    const final = await streamer.run();
+    return toProgressUpdate(final, lag.highWatermarks);
+  } finally {
+    await kafka.close().catch(() => undefined);
+    await search?.close().catch(() => undefined);
+  }
+}
+
+export function toProgressUpdate(progress: StreamerProgress, highWatermarks: ReadonlyMap<number, bigint>): StreamerProgressUpdate {
+  const partitions: PartitionProgress[] = Object.entries(progress.committedOffsets).map(([partitionText, offset]) => {
+    const partition = Number(partitionText);
+    const high = highWatermarks.get(partition);
+    const lag = high === undefined ? undefined : Number(high - (BigInt(offset) + 1n));
+    return { partition, committedOffset: offset, ...(lag === undefined ? {} : { lag: Math.max(0, lag) }) };
+  });
+  return {
+    partitions,
+    rowsTotal: progress.counters.committedRows,
+    batches: progress.counters.batches,
+    rowsPerSecond: progress.rowsPerSecond,
+    lastCommitAt: progress.lastCommitTimeMs === null ? undefined : new Date(progress.lastCommitTimeMs).toISOString(),
+    modelVersion: progress.modelVersion,
+  };
+}
+
+class LagTracker {
+  readonly highWatermarks = new Map<number, bigint>();
+  private lastRefreshMs = 0;
+  private inFlight = false;
+
+  constructor(
+    private readonly kafka: KafkaClient,
+    private readonly topic: string,
+  ) {}
+
+  refresh(): void {
+    if (this.inFlight || Date.now() - this.lastRefreshMs < LAG_REFRESH_MS) return;
+    this.inFlight = true;
+    this.lastRefreshMs = Date.now();
+    this.kafka
+      .topicOffsets(this.topic)
+      .then((offsets) => {
+        for (const partition of offsets) this.highWatermarks.set(partition.partition, partition.high);
+      })
+      .catch(() => undefined) // lag is for humans; a missed refresh shows the previous figure
+      .finally(() => {
+        this.inFlight = false;
+      });
+  }
+}
+
+async function withKafka<T>(config: PipelineConfig, use: (kafka: KafkaClient) => Promise<T>): Promise<T> {
   const kafka = createKafkaClient(config.kafka);
   try {
-    const offsets = await kafka.topicOffsets(config.kafka.topic);
-    const messages = offsets.reduce((sum, partition) => sum + Number(partition.high - partition.low), 0);
-    return { name: 'kafka', status: 'ok', detail: `${config.kafka.topic}: ${offsets.length} partitions, ${messages} messages retained`, value: messages };
+    return await use(kafka);
   } finally {
-    await kafka.close();
+    await kafka.close().catch(() => undefined);
+  }
+}
+
+/** Folders under the Delta root that hold a _delta_log. */
+async function listDeltaTables(deltaRoot: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(deltaRoot);
+  } catch {
+    return [];
+  }
+  const tables: string[] = [];
+  for (const name of names.sort()) {
+    const logFolder = join(deltaRoot, name, '_delta_log');
+    if (await stat(logFolder).then((entry) => entry.isDirectory(), () => false)) tables.push(join(deltaRoot, name));
+  }
+  return tables;
+}
+
+async function kafkaBrokerCheck(config: PipelineConfig): Promise<HealthCheck> {
+  return withKafka(config, async (kafka) => {
+    const offsets = await kafka.topicOffsets(config.kafka.topic);
+    const retained = offsets.reduce((sum, partition) => sum + Number(partition.high - partition.low), 0);
+    return { name: 'kafka', status: 'ok', detail: `${config.kafka.servers}: topic ${config.kafka.topic} has ${offsets.length} partition(s), ${retained} message(s) retained` };
+  });
+}
+
+async function deltaFreshnessCheck(config: PipelineConfig, maxAgeSeconds: number): Promise<HealthCheck> {
+  const name = 'delta-freshness';
+  const tablePath = join(config.delta.root, TABLE_FOLDERS.logs);
+  const table = await DeltaTable.open(tablePath).catch(() => undefined);
+  if (!table) return { name, status: 'warn', detail: `no logs table at ${tablePath} yet` };
+  const newest = (await table.history()).at(-1);
+  if (!newest) return { name, status: 'warn', detail: `${tablePath} has no commit` };
+  const ageSeconds = Math.max(0, Math.round((Date.now() - newest.timestampMs) / 1000));
+  return {
+    name,
+    status: ageSeconds > maxAgeSeconds ? 'warn' : 'ok',
+    detail: `logs table version ${newest.version} committed ${ageSeconds}s ago (limit ${maxAgeSeconds}s)`,
+    value: ageSeconds,
+  };
+}
+
+async function searchHealthCheck(config: PipelineConfig): Promise<HealthCheck> {
+  const name = 'search-engine';
+  if (!config.elasticsearch.enabled) return { name, status: 'unknown', detail: 'elasticsearch.enabled is false' };
+  const search = createSearchClient(config);
+  try {
+    const health = await search.health();
+    const status = health.status === 'red' ? 'fail' : 'ok';
+    return { name, status, detail: `${health.engine} ${health.version} at ${health.url}: ${health.status}, ${health.numberOfNodes} node(s)` };
+  } finally {
+    await search.close().catch(() => undefined);
   }
 }

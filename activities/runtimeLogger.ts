@@ -1,15 +1,22 @@
 // Routes the Temporal SDK's logs (worker, workflow and activity loggers) to pino JSON lines on stderr.
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
-import { pino } from 'pino';
+import { pino, type Logger as PinoLogger } from 'pino';
 
 let installed = false;
+let workerLogger: PinoLogger | undefined;
+
+/** The worker process's own logger (JSON lines on stderr). */
+export function workerLog(level: string = process.env.LOGSTREAM_LOG_LEVEL ?? 'info'): PinoLogger {
+  workerLogger ??= pino({ name: 'logstream-worker', level }, pino.destination(2));
+  return workerLogger;
+}
 
 /** Installs the process-wide Temporal runtime once, before any worker or native connection. */
 export function installWorkerRuntime(level: string = process.env.LOGSTREAM_LOG_LEVEL ?? 'info'): void {
   if (installed) return;
   installed = true;
-  const logger = pino({ name: 'logstream-worker', level }, pino.destination(2));
+  const logger = workerLog(level);
   const write = (pinoLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error', message: string, meta?: LogMetadata) => {
     // Task tokens are opaque and long; they only make lines harder to read.
     const { taskToken: _taskToken, ...rest } = (meta ?? {}) as Record<string, unknown>;

@@ -1,6 +1,7 @@
 // Every command group of `logstream`. Each file registers one group.
 import type { Command } from 'commander';
 import { registerOrchestrationCommands } from './pipeline.js';
+import { registerOrchestrationCommands } from './pipeline.js';
 import { registerConfigCommands } from './config.js';
 import { registerStackCommands } from './stack.js';
 import { registerStreamingCommands } from './stream.js';
@@ -13,5 +14,6 @@ export function registerCommands(program: Command): void {
   registerStreamingCommands(program);
   registerAnalyticsCommands(program);
   registerTableCommands(program);
+  registerOrchestrationCommands(program);
   registerOrchestrationCommands(program);
 }

@@ -1,0 +1,82 @@
+// `logstream schedules apply|list|delete`: the Temporal Schedules of training, health checks and maintenance.
+import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import type { PipelineConfig } from '../../config/schema.js';
+import { withClient } from '../../clients/temporal/connection.js';
+import { rethrowTemporalError } from '../../clients/temporal/control.js';
+import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions, SCHEDULE_PREFIX } from '../../clients/temporal/schedules.js';
+import { context } from '../context.js';
+import { formatTable } from './pipeline.js';
+
+export function registerSchedulesCommands(program: Command): void {
+  const schedules = program.command('schedules').description('Temporal Schedules for training, health checks and maintenance');
+  schedules
+    .command('apply')
+    .description('create or update the schedules from ml.retrain_interval_hours, schedules.health_check_interval_minutes, schedules.maintenance_interval_hours')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const config = context().config;
+      const definitions = scheduleDefinitions(config);
+      const results = await temporal(config, (client) => applySchedules(client, definitions));
+      if (options.json) return print(JSON.stringify(results, null, 2));
+      print(
+        formatTable(
+          ['schedule', 'workflow', 'every', 'outcome'],
+          results.map((result, index) => [result.scheduleId, definitions[index]!.workflowType, duration(definitions[index]!.intervalMs), result.outcome]),
+        ),
+      );
+    });
+  schedules
+    .command('list')
+    .description(`list the schedules whose id starts with ${SCHEDULE_PREFIX}`)
+    .option('--json', 'print the schedules as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const config = context().config;
+      const summaries = await temporal(config, (client) => listSchedules(client));
+      if (options.json) return print(JSON.stringify(summaries, null, 2));
+      if (summaries.length === 0) return print('no logstream schedule; create them with `logstream schedules apply`');
+      print(
+        formatTable(
+          ['schedule', 'workflow', 'every', 'state', 'runs', 'last run', 'next run'],
+          summaries.map((summary) => [
+            summary.scheduleId,
+            summary.workflowType,
+            summary.intervalMs === undefined ? '-' : duration(summary.intervalMs),
+            summary.paused ? 'paused' : 'active',
+            String(summary.actionsTaken),
+            summary.lastRunAt ?? '-',
+            summary.nextRunAt ?? '-',
+          ]),
+        ),
+      );
+    });
+  schedules
+    .command('delete')
+    .description('delete the logstream schedules (all three, or the ids given)')
+    .argument('[scheduleIds...]', 'schedule ids (default: the ones `apply` creates)')
+    .action(async (scheduleIds: string[]) => {
+      const config = context().config;
+      const ids = scheduleIds.length ? scheduleIds : scheduleDefinitions(config).map((definition) => definition.scheduleId);
+      const deleted = await temporal(config, (client) => deleteSchedules(client, ids));
+      print(deleted.length ? `deleted ${deleted.join(', ')}` : 'nothing to delete');
+    });
+}
+
+async function temporal<T>(config: PipelineConfig, use: (client: Client) => Promise<T>): Promise<T> {
+  try {
+    return await withClient(config.temporal, use);
+  } catch (error) {
+    return rethrowTemporalError(error, config.temporal.address);
+  }
+}
+
+function duration(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
