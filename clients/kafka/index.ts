@@ -193,19 +193,48 @@ export function createKafkaClient(settings: KafkaSettings): KafkaClient {
   };
 }
 
+/** Messages per produce request stay under this many bytes: the broker refuses record batches over message.max.bytes (1 MiB by default). */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Splits messages into runs whose keys and values add up to at most maxBytes (a larger single message goes alone). */
+export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes = MAX_REQUEST_BYTES): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let currentBytes = 0;
+  for (const message of messages) {
+    const bytes = byteLength(message.value) + byteLength(message.key ?? null) + 64;
+    if (current.length && currentBytes + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(message);
+    currentBytes += bytes;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+function byteLength(value: string | Buffer | null): number {
+  if (value === null) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
 function wrapProducer(producer: Producer): MessageProducer {
   return {
     async send(topic, messages) {
-      await producer.send({
-        topic,
-        messages: messages.map((message) => ({
-          key: message.key ?? null,
-          value: message.value,
-          partition: message.partition,
-          timestamp: message.timestampMs === undefined ? undefined : String(message.timestampMs),
-          headers: message.headers,
-        })),
-      });
+      for (const chunk of chunkByBytes(messages)) {
+        await producer.send({
+          topic,
+          messages: chunk.map((message) => ({
+            key: message.key ?? null,
+            value: message.value,
+            partition: message.partition,
+            timestamp: message.timestampMs === undefined ? undefined : String(message.timestampMs),
+            headers: message.headers,
+          })),
+        });
+      }
     },
     async close() {
       await producer.disconnect();
@@ -257,11 +286,20 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
     seek(topic, partition, offset) {
       consumer.seek({ topic, partition, offset: offset.toString() });
     },
+    // Both are no-ops when the consumer is not running (before start, after a crash).
     pause(topic, partitions) {
-      consumer.pause([{ topic, partitions }]);
+      try {
+        consumer.pause([{ topic, partitions }]);
+      } catch {
+        // not running: nothing is being fetched
+      }
     },
     resume(topic, partitions) {
-      consumer.resume([{ topic, partitions }]);
+      try {
+        consumer.resume([{ topic, partitions }]);
+      } catch {
+        // not running: the next start fetches anyway
+      }
     },
     async commitOffsets(topic, nextOffsets) {
       if (nextOffsets.size === 0) return;

@@ -1,0 +1,100 @@
+// A mixed stream with 5% malformed messages of every kind: every good record lands in the logs
+// table exactly once, every bad one is in quarantine (and the dead-letter topic) with its reason.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { OutgoingMessage } from '../../clients/kafka/index.js';
+import type { PipelineConfig } from '../../config/schema.js';
+import { requireService, waitFor } from '../helpers/stack.js';
+import { generatedMessages, produce, startStreamer, streamerFixture, tableKeys, tableRowCount, tableRows, topicMessageCount, type StreamerFixture } from './streamer-support.js';
+
+let config: PipelineConfig;
+let fixture: StreamerFixture;
+
+before(async () => {
+  config = await requireService('kafka');
+  fixture = await streamerFixture(config, 'streamer-malformed');
+});
+
+after(async () => {
+  await fixture?.kafka.deleteTopic(fixture.topic).catch(() => undefined);
+  await fixture?.kafka.close();
+});
+
+const good = JSON.parse(generatedMessages(1, 1)[0]!.value as string) as Record<string, unknown>;
+const badKinds: Array<{ code: string; value: Buffer | string | null }> = [
+  { code: 'unparseable', value: 'this is not a log line' },
+  { code: 'unparseable', value: '{"timestamp": "2026-' },
+  { code: 'not_an_object', value: '[1, 2, 3]' },
+  { code: 'missing_field', value: JSON.stringify({ ...good, status: undefined }) },
+  { code: 'wrong_type', value: JSON.stringify({ ...good, status: 'OK' }) },
+  { code: 'wrong_type', value: JSON.stringify({ ...good, bytes: '12kB' }) },
+  { code: 'status_out_of_range', value: JSON.stringify({ ...good, status: 777 }) },
+  { code: 'negative_bytes', value: JSON.stringify({ ...good, bytes: -10 }) },
+  { code: 'timestamp_out_of_range', value: JSON.stringify({ ...good, timestamp: '2099-01-01T00:00:00Z' }) },
+  { code: 'timestamp_out_of_range', value: JSON.stringify({ ...good, timestamp: '1990-01-01T00:00:00Z' }) },
+  { code: 'bad_timestamp', value: JSON.stringify({ ...good, timestamp: 'last tuesday' }) },
+  { code: 'bad_ip', value: JSON.stringify({ ...good, client_ip: 'not-an-ip' }) },
+  { code: 'bad_response_time', value: JSON.stringify({ ...good, response_time_ms: -5 }) },
+  { code: 'oversize', value: JSON.stringify({ ...good, user_agent: 'x'.repeat(70 * 1024) }) },
+  { code: 'invalid_utf8', value: Buffer.concat([Buffer.from('{"timestamp":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]) },
+  { code: 'empty', value: null },
+  { code: 'bad_request_line', value: '10.0.0.1 - - [17/May/2015:10:05:03 +0000] "\\x16\\x03\\x01" 400 0 "-" "-"' },
+];
+
+test('5% malformed messages of every kind go to quarantine and the DLQ with their reason; all good ones land once', async () => {
+  const total = 6000;
+  const partitions = 3;
+  const goodMessages = generatedMessages(total, 11);
+  // Explicit partitions, sent in order, so the test knows each message's (partition, offset).
+  const expectedBad = new Map<string, { code: string; value: Buffer | string | null }>();
+  const expectedGood = new Set<string>();
+  const nextOffset = [0, 0, 0];
+  const messages: OutgoingMessage[] = goodMessages.map((message, index) => {
+    const partition = index % partitions;
+    const key = `${partition}:${nextOffset[partition]!++}`;
+    if (index % 20 === 7) {
+      const bad = badKinds[Math.floor(index / 20) % badKinds.length]!;
+      expectedBad.set(key, bad);
+      return { key: 'bad', value: bad.value, partition };
+    }
+    expectedGood.add(key);
+    return { ...message, partition };
+  });
+  assert.equal(expectedBad.size, total / 20);
+  await produce(fixture.kafka, fixture.topic, messages, 1000);
+
+  const { streamer, done } = await startStreamer(fixture, config);
+  try {
+    await waitFor('all rows in the logs and quarantine tables', async () =>
+      (await tableRowCount(fixture.deltaRoot, 'logs')) === expectedGood.size && (await tableRowCount(fixture.deltaRoot, 'quarantine')) === expectedBad.size,
+      { timeoutMs: 90_000, intervalMs: 500 });
+  } finally {
+    await streamer.stop();
+    await done;
+  }
+
+  const logKeys = await tableKeys(fixture.deltaRoot, 'logs');
+  assert.equal(logKeys.length, expectedGood.size, 'no duplicates in logs');
+  assert.deepEqual(new Set(logKeys), expectedGood);
+
+  const quarantine = await tableRows(fixture.deltaRoot, 'quarantine');
+  assert.equal(quarantine.length, expectedBad.size);
+  const reasonCounts = new Map<string, number>();
+  for (const row of quarantine) {
+    const key = `${row.kafka_partition}:${row.kafka_offset}`;
+    const expected = expectedBad.get(key);
+    assert.ok(expected, `unexpected quarantined message ${key}`);
+    assert.equal(row.reason_code, expected.code, `reason of ${key}: ${row.reason}`);
+    assert.equal(row.kafka_topic, fixture.topic);
+    assert.ok(typeof row.reason === 'string' && row.reason.length > 0);
+    if (expected.code === 'invalid_utf8') {
+      assert.equal(row.payload_encoding, 'base64');
+      assert.deepEqual(Buffer.from(row.payload as string, 'base64'), expected.value);
+    } else if (expected.value !== null) {
+      assert.equal(row.payload, expected.value.toString());
+    }
+    reasonCounts.set(expected.code, (reasonCounts.get(expected.code) ?? 0) + 1);
+  }
+  assert.equal(reasonCounts.size, new Set(badKinds.map((kind) => kind.code)).size, 'every kind of bad input was seen');
+  assert.ok((await topicMessageCount(fixture.kafka, fixture.dlqTopic)) >= expectedBad.size, 'every bad message is on the dead-letter topic');
+});

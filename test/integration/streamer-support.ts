@@ -1,0 +1,103 @@
+// Shared by the streamer integration tests: a streamer over real Kafka and real Delta tables in a
+// fresh folder, unique topic names, and readers of what landed in the tables.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafkaClient, type KafkaClient, type OutgoingMessage } from '../../clients/kafka/index.js';
+import { DeltaTable } from '../../clients/delta/index.js';
+import type { PipelineConfig } from '../../config/schema.js';
+import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
+import { openLakehouseTables, TABLE_FOLDERS } from '../../streamers/deltaSinks.js';
+import type { SearchSink } from '../../streamers/sinks.js';
+import { Streamer, type StreamerOptions } from '../../streamers/streamer.js';
+import { uniqueName } from '../helpers/stack.js';
+import { pino } from 'pino';
+
+export interface StreamerFixture {
+  topic: string;
+  groupId: string;
+  dlqTopic: string;
+  anomaliesTopic: string;
+  deltaRoot: string;
+  kafka: KafkaClient;
+}
+
+export async function streamerFixture(config: PipelineConfig, name: string, partitions = 3): Promise<StreamerFixture> {
+  const topic = uniqueName(`${name}`);
+  const kafka = createKafkaClient({ ...config.kafka, client_id: uniqueName('test') });
+  await kafka.ensureTopic(topic, partitions);
+  return {
+    topic,
+    groupId: `${topic}-group`,
+    dlqTopic: `${topic}-dlq`,
+    anomaliesTopic: `${topic}-anomalies`,
+    deltaRoot: await mkdtemp(join(tmpdir(), `${name}-delta-`)),
+    kafka,
+  };
+}
+
+export async function startStreamer(
+  fixture: StreamerFixture,
+  config: PipelineConfig,
+  extra: Partial<StreamerOptions> & { search?: SearchSink } = {},
+): Promise<{ streamer: Streamer; done: Promise<unknown> }> {
+  const lakehouse = await openLakehouseTables(fixture.deltaRoot);
+  const streamer = new Streamer({
+    kafka: fixture.kafka,
+    topic: fixture.topic,
+    groupId: fixture.groupId,
+    dlqTopic: fixture.dlqTopic,
+    anomaliesTopic: fixture.anomaliesTopic,
+    limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: 300 },
+    maxMessageBytes: config.streaming.max_message_bytes,
+    sinks: lakehouse.sinks,
+    sessionTimeoutMs: 6000,
+    logger: pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+    ...extra,
+  });
+  const done = streamer.run();
+  done.catch(() => undefined);
+  return { streamer, done };
+}
+
+/** Generated JSON-line logs keyed by client IP. */
+export function generatedMessages(count: number, seed: number): OutgoingMessage[] {
+  const generator = createTrafficGenerator({ seed, startTimeMs: Date.now() - 60_000, ratePerSecond: 1000, anomalyRate: 0.02 });
+  return Array.from({ length: count }, () => {
+    const log = generator.next();
+    return { key: log.clientIp, value: toJsonLine(log) };
+  });
+}
+
+export async function produce(kafka: KafkaClient, topic: string, messages: OutgoingMessage[], chunkSize = 5000): Promise<void> {
+  const producer = await kafka.createProducer();
+  try {
+    for (let start = 0; start < messages.length; start += chunkSize) await producer.send(topic, messages.slice(start, start + chunkSize));
+  } finally {
+    await producer.close();
+  }
+}
+
+/** (partition, offset) of every row of a table, as "p:offset" strings. */
+export async function tableKeys(deltaRoot: string, table: keyof typeof TABLE_FOLDERS): Promise<string[]> {
+  const rows = await tableRows(deltaRoot, table, ['kafka_partition', 'kafka_offset']);
+  return rows.map((row) => `${row.kafka_partition}:${row.kafka_offset}`);
+}
+
+export async function tableRows(deltaRoot: string, table: keyof typeof TABLE_FOLDERS, columns?: string[]): Promise<Record<string, unknown>[]> {
+  const delta = await DeltaTable.open(join(deltaRoot, TABLE_FOLDERS[table]));
+  const scanned = await (await delta.snapshot()).scan({ columns });
+  return scanned.toArray().map((row) => (row as { toJSON(): Record<string, unknown> }).toJSON());
+}
+
+export async function tableRowCount(deltaRoot: string, table: keyof typeof TABLE_FOLDERS): Promise<number> {
+  const delta = await DeltaTable.open(join(deltaRoot, TABLE_FOLDERS[table]));
+  const snapshot = await delta.snapshot();
+  // Row counts from the add actions' stats: cheap enough to poll.
+  return snapshot.files().reduce((sum, file) => sum + (file.stats ? Number((JSON.parse(file.stats) as { numRecords?: number }).numRecords ?? 0) : 0), 0);
+}
+
+export async function topicMessageCount(kafka: KafkaClient, topic: string): Promise<number> {
+  const offsets = await kafka.topicOffsets(topic);
+  return offsets.reduce((sum, partition) => sum + Number(partition.high - partition.low), 0);
+}
