@@ -1,5 +1,6 @@
 // The Scorer over a loaded model artifact: features, scaler and one distance matrix per batch.
 import type { LogEvent } from '../logs/record.js';
+import { initBackend } from './backend.js';
 import type { ClientWindow } from './clientWindow.js';
 import { extractFeatures, FEATURE_COUNT } from './features.js';
 import type { ModelArtifact } from './model.js';
@@ -23,6 +24,7 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
     async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<ScoreResult[]> {
       const raw = extractFeatures(events, window, model.vocabulary);
       const standardised = applyScaler(model.scaler, raw);
+      await initBackend();
       tensors ??= scoringTensors(model);
       const { scores, clusters } = await scoreStandardisedRows(tensors, standardised, FEATURE_COUNT);
       const explain = options.reasons ?? true;

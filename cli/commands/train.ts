@@ -1,0 +1,101 @@
+// `logstream train` (and, registered from here, `logstream evaluate`): fit the K-means anomaly
+// model, publish it to MLflow and promote it to `champion` when it is at least as good.
+import type { Command } from 'commander';
+import { UsageError } from '../../config/errors.js';
+import { runTraining } from '../../ml/trainingRun.js';
+import type { TrainingProgress } from '../../ml/train.js';
+import { context, isInteractive } from '../context.js';
+import { formatTable } from '../format.js';
+import { parseNonNegativeInteger } from '../options.js';
+import { registerEvaluateCommand } from './evaluate.js';
+
+interface TrainOptions {
+  data?: string;
+  seed?: string;
+  register: boolean;
+  out?: string;
+  json?: boolean;
+}
+
+export function registerModelCommands(program: Command): void {
+  program
+    .command('train')
+    .description('train the K-means anomaly model, log it to MLflow, register a version and promote it to "champion" if it is at least as good on held-out labeled data')
+    .option('--data <file>', 'JSON-lines or combined log file to train on (make one with `logstream generate --training-data N --out FILE`)')
+    .option('--seed <n>', 'random seed for k-means++ and sampling (default: ml.seed)')
+    .option('--no-register', 'train and evaluate only; do not talk to MLflow (writes the model to --out, default ./model.json)')
+    .option('--out <file>', 'also write the model artifact (JSON) to this file')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  logstream generate --training-data 20000 --out train.jsonl\n  logstream train --data train.jsonl\n  logstream train --data train.jsonl --no-register --out model.json')
+    .action(async (options: TrainOptions) => {
+      const { config } = context();
+      if (!options.data) throw new UsageError('train needs --data FILE', 'make one with `logstream generate --training-data 20000 --out train.jsonl`');
+      const seed = options.seed === undefined ? undefined : parseNonNegativeInteger('--seed', options.seed);
+      const outFile = options.out ?? (options.register ? undefined : 'model.json');
+      const interactive = isInteractive() && !options.json;
+      const started = performance.now();
+      const result = await runTraining({
+        config,
+        dataFile: options.data,
+        seed,
+        register: options.register,
+        outFile,
+        onProgress: interactive ? (event) => process.stdout.write(`${progressText(event, started)}\n`) : undefined,
+      });
+      const { model, holdout, published } = result;
+      if (options.json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            k: model.training.k,
+            candidates: model.training.candidates,
+            trainingRows: model.training.rows,
+            trainingSeconds: model.training.trainingSeconds,
+            backend: model.backend,
+            threshold: model.threshold,
+            holdout: { f1: holdout.overall.f1, precision: holdout.overall.precision, recall: holdout.overall.recall, falsePositiveRate: holdout.falsePositiveRate },
+            runId: published?.run.runId,
+            version: published?.version.version,
+            promotion: published?.promotion,
+            outFile: result.outFile,
+          })}\n`,
+        );
+        return;
+      }
+      const rows = model.training.candidates.map((candidate) => [
+        String(candidate.k),
+        candidate.silhouette.toFixed(4),
+        candidate.inertia.toExponential(3),
+        String(candidate.iterations),
+        candidate.k === model.training.k ? '<- chosen' : '',
+      ]);
+      process.stdout.write(formatTable(['K', 'SILHOUETTE', 'INERTIA', 'ITERATIONS', ''], rows));
+      process.stdout.write(
+        `trained on ${model.training.rows} rows${result.rejectedLines ? ` (${result.rejectedLines} unusable lines skipped)` : ''} in ${model.training.trainingSeconds.toFixed(1)} s on the ${model.backend} backend: k=${model.training.k}, threshold ${model.threshold}\n`,
+      );
+      process.stdout.write(
+        `held-out labeled set (${holdout.rows} rows): F1 ${holdout.overall.f1.toFixed(4)}, precision ${holdout.overall.precision.toFixed(4)}, recall ${holdout.overall.recall.toFixed(4)}, false positives ${(holdout.falsePositiveRate * 100).toFixed(2)}% of normal rows\n`,
+      );
+      if (published) {
+        process.stdout.write(`MLflow run ${published.run.runId}, ${config.mlflow.registered_model} version ${published.version.version}\n`);
+        process.stdout.write(`${published.promotion.promoted ? 'promoted to champion' : 'not promoted'}: ${published.promotion.reason}\n`);
+      }
+      if (result.outFile) process.stdout.write(`model written to ${result.outFile}\n`);
+    });
+  registerEvaluateCommand(program);
+}
+
+function progressText(event: TrainingProgress | { stage: 'reading'; lines: number } | { stage: 'publishing'; message: string }, startedMs: number): string {
+  const elapsed = `[${((performance.now() - startedMs) / 1000).toFixed(1)} s]`;
+  switch (event.stage) {
+    case 'reading':
+      return `${elapsed} read ${event.lines.toLocaleString('en-US')} lines`;
+    case 'features':
+      return `${elapsed} features for ${event.rows.toLocaleString('en-US')} rows`;
+    case 'kmeans':
+      return `${elapsed} k=${event.k} (${event.done}/${event.total}): silhouette ${event.silhouette.toFixed(4)}, ${event.iterations} iterations`;
+    case 'calibrate':
+      return `${elapsed} calibrating scores`;
+    case 'publishing':
+      return `${elapsed} ${event.message}`;
+  }
+}

@@ -1,0 +1,49 @@
+// Keeps the streamer's scorer on the version the registry alias points to. The streamer calls
+// check() between batches; the registry is asked at most once per interval, and any failure
+// leaves the current scorer in place.
+import type { MlflowClient } from '../clients/mlflow/client.js';
+import { createScorer, type KMeansScorer } from './kmeansScorer.js';
+import { CHAMPION_ALIAS, downloadModel } from './registry.js';
+import type { ModelCheck, ModelWatcher } from './scorer.js';
+
+export interface ModelWatcherOptions {
+  client: MlflowClient;
+  registeredModel: string;
+  alias?: string;
+  /** Shortest time between two registry lookups (default 30 s). */
+  checkIntervalMs?: number;
+  /** Clock, for tests. */
+  nowMs?: () => number;
+}
+
+export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher & { dispose(): void } {
+  const alias = options.alias ?? CHAMPION_ALIAS;
+  const intervalMs = options.checkIntervalMs ?? 30_000;
+  const now = options.nowMs ?? Date.now;
+  let scorer: KMeansScorer | undefined;
+  let lastCheckMs = Number.NEGATIVE_INFINITY;
+
+  return {
+    current: () => scorer,
+    async check(): Promise<ModelCheck> {
+      if (scorer && now() - lastCheckMs < intervalMs) return { status: 'unchanged', scorer };
+      lastCheckMs = now();
+      try {
+        const version = await options.client.getVersionByAlias(options.registeredModel, alias);
+        if (!version) throw new Error(`registered model ${options.registeredModel} has no alias ${alias}`);
+        if (scorer && scorer.modelVersion === version.version) return { status: 'unchanged', scorer };
+        const model = await downloadModel(options.client, version);
+        const previous = scorer;
+        scorer = createScorer(model, version.version);
+        previous?.dispose();
+        return { status: 'loaded', scorer, previousVersion: previous?.modelVersion };
+      } catch (error) {
+        return { status: 'failed', scorer, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    },
+    dispose() {
+      scorer?.dispose();
+      scorer = undefined;
+    },
+  };
+}
