@@ -1,12 +1,12 @@
 // Every command group of `logstream`. Each file registers one group.
 import type { Command } from 'commander';
 import { registerOrchestrationCommands } from './pipeline.js';
-import { registerOrchestrationCommands } from './pipeline.js';
 import { registerConfigCommands } from './config.js';
 import { registerStackCommands } from './stack.js';
 import { registerStreamingCommands } from './stream.js';
 import { registerAnalyticsCommands } from './analytics.js';
 import { registerTableCommands } from './table.js';
+import { registerModelCommands } from './train.js';
 
 export function registerCommands(program: Command): void {
   registerConfigCommands(program);
@@ -15,5 +15,5 @@ export function registerCommands(program: Command): void {
   registerAnalyticsCommands(program);
   registerTableCommands(program);
   registerOrchestrationCommands(program);
-  registerOrchestrationCommands(program);
+  registerModelCommands(program);
 }
