@@ -149,7 +149,9 @@ async function checkPortsFree(service: ServiceSpec, config: PipelineConfig): Pro
     const useExisting = service.externalKey
       ? ` If it is a ${service.name} you run yourself, set ${service.externalKey} in the configuration and the stack will use it instead of starting one.`
       : '';
-    throw new PortTakenError(service.name, port, holder, `stop that process${holder?.startsWith('pid') ? ` (kill ${holder.split(' ')[1]})` : ''} and run the command again.${useExisting}`);
+    const specific = holder ? service.portTakenHint?.(holder) : undefined;
+    const stop = specific ?? `stop that process${holder?.startsWith('pid') ? ` (kill ${holder.split(' ')[1]})` : ''} and run the command again.`;
+    throw new PortTakenError(service.name, port, holder, `${stop}${useExisting}`);
   }
 }
 

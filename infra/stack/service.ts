@@ -33,6 +33,8 @@ export interface ServiceSpec {
   optional?: boolean;
   /** Config key whose explicit setting means "the user runs their own; do not start it". */
   externalKey?: string;
+  /** Extra advice when one of the ports is held by another process, e.g. how to stop a distro service. */
+  portTakenHint?(holder: string): string | undefined;
   /** How long `stack down` waits after SIGTERM before SIGKILL (default 20 s). */
   stopGraceSeconds?: number;
   toolchains: Toolchain[];

@@ -168,3 +168,15 @@ test('an install is renamed into place only when it completes; leftovers of inte
   assert.deepEqual(readdirSync(root), ['tool']);
   assert.deepEqual(readdirSync(target), ['VERSION']);
 });
+
+test('a service can explain who usually holds its port (e.g. a distro service)', async () => {
+  const port = await freePort();
+  const squatter = createServer().listen(port, '127.0.0.1');
+  await new Promise((resolve) => squatter.once('listening', resolve));
+  try {
+    const service = { ...fakeService(port), portTakenHint: (holder: string) => (holder.includes(`pid ${process.pid}`) ? 'stop the distro service' : undefined) };
+    await assert.rejects(stackUp(stackContext(service), []), (error: unknown) => error instanceof PortTakenError && error.hint === 'stop the distro service');
+  } finally {
+    squatter.close();
+  }
+});

@@ -40,6 +40,11 @@ export const prometheusService: ServiceSpec = {
   externalKey: 'prometheus.url',
   toolchains: [],
   ports: (config) => [urlPort(config.prometheus.url)],
+  portTakenHint: (holder) =>
+    // The Debian package's own service runs with the distro config.
+    holder.includes('/etc/prometheus/')
+      ? 'that is the distro prometheus service: stop it with `systemctl disable --now prometheus` (or `service prometheus stop`) and run the command again.'
+      : undefined,
   url: (config) => config.prometheus.url,
   installDir: (paths: StackPaths) => join(paths.cacheDir, 'prometheus'),
   isInstalled: () => existsSync(PROMETHEUS) || commandOnPath('prometheus'),
