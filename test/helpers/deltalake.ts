@@ -34,7 +34,7 @@ export function deltalakePython(): string {
 }
 
 const prelude = `
-import json, sys, base64, datetime, decimal
+import json, os, sys, base64, datetime, decimal
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 args = json.loads(sys.stdin.read())
@@ -60,6 +60,10 @@ def plain(value):
     return value
 def out(value):
     sys.stdout.write(json.dumps(value))
+    sys.stdout.flush()
+    # delta-rs's runtime threads sometimes abort at interpreter shutdown ("terminate called without an
+    # active exception"); the answer is complete here, so leave without running shutdown.
+    os._exit(0)
 `;
 
 /** Runs a Python snippet with `args` (JSON on stdin) and returns what it passed to out(). */

@@ -1,0 +1,191 @@
+// The Delta engine against delta-rs (the reference implementation): the shared test tables, tables we
+// write (also after OPTIMIZE, checkpoints and VACUUM), and tables both engines write to.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DeltaTable, DeltaError, TableNotFoundError, UnsupportedFeatureError } from '../../clients/delta/index.js';
+import { tableToJsonRows } from '../../clients/delta/rowFormat.js';
+import { deltaRsAppend, deltaRsView, logSchema, makeLogTable, sortRows, type DeltaRsView } from '../helpers/deltalake.js';
+
+const testdata = fileURLToPath(new URL('../../../shared/testdata/delta', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const scratch = () => mkdtempSync(join(tmpdir(), 'logstream-delta-interop-'));
+
+function tryDeltaRs(path: string, version?: number): DeltaRsView | { openError: string } {
+  try {
+    return deltaRsView(path, { version });
+  } catch (error) {
+    return { openError: (error as Error).message };
+  }
+}
+
+async function expectSameAsDeltaRs(path: string, version?: number): Promise<string> {
+  const theirs = tryDeltaRs(path, version);
+  if ('openError' in theirs) {
+    await assert.rejects(DeltaTable.open(path).then((table) => table.snapshot(version === undefined ? {} : { version })), TableNotFoundError);
+    return 'both refuse to open';
+  }
+  const table = await DeltaTable.open(path);
+  const snapshot = await table.snapshot(version === undefined ? {} : { version });
+  assert.equal(snapshot.version, theirs.version, 'version');
+  assert.deepEqual(snapshot.schema.fields.map((field) => field.name).sort(), [...theirs.columns].sort(), 'columns');
+  assert.deepEqual([...snapshot.partitionColumns], theirs.partitionColumns, 'partition columns');
+  assert.deepEqual(snapshot.files().map((add) => decodeURIComponent(add.path)).sort(), theirs.files, 'active files');
+  if (theirs.error !== undefined) {
+    // delta-rs cannot read the rows either (data files missing from the fixture): we must fail clearly, not return partial data.
+    await assert.rejects(snapshot.scan(), (error: Error) => error instanceof DeltaError && /is missing/.test(error.message));
+    return `log matches; rows unreadable by both (${theirs.error.slice(0, 60)}…)`;
+  }
+  const ours = tableToJsonRows(await snapshot.scan());
+  assert.deepEqual(sortRows(ours), sortRows(theirs.rows!), 'rows');
+  return `${ours.length} rows match`;
+}
+
+describe('reading the shared Delta test tables', () => {
+  for (const name of readdirSync(testdata).sort()) {
+    it(`reads ${name} exactly as delta-rs does`, async () => {
+      const path = join(testdata, name);
+      await expectSameAsDeltaRs(path);
+      const latest = tryDeltaRs(path);
+      if (!('openError' in latest) && latest.version > 0) await expectSameAsDeltaRs(path, Math.floor(latest.version / 2));
+    });
+  }
+});
+
+function writeLog(tablePath: string, version: number, actions: object[]): void {
+  mkdirSync(join(tablePath, '_delta_log'), { recursive: true });
+  writeFileSync(join(tablePath, '_delta_log', `${String(version).padStart(20, '0')}.json`), actions.map((action) => JSON.stringify(action)).join('\n') + '\n');
+}
+
+const schemaString = JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] });
+
+describe('unsupported features', () => {
+  it('refuses a table with deletion vectors, naming the feature, in the API and the CLI', async () => {
+    const path = join(scratch(), 'dv');
+    writeLog(path, 0, [
+      { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } },
+      { metaData: { id: 'dv', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: { 'delta.enableDeletionVectors': 'true' }, createdTime: 0 } },
+    ]);
+    await assert.rejects(DeltaTable.open(path), (error: Error) => error instanceof UnsupportedFeatureError && /"deletionVectors"/.test(error.message));
+    const cli = spawnSync(process.execPath, ['bin/logstream.js', 'table', 'rows', path], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(cli.status, 1);
+    assert.match(cli.stderr, /uses "deletionVectors", which this engine cannot read/);
+  });
+
+  it('refuses column mapping and future reader versions', async () => {
+    const mapped = join(scratch(), 'cm');
+    writeLog(mapped, 0, [
+      { protocol: { minReaderVersion: 2, minWriterVersion: 5 } },
+      { metaData: { id: 'cm', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: { 'delta.columnMapping.mode': 'name' }, createdTime: 0 } },
+    ]);
+    await assert.rejects(DeltaTable.open(mapped), /"columnMapping"/);
+    const future = join(scratch(), 'future');
+    writeLog(future, 0, [{ protocol: { minReaderVersion: 9, minWriterVersion: 9 } }, { metaData: { id: 'f', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: {}, createdTime: 0 } }]);
+    await assert.rejects(DeltaTable.open(future), /"minReaderVersion 9"/);
+  });
+});
+
+describe('tables written by this engine', () => {
+  it('are read by delta-rs with identical rows after appends, checkpoints, OPTIMIZE and VACUUM', async () => {
+    const path = join(scratch(), 'logs');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { checkpointInterval: 2 });
+    for (let batch = 0; batch < 4; batch++) {
+      const outcome = await table.append(makeLogTable(2500, { startMicros: 1_735_689_600_000_000n + BigInt(batch) * 1_800_000_000n, firstOffset: batch * 2500 }), {
+        txns: [{ appId: 'web-logs-0', version: batch * 2500 + 2499 }],
+      });
+      assert.equal(outcome.status, 'committed');
+    }
+    assert.ok(readdirSync(join(path, '_delta_log')).includes('00000000000000000004.checkpoint.parquet'), 'checkpoint every 2 commits');
+    assert.ok(readdirSync(join(path, '_delta_log')).includes('_last_checkpoint'));
+    assert.equal(await expectSameAsDeltaRs(path), '10000 rows match');
+    assert.equal(await expectSameAsDeltaRs(path, 1), '2500 rows match');
+
+    const before = (await table.snapshot()).fileCount;
+    const optimized = await table.optimize({ targetSizeBytes: 64 * 1024 * 1024 });
+    assert.ok(optimized.filesRemoved > optimized.filesAdded, 'small files were compacted');
+    const after = await table.snapshot();
+    assert.equal(after.fileCount, before - optimized.filesRemoved + optimized.filesAdded);
+    assert.equal(after.numRows, 10000);
+    assert.equal(await expectSameAsDeltaRs(path), '10000 rows match');
+
+    await table.checkpoint();
+    const dryRun = await table.vacuum({ retentionHours: 0, force: true, dryRun: true });
+    assert.equal(dryRun.files.length, optimized.filesRemoved, 'dry run lists exactly the compacted-away files');
+    await assert.rejects(table.vacuum({ retentionHours: 0 }), /refusing to VACUUM/);
+    const vacuumed = await table.vacuum({ retentionHours: 0, force: true });
+    assert.deepEqual(vacuumed.files.sort(), dryRun.files.sort());
+    assert.equal(await expectSameAsDeltaRs(path), '10000 rows match');
+    assert.equal((await table.snapshot()).txnVersion('web-logs-0'), 9999);
+  });
+
+  it('reads what delta-rs appends to a table this engine created', async () => {
+    const path = join(scratch(), 'shared');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
+    await table.append(makeLogTable(1000));
+    const extra = tableToJsonRows(makeLogTable(300, { startMicros: 1_735_776_000_123_456n, firstOffset: 5000 }));
+    assert.equal(deltaRsAppend(path, extra, ['timestamp']), 2);
+    const snapshot = await table.snapshot();
+    assert.equal(snapshot.version, 2);
+    const ours = tableToJsonRows(await snapshot.scan());
+    assert.equal(ours.length, 1300);
+    assert.deepEqual(sortRows(ours), sortRows([...tableToJsonRows(makeLogTable(1000)), ...extra]));
+    assert.equal(await expectSameAsDeltaRs(path), '1300 rows match');
+    // Our writes go on after delta-rs's commit.
+    assert.equal((await table.append(makeLogTable(10, { firstOffset: 9000 }))).status, 'committed');
+    assert.equal(await expectSameAsDeltaRs(path), '1310 rows match');
+  });
+
+  it('answers txn versions and drops a replayed batch as a duplicate', async () => {
+    const path = join(scratch(), 'txn');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
+    await table.append(makeLogTable(100), { txns: [{ appId: 'web-logs-0', version: 99 }, { appId: 'web-logs-1', version: 7 }] });
+    const other = await DeltaTable.open(path);
+    const duplicate = await other.append(makeLogTable(100), { txns: [{ appId: 'web-logs-1', version: 7 }] });
+    assert.deepEqual(duplicate, { status: 'duplicate', appId: 'web-logs-1', committedVersion: 7 });
+    assert.equal(await other.txnVersion('web-logs-0'), 99);
+    assert.equal((await other.snapshot()).numRows, 100);
+    assert.equal(readdirSync(path).filter((name) => name.startsWith('date=')).length, 1);
+  });
+});
+
+describe('logstream table', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/logstream.js', 'table', ...args], { cwd: repoRoot, encoding: 'utf8' });
+
+  it('prints info JSON, history and rows in path order with ISO timestamps; bad --where exits 2', async () => {
+    const path = join(scratch(), 'cli');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
+    await table.append(makeLogTable(4000), { txns: [{ appId: 'web-logs-2', version: 3999 }] });
+    const info = JSON.parse(run('info', path, '--json').stdout);
+    assert.deepEqual(Object.keys(info), ['path', 'version', 'schema', 'partitionColumns', 'fileCount', 'rowCount', 'sizeBytes', 'txnVersions', 'protocol', 'properties']);
+    assert.equal(info.version, 1);
+    assert.equal(info.rowCount, 4000);
+    assert.deepEqual(info.partitionColumns, ['date', 'hour']);
+    assert.deepEqual(info.txnVersions, { 'web-logs-2': 3999 });
+    assert.deepEqual(info.schema[0], { name: 'timestamp', type: 'timestamp', nullable: false });
+
+    const history = run('history', path);
+    assert.equal(history.status, 0);
+    assert.match(history.stdout, /^1\s+\S+\s+WRITE\s+4000\s+0/m);
+
+    const rows = run('rows', path, '--where', "status = 500 and timestamp >= '2025-01-01T00:30:00Z'", '--limit', '5');
+    assert.equal(rows.status, 0);
+    const printed = rows.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(printed.length, 5);
+    assert.ok(printed.every((row) => row.status === 500 && /^2025-01-01T\d\d:\d\d:\d\d\.\d{6}Z$/.test(row.timestamp) && row.timestamp >= '2025-01-01T00:30:00'));
+    const again = run('rows', path, '--where', "status = 500 and timestamp >= '2025-01-01T00:30:00Z'", '--limit', '5');
+    assert.equal(again.stdout, rows.stdout, 'deterministic order');
+
+    const csv = run('rows', path, '--format', 'csv', '--columns', 'kafka_offset,status', '--where', 'kafka_offset < 3');
+    assert.equal(csv.stdout, 'kafka_offset,status\r\n0,200\r\n1,304\r\n2,200\r\n');
+
+    const bad = run('rows', path, '--where', 'status = = 5');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /expected a value/);
+    assert.equal(run('rows', path, '--where', 'nope = 5').status, 2);
+    assert.equal(run('info', join(path, 'missing')).status, 2);
+  });
+});
