@@ -26,6 +26,8 @@ export interface TrainingRunOptions {
   register?: boolean;
   /** Also write the model artifact to this file. */
   outFile?: string;
+  /** Rows of the generated held-out labeled set (default HOLDOUT_ROWS). */
+  holdoutRows?: number;
   onProgress?: (event: TrainingProgress | { stage: 'reading'; lines: number } | { stage: 'publishing'; message: string }) => void;
 }
 
@@ -71,7 +73,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   });
   if (options.outFile) await writeFile(options.outFile, serializeModel(model));
 
-  const holdout = holdoutEvents(seed);
+  const holdout = holdoutEvents(seed, options.holdoutRows);
   if (!register) {
     const { metrics } = await evaluateModel(model, holdout);
     return { model, holdout: metrics, outFile: options.outFile, rejectedLines };

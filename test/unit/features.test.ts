@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { generateTrainingData } from '../../generator/index.js';
+import type { LogEvent } from '../../logs/record.js';
+import { ClientWindow } from '../../ml/clientWindow.js';
+import { extractFeatures, FEATURE_COUNT, FEATURE_NAMES, fitVocabulary } from '../../ml/features.js';
+import { classifyUserAgent } from '../../ml/userAgent.js';
+
+const column = (name: (typeof FEATURE_NAMES)[number]) => FEATURE_NAMES.indexOf(name);
+const base: LogEvent = {
+  timestampMs: Date.UTC(2026, 0, 6, 12),
+  clientIp: '203.0.113.9',
+  method: 'GET',
+  path: '/products/1234',
+  query: null,
+  pathTemplate: '/products/{id}',
+  status: 200,
+  responseTimeMs: 70,
+  responseBytes: 35_000,
+  referrer: null,
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0',
+  label: 'normal',
+};
+const training = generateTrainingData(8_000, 5);
+const vocabulary = fitVocabulary(training);
+const featuresOf = (events: LogEvent[]) => extractFeatures(events, new ClientWindow(), vocabulary);
+
+describe('features (spec web-access-v1)', () => {
+  it('gives one row of FEATURE_COUNT finite numbers per event', () => {
+    const rows = featuresOf(training.slice(0, 500));
+    assert.equal(rows.length, 500 * FEATURE_COUNT);
+    assert.ok(rows.every(Number.isFinite));
+  });
+
+  it('never uses the label', () => {
+    const events = training.slice(0, 300);
+    const relabeled = events.map((event) => ({ ...event, label: 'path_scan' }));
+    assert.deepEqual(featuresOf(relabeled), featuresOf(events));
+  });
+
+  it('measures response time and size against what the endpoint usually returns', () => {
+    const [typical, slow, huge] = [base, { ...base, responseTimeMs: 70 * 30 }, { ...base, responseBytes: 300_000_000 }].map((event) => featuresOf([event]));
+    assert.ok(Math.abs(typical![column('response_time_excess')]!) < 0.5);
+    assert.ok(slow![column('response_time_excess')]! > 3, 'thirty times slower is over three e-folds');
+    assert.ok(huge![column('bytes_excess')]! > 8);
+    assert.ok(typical![column('endpoint_log_frequency')]! > -2);
+    const unseen = featuresOf([{ ...base, path: '/.env', pathTemplate: '/.env', status: 404 }]);
+    assert.equal(unseen[column('endpoint_unseen')], 1);
+    assert.equal(unseen[column('status_4xx')], 1);
+  });
+
+  it('imputes a missing response time (combined logs) as typical and flags it', () => {
+    const row = featuresOf([{ ...base, responseTimeMs: null }]);
+    assert.equal(row[column('response_time_missing')], 1);
+    assert.equal(row[column('response_time_excess')], 0);
+    assert.ok(Number.isFinite(row[column('log_response_time_ms')]!));
+  });
+
+  it('encodes time of day and day of week on circles', () => {
+    const midnight = featuresOf([{ ...base, timestampMs: Date.UTC(2026, 0, 6, 0) }]);
+    const noon = featuresOf([{ ...base, timestampMs: Date.UTC(2026, 0, 6, 12) }]);
+    assert.ok(Math.abs(midnight[column('hour_cos')]! - 1) < 1e-6);
+    assert.ok(Math.abs(noon[column('hour_cos')]! + 1) < 1e-6);
+  });
+
+  it('sees a flood, an error-heavy client and many distinct paths in the client window', () => {
+    const flood = Array.from({ length: 400 }, (_, index) => ({ ...base, clientIp: '198.51.100.7', timestampMs: base.timestampMs + index * 10 }));
+    const rows = featuresOf(flood);
+    const lastRow = (name: (typeof FEATURE_NAMES)[number]) => rows[(flood.length - 1) * FEATURE_COUNT + column(name)]!;
+    assert.ok(lastRow('client_log_request_rate') > Math.log1p(50), 'about 100 requests per second');
+    const scan = Array.from({ length: 100 }, (_, index) => ({ ...base, clientIp: '198.51.100.8', path: `/probe-${index}`, pathTemplate: `/probe-${index}`, status: 404, timestampMs: base.timestampMs + index * 100 }));
+    const scanRows = featuresOf(scan);
+    const last = (name: (typeof FEATURE_NAMES)[number]) => scanRows[(scan.length - 1) * FEATURE_COUNT + column(name)]!;
+    assert.ok(last('client_error_ratio') > 0.95);
+    assert.ok(last('client_log_distinct_paths') > Math.log1p(40));
+  });
+});
+
+describe('ClientWindow', () => {
+  it('counts requests, errors and distinct paths inside the window only', () => {
+    const window = new ClientWindow({ windowMs: 60_000, buckets: 6 });
+    const start = Date.UTC(2026, 0, 1);
+    for (let index = 0; index < 30; index += 1) window.observe('a', start + index * 1000, index % 3 === 0 ? 500 : 200, `/p${index % 10}`);
+    const stats = window.stats('a', start + 29_000);
+    assert.equal(stats.requests, 30);
+    assert.ok(Math.abs(stats.errorRatio - 1 / 3) < 1e-9);
+    assert.ok(stats.distinctPaths > 7 && stats.distinctPaths < 14, `distinct ~10, got ${stats.distinctPaths}`);
+    assert.ok(Math.abs(stats.requestsPerSecond - 30 / 29) < 0.05);
+    assert.equal(window.stats('a', start + 200_000).requests, 0, 'forgotten after the window');
+  });
+
+  it('keeps memory bounded by forgetting the least recently seen clients', () => {
+    const window = new ClientWindow({ maxClients: 1_000 });
+    for (let index = 0; index < 5_000; index += 1) window.observe(`10.0.${index >> 8}.${index & 255}`, 1_000 + index, 200, '/');
+    assert.equal(window.size, 1_000);
+    assert.equal(window.stats('10.0.0.0', 6_000).requests, 0);
+    assert.equal(window.stats(`10.0.${4999 >> 8}.${4999 & 255}`, 6_000).requests, 1);
+  });
+});
+
+describe('user agent classes', () => {
+  it('tells browsers, crawlers, API clients and the rest apart', () => {
+    assert.equal(classifyUserAgent(base.userAgent), 'browser');
+    assert.equal(classifyUserAgent('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'), 'bot');
+    assert.equal(classifyUserAgent('python-requests/2.32.3'), 'api');
+    assert.equal(classifyUserAgent('okhttp/4.12.0'), 'api');
+    assert.equal(classifyUserAgent('Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000001)'), 'other');
+    assert.equal(classifyUserAgent(null), 'other');
+    assert.equal(classifyUserAgent('-'), 'other');
+  });
+});

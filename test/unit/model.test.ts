@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { createTrafficGenerator, generateTrainingData } from '../../generator/index.js';
+import { ClientWindow } from '../../ml/clientWindow.js';
+import { ModelArtifactError } from '../../ml/errors.js';
+import { evaluateDetections } from '../../ml/evaluate.js';
+import { createScorer } from '../../ml/kmeansScorer.js';
+import { MODEL_SCHEMA_VERSION, parseModelArtifact, serializeModel, type ModelArtifact } from '../../ml/model.js';
+import { renderEvaluationReport } from '../../ml/report.js';
+import { trainModel } from '../../ml/train.js';
+
+let model: ModelArtifact;
+const options = { kMin: 2, kMax: 4, seed: 42, thresholdPercentile: 99, source: 'unit-test' };
+
+before(async () => {
+  model = (await trainModel(generateTrainingData(6_000, 42), options)).model;
+});
+
+describe('model training and score calibration', () => {
+  it('records what scoring needs: spec, scaler, centroids, radii, threshold, k candidates', () => {
+    assert.equal(model.schemaVersion, MODEL_SCHEMA_VERSION);
+    assert.equal(model.featureSpec.id, 'web-access-v1');
+    assert.equal(model.centroids.length, model.training.k);
+    assert.deepEqual(model.training.candidates.map((candidate) => candidate.k), [2, 3, 4]);
+    assert.ok(model.clusters.every((cluster) => cluster.radius > 0));
+    assert.ok(model.training.flaggedFraction < 0.03, `flags ${model.training.flaggedFraction} of its own training rows`);
+  });
+
+  it('is reproducible from the same data and seed', async () => {
+    const again = (await trainModel(generateTrainingData(6_000, 42), options)).model;
+    assert.deepEqual(again.centroids, model.centroids);
+    assert.equal(again.threshold, model.threshold);
+  });
+
+  it('scores held-out anomalies above the threshold and almost all normal traffic below it', async () => {
+    const generator = createTrafficGenerator({ seed: 99, startTimeMs: Date.UTC(2026, 1, 3, 9), ratePerSecond: 50, anomalyRate: 0.03 });
+    const events = Array.from({ length: 30_000 }, () => generator.next());
+    const scorer = createScorer(model, 'test');
+    const window = new ClientWindow();
+    const results = [...(await scorer.score(events.slice(0, 15_000), window)), ...(await scorer.score(events.slice(15_000), window))];
+    scorer.dispose();
+    const metrics = evaluateDetections(events.map((event) => event.label), results.map((result) => result.isAnomaly));
+    assert.ok(metrics.falsePositiveRate < 0.01, `false-positive rate ${metrics.falsePositiveRate}`);
+    assert.ok(metrics.overall.recall > 0.8, `recall ${metrics.overall.recall}`);
+    const anomaly = results.find((result) => result.isAnomaly)!;
+    assert.ok(anomaly.reasons && anomaly.reasons.length > 0 && anomaly.reasons.length <= 3);
+    assert.equal(anomaly.modelVersion, 'test');
+  });
+});
+
+describe('model artifact validation', () => {
+  const reparse = (artifact: unknown) => parseModelArtifact(JSON.parse(JSON.stringify(artifact)), 'test.json');
+
+  it('round-trips through JSON', () => {
+    assert.deepEqual(parseModelArtifact(JSON.parse(serializeModel(model)), 'model.json'), model);
+  });
+
+  it('refuses an older schema version, another feature spec and corrupt contents with a typed error', () => {
+    assert.throws(() => reparse({ ...model, schemaVersion: 0 }), (error: unknown) => error instanceof ModelArtifactError && /schema version 0/.test(error.message) && /test\.json/.test(error.message));
+    assert.throws(() => reparse({ ...model, featureSpec: { ...model.featureSpec, id: 'web-access-v0' } }), (error: unknown) => error instanceof ModelArtifactError && /feature spec "web-access-v0"/.test(error.message));
+    assert.throws(() => reparse({ ...model, centroids: model.centroids.map((row) => row.slice(1)) }), ModelArtifactError);
+    assert.throws(() => reparse({ ...model, threshold: -1 }), ModelArtifactError);
+    assert.throws(() => reparse({ kind: 'something-else' }), ModelArtifactError);
+  });
+});
+
+describe('evaluation', () => {
+  it('computes precision, recall, F1 and the false-positive rate', () => {
+    const labels = ['normal', 'normal', 'normal', 'normal', null, 'path_scan', 'path_scan', 'error_burst'];
+    const flagged = [false, false, true, false, false, true, false, true];
+    const metrics = evaluateDetections(labels, flagged);
+    assert.equal(metrics.overall.truePositives, 2);
+    assert.equal(metrics.overall.falsePositives, 1);
+    assert.equal(metrics.overall.falseNegatives, 1);
+    assert.ok(Math.abs(metrics.overall.f1 - 2 / 3) < 1e-9);
+    assert.ok(Math.abs(metrics.falsePositiveRate - 1 / 5) < 1e-9);
+    assert.equal(metrics.anomalyRate, 3 / 8);
+    assert.deepEqual(metrics.perLabel.map((entry) => entry.label), ['normal', 'error_burst', 'path_scan']);
+    assert.equal(metrics.perLabel.find((entry) => entry.label === 'path_scan')!.recall, 0.5);
+  });
+
+  it('renders a self-contained HTML report with the k chart and holdout scores', () => {
+    const html = renderEvaluationReport({ model, holdout: { metrics: evaluateDetections(['normal', 'path_scan'], [false, true]), scores: [0.5, 4], labels: ['normal', 'path_scan'] } });
+    assert.match(html, /^<!doctype html>/);
+    assert.equal((html.match(/<svg /g) ?? []).length, 2);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3)/);
+  });
+});
