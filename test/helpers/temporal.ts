@@ -88,3 +88,34 @@ function merge(base: unknown, override: unknown): unknown {
   for (const [key, value] of Object.entries(override)) result[key] = value === undefined ? result[key] : merge(result[key], value);
   return result;
 }
+
+export interface SpawnedWorker {
+  identity: string;
+  child: import('node:child_process').ChildProcess;
+  /** Everything the worker wrote to stderr so far (JSON lines). */
+  output(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/** Runs `node bin/logstream.js worker` as its own process with the given LOGSTREAM_* environment. */
+export async function spawnWorker(identity: string, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<SpawnedWorker> {
+  const { spawn } = await import('node:child_process');
+  const root = join(WORKFLOWS_PATH, '..', '..');
+  const child = spawn(process.execPath, ['bin/logstream.js', 'worker', '--identity', identity], {
+    cwd: root,
+    env: { ...process.env, LOGSTREAM_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const worker = { identity, child, output: () => output, exited };
+  await waitFor(`worker ${identity} ready`, () => {
+    if (child.exitCode !== null) throw new Error(`worker ${identity} exited with ${child.exitCode}: ${output.slice(-2000)}`);
+    return output.includes('"msg":"worker ready"');
+  }, readyTimeoutMs);
+  return worker;
+}
