@@ -4,7 +4,8 @@ import { LogstreamError } from '../config/errors.js';
 import { registerCommands } from './commands/index.js';
 import { prepareContext, type GlobalOptions } from './context.js';
 
-export function buildProgram(): Command {
+/** The program with the command groups `args` (argv without node and script) needs. */
+export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('logstream')
     .description('LogStream Lakehouse: web-access logs from Kafka into Delta Lake and a search engine, scored for anomalies')
     .option('-c, --config <file>', 'configuration file (default: $LOGSTREAM_CONFIG, else ./pipeline_config.json when present)')
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
   program.hook('preAction', (_program, actionCommand) => {
     prepareContext(actionCommand);
   });
-  registerCommands(program);
+  await registerCommands(program, args);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }
@@ -24,12 +25,13 @@ function allCommands(command: Command): Command[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command | undefined;
   try {
+    program = await buildProgram(argv.slice(2));
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
-    return reportError(error, program.opts<GlobalOptions>().debug ?? argv.includes('--debug'));
+    return reportError(error, program?.opts<GlobalOptions>().debug ?? argv.includes('--debug'));
   }
 }
 
@@ -52,4 +54,4 @@ function reportError(error: unknown, debug: boolean): number {
   return 1;
 }
 
-process.exitCode = await main(process.argv);
+
