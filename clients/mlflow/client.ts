@@ -181,11 +181,16 @@ export class MlflowClient {
   }
 
   private async send(method: string, url: string, what: string, init: { body?: string | Uint8Array; headers?: Record<string, string> } = {}, allowMissing = false): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(url, { method, body: init.body, headers: init.headers, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw new MlflowUnavailableError(this.trackingUri, error);
+    let response: Response | undefined;
+    for (let attempt = 1; !response; attempt += 1) {
+      try {
+        response = await fetch(url, { method, body: init.body, headers: init.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (error) {
+        // The server may close an idle keep-alive connection just as it is reused; the request
+        // never reached it, so one retry on a fresh connection is safe.
+        if (attempt === 1 && isClosedConnection(error)) continue;
+        throw new MlflowUnavailableError(this.trackingUri, error);
+      }
     }
     if (response.ok) return response;
     const text = await response.text();
@@ -201,6 +206,11 @@ export class MlflowClient {
     if (allowMissing && (response.status === 404 || errorCode === 'RESOURCE_DOES_NOT_EXIST')) return new Response(null, { status: 404 });
     throw new MlflowApiError(what, response.status, errorCode, message.split('\n', 1)[0]!);
   }
+}
+
+function isClosedConnection(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET' || /other side closed/i.test(cause?.message ?? '');
 }
 
 function toKeyValues(values: Record<string, string>): { key: string; value: string }[] {
