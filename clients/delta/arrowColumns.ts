@@ -61,6 +61,27 @@ export function takeVector(vector: Vector, indices: ArrayLike<number>): Vector {
     });
     return makeVector(makeData({ type: struct, length, nullCount, nullBitmap: nullCount ? bitmap : undefined, children }));
   }
+  if (type.typeId === Type.Utf8 || type.typeId === Type.Binary) {
+    // Copy byte ranges directly; building strings through get() is ten times slower.
+    const offsets = new Int32Array(length + 1);
+    let total = 0;
+    for (let i = 0; i < length; i++) {
+      const [chunk, at] = locate(indices[i]!);
+      const source = chunk.valueOffsets as Int32Array;
+      total += source[at + 1]! - source[at]!;
+      offsets[i + 1] = total;
+    }
+    const bytes = new Uint8Array(total);
+    const validity: boolean[] = new Array(length);
+    for (let i = 0; i < length; i++) {
+      const [chunk, at] = locate(indices[i]!);
+      const source = chunk.valueOffsets as Int32Array;
+      bytes.set((chunk.values as Uint8Array).subarray(source[at]!, source[at + 1]!), offsets[i]!);
+      validity[i] = chunk.getValid(at);
+    }
+    const { bitmap, nullCount } = validityBitmap(length, (i) => validity[i]!);
+    return makeVector(makeData({ type, length, nullCount, nullBitmap: nullCount ? bitmap : undefined, valueOffsets: offsets, data: bytes } as never));
+  }
   const values = new Array<unknown>(length);
   for (let i = 0; i < length; i++) values[i] = vector.get(indices[i]!);
   return vectorFromArray(values as never[], type) as Vector;

@@ -1,5 +1,5 @@
 // Checkpoints: the table state of one version as Parquet (PROTOCOL.md "Checkpoints"), read and written.
-import { Bool, Field, Int32, Int64, List, makeBuilder, Map_, Schema, Struct, Table, Utf8, type DataType, type Vector, RecordBatch, makeData, Type } from 'apache-arrow';
+import { Bool, Field, Int32, Int64, List, makeBuilder, makeVector, Map_, Schema, Struct, Table, Utf8, type DataType, type Vector, RecordBatch, makeData, Type } from 'apache-arrow';
 import type { Action } from './actions.js';
 import { decodeParquet, encodeParquet } from './parquet.js';
 import { LAST_CHECKPOINT_PATH, LOG_FOLDER, versionName, type CheckpointFiles } from './log.js';
@@ -30,19 +30,76 @@ export function toPlain(value: unknown): unknown {
 
 const actionColumns = ['txn', 'add', 'remove', 'metaData', 'protocol'] as const;
 
+/** Reads a column's rows as plain values, column-wise (row objects from Arrow are slow for nested structs). */
+function columnReader(vector: Vector): (row: number) => unknown {
+  const type = vector.type as DataType;
+  if (type.typeId === Type.Struct) {
+    const fields = (type as Struct).children;
+    const children = fields.map((field, index) => [field.name, columnReader(makeVector(vector.data.map((chunk) => chunk.children[index]!)))] as const);
+    return (row) => {
+      if (!vector.isValid(row)) return null;
+      const out: Record<string, unknown> = {};
+      for (const [name, read] of children) out[name] = read(row);
+      return out;
+    };
+  }
+  if (type.typeId === Type.Map && vector.data.length === 1) {
+    const data = vector.data[0]!;
+    const offsets = data.valueOffsets as Int32Array;
+    const entries = data.children[0]!;
+    const keys = columnReader(makeVector(entries.children[0]!));
+    const values = columnReader(makeVector(entries.children[1]!));
+    return (row) => {
+      if (!data.getValid(row)) return null;
+      const out: Record<string, unknown> = {};
+      for (let entry = offsets[data.offset + row]!; entry < offsets[data.offset + row + 1]!; entry++) out[String(keys(entry))] = values(entry);
+      return out;
+    };
+  }
+  if (type.typeId === Type.Map) {
+    return (row) => {
+      const value = vector.get(row) as { toJSON(): Record<string, unknown> } | null;
+      return value === null ? null : value.toJSON();
+    };
+  }
+  if (type.typeId === Type.List) {
+    return (row) => {
+      const value = vector.get(row) as Iterable<unknown> | null;
+      return value === null ? null : Array.from(value, toPlain);
+    };
+  }
+  if (type.typeId === Type.Int && (type as Int64).bitWidth === 64) {
+    return (row) => {
+      const value = vector.get(row) as bigint | null;
+      return value === null ? null : Number(value);
+    };
+  }
+  return (row) => vector.get(row) ?? null;
+}
+
 /** Actions stored in a checkpoint's Parquet parts (commitInfo is never in a checkpoint). */
 export function checkpointTableToActions(table: Table): Action[] {
   const actions: Action[] = [];
-  const columns = actionColumns.map((name) => [name, table.getChild(name)] as const).filter(([, column]) => column);
-  for (let row = 0; row < table.numRows; row++) {
-    for (const [name, column] of columns) {
-      if (!column!.isValid(row)) continue;
-      const plain = toPlain(column!.get(row)) as Record<string, unknown>;
-      if (name === 'add' && plain.path == null) continue; // some writers fill all-null structs
+  // Batch by batch, so every column is one chunk and readers index it directly.
+  for (const batch of table.batches) {
+    const columns = actionColumns
+      .map((name) => [name, batch.getChild(name)] as const)
+      .filter((entry): entry is readonly [typeof actionColumns[number], Vector] => entry[1] !== null)
+      .map(([name, column]) => [name, column, columnReader(column)] as const);
+    appendBatchActions(actions, batch.numRows, columns);
+  }
+  return actions;
+}
+
+function appendBatchActions(actions: Action[], numRows: number, columns: readonly (readonly [string, Vector, (row: number) => unknown])[]): void {
+  for (let row = 0; row < numRows; row++) {
+    for (const [name, column, read] of columns) {
+      if (!column.isValid(row)) continue;
+      const plain = read(row) as Record<string, unknown>;
+      if ((name === 'add' || name === 'remove' || name === 'txn') && plain[name === 'txn' ? 'appId' : 'path'] == null) continue; // all-null structs some writers emit
       actions.push({ [name]: dropNulls(plain) } as unknown as Action);
     }
   }
-  return actions;
 }
 
 function dropNulls(value: Record<string, unknown>): Record<string, unknown> {
@@ -143,4 +200,3 @@ export async function writeCheckpoint(storage: Storage, state: TableState): Prom
   return { version: state.version, path, actions: table.numRows };
 }
 
-export type { Vector };

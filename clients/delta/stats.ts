@@ -4,6 +4,12 @@ import type { FileStats } from './actions.js';
 import { timestampMicros } from './arrowColumns.js';
 import { formatTimestampMicros } from './partitions.js';
 
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 /** Strings longer than this get a truncated min and no max, as Spark and delta-rs do (keeps the log small). */
 export const STATS_STRING_PREFIX_LENGTH = 32;
 
@@ -88,18 +94,28 @@ function columnStats(vector: Vector): ColumnStats | undefined {
     }
     return { nullCount, min, max };
   }
-  if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) {
-    let min: string | undefined;
-    let max: string | undefined;
-    for (const value of vector as Vector<never>) {
-      const text = value as string | null;
-      if (text === null) continue;
-      if (min === undefined || text < min) min = text;
-      if (max === undefined || text > max) max = text;
+  if (type.typeId === Type.Utf8) {
+    // Compare UTF-8 bytes in place (Spark's and delta-rs's order); decode only the two winners.
+    let min: Uint8Array | undefined;
+    let max: Uint8Array | undefined;
+    for (const chunk of vector.data) {
+      const offsets = chunk.valueOffsets as Int32Array;
+      const bytes = chunk.values as Uint8Array;
+      const checkNulls = chunk.nullCount > 0;
+      for (let i = 0; i < chunk.length; i++) {
+        if (checkNulls && !chunk.getValid(i)) continue;
+        const value = bytes.subarray(offsets[i]!, offsets[i + 1]!);
+        if (min === undefined || compareBytes(value, min) < 0) min = value;
+        if (max === undefined || compareBytes(value, max) > 0) max = value;
+      }
     }
     const result: ColumnStats = { nullCount };
-    if (min !== undefined) result.min = [...min].slice(0, STATS_STRING_PREFIX_LENGTH).join('');
-    if (max !== undefined && [...max].length <= STATS_STRING_PREFIX_LENGTH) result.max = max;
+    const decoder = new TextDecoder();
+    if (min !== undefined) result.min = [...decoder.decode(min)].slice(0, STATS_STRING_PREFIX_LENGTH).join('');
+    if (max !== undefined) {
+      const text = decoder.decode(max);
+      if ([...text].length <= STATS_STRING_PREFIX_LENGTH) result.max = text;
+    }
     return result;
   }
   // booleans, binary, decimals: null counts only.
