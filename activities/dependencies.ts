@@ -1,6 +1,5 @@
 // Wires the real modules into the activities' ports for `logstream worker`: the streamer
-// (streamers/), Kafka, the Delta engine, the search engine. A port whose module has not
-// landed yet fails its activity with DependencyUnavailableError instead of pretending to work.
+// (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training pipeline (ml/).
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../config/schema.js';
@@ -10,8 +9,12 @@ import { createSearchClient } from '../clients/search/index.js';
 import { openLakehouseTables, TABLE_FOLDERS } from '../streamers/deltaSinks.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import { Streamer, type StreamerProgress } from '../streamers/streamer.js';
-import type { HealthCheck, PartitionProgress } from '../workflows/types.js';
-import { dependencyUnavailable } from './errors.js';
+import { MlflowClient } from '../clients/mlflow/client.js';
+import { TrainingDataError } from '../ml/errors.js';
+import { runTraining } from '../ml/trainingRun.js';
+import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
+import { createDesiredModelWatcher } from './modelSelection.js';
+import { sampleRecentEvents } from './trainingData.js';
 import type { ActivityDependencies, StreamerProgressUpdate, StreamerRunRequest } from './ports.js';
 import { workerLog } from './runtimeLogger.js';
 
@@ -44,6 +47,7 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
       kafkaBroker: (current) => kafkaBrokerCheck(current),
       deltaFreshness: (current, maxAgeSeconds) => deltaFreshnessCheck(current, maxAgeSeconds),
       searchHealth: (current) => searchHealthCheck(current),
+      mlflowHealth: (current) => mlflowHealthCheck(current),
     },
     maintenance: {
       listTables: listDeltaTables,
@@ -61,11 +65,7 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
         };
       },
     },
-    trainer: {
-      async train() {
-        throw dependencyUnavailable('the training pipeline (ml/, clients/mlflow)');
-      },
-    },
+    trainer: { train: trainFromDelta },
   };
 }
 
@@ -75,7 +75,14 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
   const kafka = createKafkaClient(config.kafka);
   const search = config.elasticsearch.enabled ? createSearchClient(config) : undefined;
   const lag = new LagTracker(kafka, settings.topic);
+  const models = createDesiredModelWatcher({
+    client: new MlflowClient({ trackingUri: config.mlflow.tracking_uri }),
+    registeredModel: config.mlflow.registered_model,
+    desired: request.desiredModelVersion,
+  });
   try {
+    // Load the model before the first batch; without one the streamer scores with its placeholder.
+    await models.check();
     const lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
     const streamer = new Streamer({
       kafka,
@@ -87,6 +94,7 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
       maxMessageBytes: config.streaming.max_message_bytes,
       sinks: lakehouse.sinks,
       search: search ? createSearchSink(search) : undefined,
+      models,
       signal: request.signal,
       logger: workerLog().child({ component: 'streamer', slot: request.slot }),
       onProgress: (progress) => {
@@ -97,9 +105,30 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
     const final = await streamer.run();
     return toProgressUpdate(final, lag.highWatermarks);
   } finally {
+    models.dispose();
     await kafka.close().catch(() => undefined);
     await search?.close().catch(() => undefined);
   }
+}
+
+/** Trains on the newest rows of the Delta logs table, publishes to MLflow, promotes if at least as good. */
+async function trainFromDelta(config: PipelineConfig, input: TrainingInput): Promise<TrainingOutcome> {
+  const lookbackHours = input.lookbackHours ?? config.ml.lookback_hours;
+  const events = await sampleRecentEvents(config.delta.root, lookbackHours, input.trainingSamples ?? config.ml.training_samples);
+  if (events.length === 0) throw new TrainingDataError(`no rows in the last ${lookbackHours} h of ${join(config.delta.root, TABLE_FOLDERS.logs)}`);
+  const result = await runTraining({ config, events, source: `delta:${TABLE_FOLDERS.logs} last ${lookbackHours}h` });
+  const published = result.published!;
+  return {
+    promoted: published.promotion.promoted,
+    version: published.version.version,
+    metrics: {
+      f1: result.holdout.overall.f1,
+      precision: result.holdout.overall.precision,
+      recall: result.holdout.overall.recall,
+      falsePositiveRate: result.holdout.falsePositiveRate,
+      trainingRows: events.length,
+    },
+  };
 }
 
 export function toProgressUpdate(progress: StreamerProgress, highWatermarks: ReadonlyMap<number, bigint>): StreamerProgressUpdate {
@@ -192,6 +221,11 @@ async function deltaFreshnessCheck(config: PipelineConfig, maxAgeSeconds: number
     detail: `logs table version ${newest.version} committed ${ageSeconds}s ago (limit ${maxAgeSeconds}s)`,
     value: ageSeconds,
   };
+}
+
+async function mlflowHealthCheck(config: PipelineConfig): Promise<HealthCheck> {
+  const healthy = await new MlflowClient({ trackingUri: config.mlflow.tracking_uri, timeoutMs: 5_000 }).healthy();
+  return { name: 'mlflow', status: healthy ? 'ok' : 'fail', detail: `${config.mlflow.tracking_uri}: ${healthy ? 'healthy' : 'not answering /health'}` };
 }
 
 async function searchHealthCheck(config: PipelineConfig): Promise<HealthCheck> {

@@ -7,7 +7,7 @@ const planning = proxyActivities<MaintenanceActivities>({ startToCloseTimeout: '
 const work = proxyActivities<MaintenanceActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['DependencyUnavailableError'] },
+  retry: { maximumAttempts: 3 },
 });
 
 export async function maintenanceWorkflow(input: MaintenanceInput = {}): Promise<MaintenanceReport> {

@@ -124,7 +124,7 @@ export async function pipelineWorkflow(input: PipelineInput = {}): Promise<Pipel
     heartbeatTimeout: `${resolved.heartbeatTimeoutSeconds} seconds`,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // Retries forever on transient failures (dead worker, broker hiccup); the resume point comes from Delta.
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['DependencyUnavailableError', 'ConfigError'] },
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['ConfigError'] },
   });
 
   const runSlot = async (slot: Slot): Promise<void> => {

@@ -5,7 +5,7 @@ import type { TrainingInput, TrainingReport } from './types.js';
 
 const training = proxyActivities<TrainingActivities>({
   startToCloseTimeout: '2 hours',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['DependencyUnavailableError'] },
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['TrainingDataError', 'ConfigError'] },
 });
 const signalling = proxyActivities<TrainingActivities>({ startToCloseTimeout: '1 minute' });
 

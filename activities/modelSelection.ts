@@ -1,0 +1,67 @@
+// The streamer's ModelWatcher, following the model the pipeline wants: "champion" follows the
+// registry alias; a version number pins that version. The streamer calls check() between
+// batches, so a reloadModel signal takes effect without restarting it.
+import type { MlflowClient } from '../clients/mlflow/client.js';
+import { createScorer, type KMeansScorer } from '../ml/kmeansScorer.js';
+import { createModelWatcher } from '../ml/modelWatcher.js';
+import { downloadModel } from '../ml/registry.js';
+import type { ModelCheck, ModelWatcher } from '../ml/scorer.js';
+
+export interface DesiredModelWatcherOptions {
+  client: MlflowClient;
+  registeredModel: string;
+  /** The selector the pipeline wants now: "champion" or a version number. */
+  desired: () => string;
+  /** Shortest time between two alias lookups while following the champion. */
+  checkIntervalMs?: number;
+}
+
+export function createDesiredModelWatcher(options: DesiredModelWatcherOptions): ModelWatcher & { dispose(): void } {
+  let champion: (ModelWatcher & { dispose(): void }) | undefined;
+  let pinned: KMeansScorer | undefined;
+  let following: string | undefined;
+
+  const current = () => (following === 'champion' ? champion?.current() : pinned);
+
+  return {
+    current,
+    async check(): Promise<ModelCheck> {
+      const desired = options.desired();
+      const previous = current();
+      if (desired === 'champion') {
+        if (!champion) {
+          champion = createModelWatcher({ client: options.client, registeredModel: options.registeredModel, checkIntervalMs: options.checkIntervalMs });
+        }
+        const result = await champion!.check();
+        if (result.status !== 'failed' || result.scorer) {
+          following = 'champion';
+          releasePinned();
+        }
+        return result.status === 'loaded' ? { ...result, previousVersion: previous?.modelVersion } : result;
+      }
+      if (following === desired && pinned) return { status: 'unchanged', scorer: pinned };
+      try {
+        const version = await options.client.getModelVersion(options.registeredModel, desired);
+        const scorer = createScorer(await downloadModel(options.client, version), version.version);
+        releasePinned();
+        pinned = scorer;
+        following = desired;
+        champion?.dispose();
+        champion = undefined;
+        return { status: 'loaded', scorer, previousVersion: previous?.modelVersion };
+      } catch (error) {
+        // Keep scoring with what we have; the next check tries again.
+        return { status: 'failed', scorer: previous, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    },
+    dispose() {
+      champion?.dispose();
+      releasePinned();
+    },
+  };
+
+  function releasePinned(): void {
+    pinned?.dispose();
+    pinned = undefined;
+  }
+}

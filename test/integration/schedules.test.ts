@@ -1,0 +1,83 @@
+// Schedules against the real stack: `apply` is idempotent; short intervals fire a training run
+// (real Delta rows, real MLflow) whose promoted model reaches the running streamers through
+// reloadModel, and a maintenance run that compacts and checkpoints every table.
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { loadDependencies } from '../../activities/dependencies.js';
+import { createKafkaClient } from '../../clients/kafka/index.js';
+import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
+import { statusQuery, stopSignal } from '../../workflows/signals.js';
+import type { MaintenanceReport, TrainingReport } from '../../workflows/types.js';
+import { requireService, uniqueName } from '../helpers/stack.js';
+import { startWorkers, testClient, testConfig, waitFor } from '../helpers/temporal.js';
+import { generatedMessages, produce, tableRowCount } from './streamer-support.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+});
+
+test('schedules fire training and maintenance; the promoted model reaches the running streamers', { timeout: 420_000 }, async (t) => {
+  await requireService('temporal');
+  await requireService('kafka');
+  await requireService('mlflow');
+  const name = uniqueName('sched');
+  const config = testConfig('sched', {
+    kafka: { topic: name, partitions: 1, consumer_group: `${name}-group`, dlq_topic: `${name}-dlq`, anomalies_topic: `${name}-anomalies` },
+    delta: { root: await mkdtemp(join(tmpdir(), 'sched-delta-')) },
+    elasticsearch: { enabled: false },
+    streaming: { batch_max_wait_ms: 300 },
+    mlflow: { registered_model: `${name}-model`, experiment: `${name}-experiment` },
+    ml: { training_samples: 2000, k_max: 4, retrain_interval_hours: 20 / 3600 },
+    schedules: { maintenance_interval_hours: 20 / 3600, health_check_interval_minutes: 60 },
+  });
+  const { stop } = await startWorkers(loadDependencies(config));
+  cleanups.push(stop);
+  const client: Client = await testClient(config);
+  cleanups.push(() => client.connection.close());
+  const kafka = createKafkaClient({ ...config.kafka, client_id: name });
+  cleanups.push(() => kafka.close());
+
+  // A running pipeline with rows in Delta to train on.
+  const pipeline = await client.workflow.start('pipelineWorkflow', { taskQueue: config.temporal.task_queue, workflowId: `${name}-pipeline`, args: [{ streamers: 1 }] });
+  cleanups.push(() => pipeline.signal(stopSignal).then(() => pipeline.result()));
+  await produce(kafka, name, generatedMessages(2500, 21));
+  await waitFor('rows in Delta', async () => (await tableRowCount(config.delta.root, 'logs')) >= 2500, 90_000);
+
+  const definitions = scheduleDefinitions(config, `${name}-`);
+  cleanups.push(() => deleteSchedules(client, definitions.map((definition) => definition.scheduleId)));
+  assert.deepEqual((await applySchedules(client, definitions)).map((result) => result.outcome), ['created', 'created', 'created']);
+  assert.deepEqual((await applySchedules(client, definitions)).map((result) => result.outcome), ['unchanged', 'unchanged', 'unchanged']);
+  const listed = await listSchedules(client, `${name}-`);
+  assert.deepEqual(listed.map((schedule) => schedule.workflowType).sort(), ['healthCheckWorkflow', 'maintenanceWorkflow', 'trainingWorkflow']);
+
+  const firstRun = async (scheduleId: string) =>
+    waitFor(`a run of ${scheduleId}`, async () => {
+      const action = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0]?.action;
+      return action?.type === 'startWorkflow' ? action.workflow : undefined;
+    }, 60_000);
+  const [trainingRun, maintenanceRun] = await Promise.all([firstRun(`${name}-training`), firstRun(`${name}-maintenance`)]);
+
+  const maintenance = (await client.workflow.getHandle(maintenanceRun.workflowId, maintenanceRun.firstExecutionRunId).result()) as MaintenanceReport;
+  assert.deepEqual(maintenance.tables.map((table) => table.table.split('/').at(-1)).sort(), ['anomalies', 'logs', 'metrics_1m', 'quarantine']);
+  assert.ok(maintenance.tables.every((table) => table.checkpointVersion !== undefined));
+
+  const training = (await client.workflow.getHandle(trainingRun.workflowId, trainingRun.firstExecutionRunId).result()) as TrainingReport;
+  t.diagnostic(`training: version ${training.version}, promoted ${training.promoted}, f1 ${training.metrics?.f1}; maintenance: ${maintenance.tables.length} tables`);
+  assert.equal(training.promoted, true, 'the first model of a fresh registered model becomes champion');
+  assert.ok(training.pipelinesSignalled.includes(pipeline.workflowId));
+
+  // New rows after the signal are scored by the promoted version, without a streamer restart.
+  let seed = 100;
+  const status = await waitFor('streamer scoring with the promoted model', async () => {
+    await produce(kafka, name, generatedMessages(50, (seed += 1)));
+    const current = await pipeline.query(statusQuery);
+    return current.desiredModelVersion === training.version && current.streamers[0]?.modelVersion === training.version ? current : undefined;
+  }, 60_000, 1_000);
+  assert.equal(status.runsCompleted, 0, 'the streamer was not restarted');
+});
