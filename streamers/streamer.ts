@@ -350,6 +350,10 @@ export class Streamer {
   }
 
   private onTick(): void {
+    if (this.options.search && !this.flushQueued && !this.stopping && Date.now() - this.lastSearchPersistMs >= SEARCH_WATERMARK_INTERVAL_MS) {
+      this.lastSearchPersistMs = Date.now();
+      void this.enqueue(() => this.persistSearchWatermarks(true));
+    }
     if (this.flushQueued || this.stopping || !this.pending.isDue(Date.now(), this.options.limits)) {
       this.maybeReportProgress();
       return;
@@ -528,14 +532,20 @@ export class Streamer {
           }
           for (const [partition, version] of work.through) this.advanceSearchWatermark(partition, version);
         } else {
-          for await (const chunk of this.options.sinks.logs.readRange(this.options.topic, work.partition, work.afterOffset, work.throughOffset)) {
+          // The range may grow while it is read (later batches merge into it): read what it was now.
+          const throughOffset = work.throughOffset;
+          for await (const chunk of this.options.sinks.logs.readRange(this.options.topic, work.partition, work.afterOffset, throughOffset)) {
             for (let start = 0; start < chunk.length; start += SEARCH_CHUNK_ROWS) {
               const part = chunk.slice(start, start + SEARCH_CHUNK_ROWS);
               await search.index(part);
               this.counters.searchIndexed += part.length;
             }
           }
-          this.advanceSearchWatermark(work.partition, work.throughOffset);
+          this.advanceSearchWatermark(work.partition, throughOffset);
+          if (work.throughOffset > throughOffset) {
+            work.afterOffset = throughOffset;
+            continue;
+          }
         }
         this.searchBacklog.shift();
         backoffMs = 250;
