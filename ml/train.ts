@@ -108,15 +108,58 @@ function profileClusters(result: KMeansResult, percentile: number): ClusterProfi
   const members: number[][] = Array.from({ length: result.k }, () => []);
   result.assignments.forEach((cluster, row) => members[cluster]!.push(result.distances[row]!));
   const total = result.assignments.length;
-  return members.map((distances) => {
+  const profiles = members.map((distances) => {
     const sorted = Float64Array.from(distances).sort();
-    const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0);
+    const at = (values: Float64Array, p: number) => (values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : 0);
     return {
       size: distances.length,
       fraction: distances.length / total,
-      radius: Math.max(at(percentile), 1e-3),
+      radius: Math.max(at(coreDistances(sorted), percentile), 1e-3),
       normal: distances.length / total >= MIN_NORMAL_CLUSTER_FRACTION,
-      distancePercentiles: { p50: at(50), p90: at(90), p99: at(99) },
+      distancePercentiles: { p50: at(sorted, 50), p90: at(sorted, 90), p99: at(sorted, 99) },
     };
   });
+  // Anomalies in the training rows can gather into a cluster of their own: small, and far more
+  // spread out than the clusters of ordinary traffic. Such a cluster is not normal behaviour.
+  const typicalRadius = weightedMedian(profiles.map((profile) => [profile.radius, profile.size] as const));
+  for (const profile of profiles) {
+    if (profile.fraction < MAX_OUTLIER_CLUSTER_FRACTION && profile.radius > OUTLIER_CLUSTER_SPREAD * typicalRadius) profile.normal = false;
+  }
+  return profiles;
+}
+
+/** A cluster with less than this share of rows and OUTLIER_CLUSTER_SPREAD times the typical radius gathers outliers. */
+const MAX_OUTLIER_CLUSTER_FRACTION = 0.05;
+const OUTLIER_CLUSTER_SPREAD = 2;
+
+function weightedMedian(values: readonly (readonly [number, number])[]): number {
+  const sorted = [...values].sort((a, b) => a[0] - b[0]);
+  const half = sorted.reduce((sum, [, weight]) => sum + weight, 0) / 2;
+  let seen = 0;
+  for (const [value, weight] of sorted) {
+    seen += weight;
+    if (seen >= half) return value;
+  }
+  return sorted.at(-1)?.[0] ?? 0;
+}
+
+/** Robust fence: distances beyond the median plus this many (normal-consistent) MADs are outliers. */
+const OUTLIER_FENCE_MADS = 6;
+
+/**
+ * Training data holds anomalies too (a few percent of real traffic), often more than the
+ * (100 - percentile)% the radius percentile leaves out, which would push the radius into anomaly
+ * territory. The radius is therefore taken over the cluster's core: distances inside a median +
+ * MAD fence, which the anomalies' far-away distances cannot move.
+ */
+function coreDistances(sorted: Float64Array): Float64Array {
+  if (sorted.length < 10) return sorted;
+  const median = sorted[sorted.length >> 1]!;
+  const deviations = sorted.map((value) => Math.abs(value - median)).sort();
+  const mad = 1.4826 * deviations[deviations.length >> 1]!;
+  if (!(mad > 0)) return sorted;
+  const fence = median + OUTLIER_FENCE_MADS * mad;
+  let end = sorted.length;
+  while (end > 0 && sorted[end - 1]! > fence) end -= 1;
+  return sorted.subarray(0, Math.max(end, 1));
 }

@@ -1,0 +1,182 @@
+// Anomaly model benchmark: detection quality per scenario on a generated stream, the anomaly rate
+// and top anomalies on the real Apache log, scoring throughput for 10,000-row batches, and training
+// time for 100,000 samples. Prints tables and a final JSON line; never fails.
+import { cpus, totalmem } from 'node:os';
+import { generateTrainingData, SCENARIO_NAMES } from '../generator/index.js';
+import { initBackend } from '../ml/backend.js';
+import { ClientWindow } from '../ml/clientWindow.js';
+import { evaluateDetections, type EvaluationMetrics } from '../ml/evaluate.js';
+import { extractFeatures, FEATURE_COUNT } from '../ml/features.js';
+import { holdoutEvents, scoreEvents } from '../ml/holdout.js';
+import { createScorer } from '../ml/kmeansScorer.js';
+import { readLogFile } from '../ml/logFile.js';
+import type { ModelArtifact } from '../ml/model.js';
+import { applyScaler } from '../ml/scaler.js';
+import { scoreStandardisedRows, scoringTensors } from '../ml/score.js';
+import { trainModel } from '../ml/train.js';
+
+const settings = {
+  trainingRows: Number(process.env.BENCH_TRAINING_ROWS ?? 50_000),
+  streamRows: Number(process.env.BENCH_STREAM_ROWS ?? 200_000),
+  largeTrainingRows: Number(process.env.BENCH_LARGE_TRAINING_ROWS ?? 100_000),
+  batchRows: 10_000,
+  throughputBatches: Number(process.env.BENCH_THROUGHPUT_BATCHES ?? 30),
+  kMin: 2,
+  kMax: 12,
+  seed: 42,
+  thresholdPercentile: 99,
+  apacheLog: process.env.BENCH_APACHE_LOG ?? '../shared/testdata/logs/apache_combined_2015.log',
+};
+
+const fixed = (value: number, digits = 4) => value.toFixed(digits);
+const table = (header: string[], rows: string[][]) => {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+};
+
+async function main(): Promise<void> {
+  const backend = await initBackend();
+  console.log(`backend: ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}`);
+  const trainOptions = { kMin: settings.kMin, kMax: settings.kMax, seed: settings.seed, thresholdPercentile: settings.thresholdPercentile };
+
+  // 1. Detection on a generated stream with every scenario.
+  console.log(`\n== detection: model trained on ${settings.trainingRows} generated rows, scored on a ${settings.streamRows}-row stream with every scenario`);
+  const { model } = await trainModel(generateTrainingData(settings.trainingRows, settings.seed), { ...trainOptions, source: 'bench:generated' });
+  const stream = holdoutEvents(2026, settings.streamRows, SCENARIO_NAMES);
+  const streamResults = await scoreEvents(model, stream, 'bench', { reasons: false });
+  const detection = evaluateDetections(stream.map((event) => event.label), streamResults.map((result) => result.isAnomaly));
+  printDetection(detection, model);
+
+  // 2. The real Apache log: a model trained on the file itself, as a deployment trains on its own traffic.
+  console.log(`\n== ${settings.apacheLog}`);
+  const apache = await readLogFile(settings.apacheLog).catch((error: Error) => {
+    console.log(`skipped: ${error.message}`);
+    return undefined;
+  });
+  let apacheFigures: Record<string, unknown> = { skipped: true };
+  if (apache) {
+    const ownModel = (await trainModel(apache.events, { ...trainOptions, source: 'bench:apache' })).model;
+    const results = await scoreEvents(ownModel, apache.events, 'apache', { reasons: true, maxReasons: 3 });
+    const flagged = results.filter((result) => result.isAnomaly).length;
+    const generatedModelRate = (await scoreEvents(model, apache.events, 'generated', { reasons: false })).filter((result) => result.isAnomaly).length / apache.events.length;
+    console.log(`${apache.events.length} rows (${apache.lines - apache.events.length} unusable), model k=${ownModel.training.k}: anomaly rate ${fixed((100 * flagged) / apache.events.length, 2)}% (${flagged} rows); the generated-site model would flag ${fixed(100 * generatedModelRate, 2)}%`);
+    const top = results
+      .map((result, index) => ({ result, event: apache.events[index]! }))
+      .filter(({ result }) => result.isAnomaly)
+      .sort((a, b) => b.result.score - a.result.score)
+      .slice(0, 20);
+    table(
+      ['SCORE', 'TIME', 'CLIENT', 'REQUEST', 'STATUS', 'BYTES', 'REASONS'],
+      top.map(({ result, event }) => [
+        fixed(result.score, 2),
+        new Date(event.timestampMs).toISOString().slice(0, 19),
+        event.clientIp,
+        `${event.method} ${(event.query ? `${event.path}?${event.query}` : event.path).slice(0, 48)}`,
+        String(event.status),
+        String(event.responseBytes),
+        (result.reasons ?? []).map((reason) => `${reason.feature}=${reason.value}`).join(', '),
+      ]),
+    );
+    apacheFigures = { rows: apache.events.length, k: ownModel.training.k, anomalyRate: flagged / apache.events.length, anomalies: flagged, generatedModelAnomalyRate: generatedModelRate };
+  }
+
+  // 3. Scoring throughput for 10,000-row batches.
+  console.log(`\n== scoring throughput, ${settings.batchRows}-row batches on ${backend.name}`);
+  const throughput = await measureThroughput(model, stream);
+  table(
+    ['STAGE', 'ROWS/S', 'MS/BATCH'],
+    [
+      ['distance matrix + nearest cluster + score (tensor work)', Math.round(throughput.tensorRowsPerSecond).toLocaleString('en-US'), fixed(throughput.tensorMsPerBatch, 2)],
+      ['features + client window + scaler', Math.round(throughput.featureRowsPerSecond).toLocaleString('en-US'), fixed(throughput.featureMsPerBatch, 2)],
+      ['Scorer.score end to end (events in, results out)', Math.round(throughput.endToEndRowsPerSecond).toLocaleString('en-US'), fixed(throughput.endToEndMsPerBatch, 2)],
+    ],
+  );
+
+  // 4. Training time for 100,000 samples.
+  console.log(`\n== training on ${settings.largeTrainingRows} generated rows, k ${settings.kMin}..${settings.kMax}`);
+  const large = generateTrainingData(settings.largeTrainingRows, settings.seed + 1);
+  const started = performance.now();
+  const largeModel = (await trainModel(large, { ...trainOptions, source: 'bench:large' })).model;
+  const trainingSeconds = (performance.now() - started) / 1000;
+  table(['K', 'SILHOUETTE', 'ITERATIONS'], largeModel.training.candidates.map((candidate) => [String(candidate.k), fixed(candidate.silhouette), String(candidate.iterations)]));
+  console.log(`trained in ${fixed(trainingSeconds, 1)} s (chosen k=${largeModel.training.k})`);
+
+  console.log(
+    JSON.stringify({
+      bench: 'ml',
+      machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      settings,
+      backend: backend.name,
+      detection: {
+        f1: detection.overall.f1,
+        precision: detection.overall.precision,
+        recall: detection.overall.recall,
+        falsePositiveRate: detection.falsePositiveRate,
+        k: model.training.k,
+        perScenario: Object.fromEntries(detection.perLabel.filter((entry) => entry.label !== 'normal').map((entry) => [entry.label, { rows: entry.rows, precision: entry.precision, recall: entry.recall, f1: entry.f1 }])),
+      },
+      apache: apacheFigures,
+      throughput,
+      training: { rows: settings.largeTrainingRows, seconds: trainingSeconds, k: largeModel.training.k },
+    }),
+  );
+}
+
+function printDetection(metrics: EvaluationMetrics, model: ModelArtifact): void {
+  console.log(`model: k=${model.training.k}, threshold ${model.threshold}, trained in ${fixed(model.training.trainingSeconds, 1)} s`);
+  table(
+    ['LABEL', 'ROWS', 'FLAGGED', 'PRECISION', 'RECALL', 'F1'],
+    [
+      ['overall', String(metrics.rows - metrics.perLabel[0]!.rows), String(metrics.overall.truePositives), fixed(metrics.overall.precision), fixed(metrics.overall.recall), fixed(metrics.overall.f1)],
+      ...metrics.perLabel.map((entry) => [entry.label, String(entry.rows), String(entry.flagged), fixed(entry.precision), fixed(entry.recall), fixed(entry.f1)]),
+    ],
+  );
+  console.log(`false-positive rate on normal traffic: ${fixed(100 * metrics.falsePositiveRate, 3)}%`);
+}
+
+async function measureThroughput(model: ModelArtifact, events: readonly import('../logs/record.js').LogEvent[]) {
+  const batches = Array.from({ length: settings.throughputBatches }, (_, index) => {
+    const start = (index * settings.batchRows) % Math.max(1, events.length - settings.batchRows);
+    return events.slice(start, start + settings.batchRows);
+  });
+  const window = new ClientWindow();
+  const standardised = batches.map((batch) => applyScaler(model.scaler, extractFeatures(batch, window, model.vocabulary)));
+  const tensors = scoringTensors(model);
+  await scoreStandardisedRows(tensors, standardised[0]!, FEATURE_COUNT); // warm-up
+  let started = performance.now();
+  for (const rows of standardised) await scoreStandardisedRows(tensors, rows, FEATURE_COUNT);
+  const tensorMs = performance.now() - started;
+  tensors.dispose();
+
+  const featureWindow = new ClientWindow();
+  started = performance.now();
+  for (const batch of batches) applyScaler(model.scaler, extractFeatures(batch, featureWindow, model.vocabulary));
+  const featureMs = performance.now() - started;
+
+  const scorer = createScorer(model, 'bench');
+  const scoreWindow = new ClientWindow();
+  await scorer.score(batches[0]!, scoreWindow);
+  started = performance.now();
+  for (const batch of batches) await scorer.score(batch, scoreWindow);
+  const endToEndMs = performance.now() - started;
+  scorer.dispose();
+  const rows = batches.length * settings.batchRows;
+  return {
+    batchRows: settings.batchRows,
+    batches: batches.length,
+    tensorRowsPerSecond: (rows * 1000) / tensorMs,
+    tensorMsPerBatch: tensorMs / batches.length,
+    featureRowsPerSecond: (rows * 1000) / featureMs,
+    featureMsPerBatch: featureMs / batches.length,
+    endToEndRowsPerSecond: (rows * 1000) / endToEndMs,
+    endToEndMsPerBatch: endToEndMs / batches.length,
+  };
+}
+
+try {
+  await main();
+} catch (error) {
+  // Benchmarks never fail a build: report and exit 0.
+  console.log(`bench ml failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.log(JSON.stringify({ bench: 'ml', error: error instanceof Error ? error.message : String(error) }));
+}
