@@ -1,6 +1,6 @@
 // `logstream table info|history|rows|optimize|vacuum|checkpoint PATH`: look at and maintain Delta tables.
 import type { Command } from 'commander';
-import { DeltaTable, formatDeltaType, type DeltaTableOptions, type Snapshot } from '../../clients/delta/index.js';
+import { DeltaTable, deltaOptionsFromConfig, formatDeltaType, type DeltaTableOptions, type Snapshot } from '../../clients/delta/index.js';
 import { tableToJsonRows } from '../../clients/delta/rowFormat.js';
 import { context } from '../context.js';
 import { formatTable, toCsv } from '../format.js';
@@ -8,8 +8,7 @@ import { parseChoice, parseNonNegativeInteger, parsePositiveInteger, parseTime }
 import { UsageError } from '../../config/errors.js';
 
 function tableOptions(): DeltaTableOptions {
-  const { delta } = context().config;
-  return { checkpointInterval: delta.checkpoint_interval, logRetentionDays: delta.log_retention_days };
+  return deltaOptionsFromConfig(context().config.delta);
 }
 
 async function openSnapshot(path: string, options: { version?: string; asOf?: string }): Promise<Snapshot> {

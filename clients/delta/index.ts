@@ -1,5 +1,5 @@
 // Public API of the LogStream Delta Lake engine. Everything else in clients/delta is internal.
-export { DeltaTable } from './table.js';
+export { DeltaTable, deltaOptionsFromConfig, MINIMUM_VACUUM_RETENTION_HOURS } from './table.js';
 export type { AppendOptions, AppendOutcome, CreateOptions, DeltaTableOptions, HistoryEntry, VacuumOptions, VacuumResult } from './table.js';
 export { Snapshot } from './snapshot.js';
 export type { SnapshotScanOptions } from './snapshot.js';

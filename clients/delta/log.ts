@@ -73,8 +73,9 @@ export function classifyLogFiles(files: readonly StoredFile[]): LogListing {
   return { commits, checkpoints: [...checkpoints.values()].sort((a, b) => a.version - b.version) };
 }
 
-export async function listLog(storage: Storage): Promise<LogListing> {
-  return classifyLogFiles(await storage.list(LOG_FOLDER));
+/** The log's commits and checkpoints; file times only when asked (time travel, cleanup), as they cost a stat each. */
+export async function listLog(storage: Storage, options: { withTimes?: boolean } = {}): Promise<LogListing> {
+  return classifyLogFiles(await storage.list(LOG_FOLDER, { withMetadata: options.withTimes ?? true }));
 }
 
 export interface LastCheckpoint {

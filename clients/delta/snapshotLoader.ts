@@ -43,7 +43,7 @@ export function resolveVersion(tablePath: string, listing: LogListing, selector:
 }
 
 export async function loadState(storage: Storage, tablePath: string, selector: SnapshotSelector = {}): Promise<{ state: TableState; listing: LogListing }> {
-  const [listing, lastCheckpoint] = await Promise.all([listLog(storage), readLastCheckpoint(storage)]);
+  const [listing, lastCheckpoint] = await Promise.all([listLog(storage, { withTimes: selector.timestampMs !== undefined }), readLastCheckpoint(storage)]);
   if (listing.commits.length === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(tablePath);
   const target = resolveVersion(tablePath, listing, selector);
   // _last_checkpoint is only a hint; a complete checkpoint found by listing wins (it may be newer).

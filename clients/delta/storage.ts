@@ -12,9 +12,18 @@ export interface StoredFile {
   modifiedMs: number;
 }
 
+export interface ListOptions {
+  recursive?: boolean;
+  /** Default true. */
+  withMetadata?: boolean;
+}
+
 export interface Storage {
-  /** Files whose path starts with `prefix` (a folder ending in '/' lists it recursively), sorted by path. */
-  list(prefix: string, options?: { recursive?: boolean }): Promise<StoredFile[]>;
+  /**
+   * Files whose path starts with `prefix` (up to its last '/', the folder; `recursive` descends), sorted by path.
+   * With `withMetadata: false` sizes and times may be left out (NaN), which saves a stat per file.
+   */
+  list(prefix: string, options?: ListOptions): Promise<StoredFile[]>;
   /** The whole file; rejects with a NotFound-coded error when absent. */
   read(path: string): Promise<Uint8Array>;
   /** Writes the file only if no file exists at path, atomically (complete or absent). Returns false when it existed. */
@@ -37,17 +46,17 @@ export class LocalStorage implements Storage {
     return join(this.root, ...path.split('/'));
   }
 
-  async list(prefix: string, options: { recursive?: boolean } = {}): Promise<StoredFile[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<StoredFile[]> {
     const slash = prefix.lastIndexOf('/');
     const folder = slash >= 0 ? prefix.slice(0, slash) : '';
     const namePrefix = prefix.slice(slash + 1);
     const files: StoredFile[] = [];
-    await this.walk(this.full(folder), namePrefix, options.recursive ?? false, files);
+    await this.walk(this.full(folder), namePrefix, options.recursive ?? false, options.withMetadata ?? true, files);
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return files;
   }
 
-  private async walk(dir: string, namePrefix: string, recursive: boolean, out: StoredFile[]): Promise<void> {
+  private async walk(dir: string, namePrefix: string, recursive: boolean, withMetadata: boolean, out: StoredFile[]): Promise<void> {
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -60,7 +69,11 @@ export class LocalStorage implements Storage {
         if (namePrefix && !entry.name.startsWith(namePrefix)) return;
         const full = join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (recursive) await this.walk(full, '', true, out);
+          if (recursive) await this.walk(full, '', true, withMetadata, out);
+          return;
+        }
+        if (!withMetadata) {
+          out.push({ path: relative(this.root, full).split(sep).join('/'), sizeBytes: Number.NaN, modifiedMs: Number.NaN });
           return;
         }
         try {

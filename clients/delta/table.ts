@@ -68,6 +68,11 @@ export interface HistoryEntry {
 
 export const MINIMUM_VACUUM_RETENTION_HOURS = 1;
 
+/** Table options from the `delta` section of the pipeline configuration. */
+export function deltaOptionsFromConfig(delta: { checkpoint_interval: number; log_retention_days: number }): DeltaTableOptions {
+  return { checkpointInterval: delta.checkpoint_interval, logRetentionDays: delta.log_retention_days };
+}
+
 export class DeltaTable {
   private state: TableState;
 
@@ -120,7 +125,7 @@ export class DeltaTable {
   /** Opens the table, creating it with `schema` when the path has none (safe when several processes race to create). */
   static async openOrCreate(path: string, schema: Schema, create: CreateOptions = {}, options: DeltaTableOptions = {}): Promise<DeltaTable> {
     const storage = options.storage ?? new LocalStorage(resolve(path));
-    if (!(await storage.stat(commitPath(0))) && (await listLog(storage)).commits.length === 0) {
+    if (!(await storage.stat(commitPath(0))) && (await listLog(storage, { withTimes: false })).commits.length === 0) {
       try {
         return await DeltaTable.create(path, schema, create, { ...options, storage });
       } catch (error) {

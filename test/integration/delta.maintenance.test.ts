@@ -1,6 +1,6 @@
 // OPTIMIZE against concurrent writers, expired-log cleanup and time travel by timestamp, on real files.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, utimesSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +8,9 @@ import { CommitConflictError, DeltaTable } from '../../clients/delta/index.js';
 import { optimize } from '../../clients/delta/optimize.js';
 import { tableToJsonRows } from '../../clients/delta/rowFormat.js';
 import { loadState } from '../../clients/delta/snapshotLoader.js';
+import { stateToCheckpointTable } from '../../clients/delta/checkpoint.js';
+import { encodeParquet } from '../../clients/delta/parquet.js';
+import { versionName } from '../../clients/delta/log.js';
 import { deltaRsView, logSchema, makeLogTable, sortRows } from '../helpers/deltalake.js';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'logstream-delta-maintenance-'));
@@ -75,5 +78,34 @@ describe('log retention and time travel', () => {
     assert.equal(at.version, 2);
     assert.equal(at.numRows, 20);
     await assert.rejects(table.snapshot({ timestampMs: Date.parse('2025-05-01T00:00:00Z') }), /not available/);
+  });
+});
+
+describe('checkpoint forms', () => {
+  it('reads a multi-part checkpoint, with and without _last_checkpoint, as delta-rs does', async () => {
+    const path = join(scratch(), 'logs');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { checkpointInterval: 1000 });
+    for (let index = 0; index < 6; index++) await table.append(makeLogTable(30, { firstOffset: index * 30, stepMicros: 60_000_000n }), { txns: [{ appId: 'p', version: index }] });
+    const { state } = await loadState(table.storage, path);
+    const checkpoint = stateToCheckpointTable(state);
+    const half = Math.ceil(checkpoint.numRows / 2);
+    const log = join(path, '_delta_log');
+    writeFileSync(join(log, `${versionName(6)}.checkpoint.0000000001.0000000002.parquet`), encodeParquet(checkpoint.slice(0, half)));
+    writeFileSync(join(log, `${versionName(6)}.checkpoint.0000000002.0000000002.parquet`), encodeParquet(checkpoint.slice(half)));
+    writeFileSync(join(log, '_last_checkpoint'), JSON.stringify({ version: 6, size: checkpoint.numRows, parts: 2 }));
+    for (let version = 0; version < 6; version++) rmSync(join(log, `${versionName(version)}.json`)); // only the checkpoint can rebuild version 6
+    const writer = await DeltaTable.open(path);
+    for (let index = 6; index < 8; index++) await writer.append(makeLogTable(30, { firstOffset: index * 30, stepMicros: 60_000_000n }), { txns: [{ appId: 'p', version: index }] });
+    for (const withHint of [true, false]) {
+      if (!withHint) rmSync(join(log, '_last_checkpoint'));
+      const snapshot = await (await DeltaTable.open(path)).snapshot();
+      assert.equal(snapshot.version, 8);
+      assert.equal(snapshot.txnVersion('p'), 7);
+      const ours = tableToJsonRows(await snapshot.scan());
+      assert.equal(ours.length, 240);
+      const theirs = deltaRsView(path);
+      assert.equal(theirs.version, 8);
+      assert.deepEqual(sortRows(ours), sortRows(theirs.rows!));
+    }
   });
 });
