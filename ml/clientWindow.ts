@@ -1,6 +1,6 @@
 // Per-client behaviour over a sliding time window (request rate, error ratio, distinct paths),
 // held by a streamer across micro-batches. Memory is bounded: a fixed number of time buckets per
-// client, a 64-bit sketch for distinct paths, and least-recently-seen eviction past maxClients.
+// client, a 64-bit sketch for distinct paths, and eviction of idle, then least recently seen, clients.
 
 export interface ClientWindowOptions {
   /** Window length (default 60 s). */
@@ -30,6 +30,7 @@ interface ClientState {
   /** Two 32-bit words per bucket: a linear-counting bitmap of path hashes. */
   pathBits: Uint32Array;
   firstSeenMs: number;
+  lastSeenMs: number;
 }
 
 const SKETCH_BITS = 64;
@@ -59,14 +60,12 @@ export class ClientWindow {
   observe(clientIp: string, timestampMs: number, status: number, path: string): ClientStats {
     const bucketId = Math.floor(timestampMs / this.bucketMs);
     let state = this.clients.get(clientIp);
-    if (state) {
-      // Re-inserting keeps the Map in least-recently-seen order for eviction.
-      this.clients.delete(clientIp);
-    } else {
+    if (!state) {
+      if (this.clients.size >= this.maxClients) this.evict(timestampMs);
       state = this.newState();
+      this.clients.set(clientIp, state);
     }
-    this.clients.set(clientIp, state);
-    if (this.clients.size > this.maxClients) this.evictOldest();
+    if (timestampMs > state.lastSeenMs) state.lastSeenMs = timestampMs;
 
     if (!this.hasLiveBuckets(state, bucketId)) state.firstSeenMs = timestampMs;
     const slot = bucketId % this.bucketCount;
@@ -130,12 +129,21 @@ export class ClientWindow {
       errors: new Uint32Array(this.bucketCount),
       pathBits: new Uint32Array(2 * this.bucketCount),
       firstSeenMs: Number.POSITIVE_INFINITY,
+      lastSeenMs: Number.NEGATIVE_INFINITY,
     };
   }
 
-  private evictOldest(): void {
-    const oldest = this.clients.keys().next();
-    if (!oldest.done) this.clients.delete(oldest.value);
+  /**
+   * Makes room: forgets clients not seen within the window, then (if still full) the least
+   * recently seen tenth. A sweep is O(clients) but runs once per maxClients / 10 new clients.
+   */
+  private evict(nowMs: number): void {
+    const horizonMs = nowMs - this.windowMs;
+    const target = Math.floor(this.maxClients * 0.9);
+    for (const [ip, state] of this.clients) if (state.lastSeenMs < horizonMs) this.clients.delete(ip);
+    if (this.clients.size <= target) return;
+    const byAge = [...this.clients].sort((a, b) => a[1].lastSeenMs - b[1].lastSeenMs);
+    for (let index = 0; this.clients.size > target; index += 1) this.clients.delete(byAge[index]![0]);
   }
 }
 

@@ -2,7 +2,7 @@
 // The spec id is stored in every model; a model trained on another spec is refused.
 import type { LogEvent } from '../logs/record.js';
 import type { ClientWindow } from './clientWindow.js';
-import { classifyUserAgent } from './userAgent.js';
+import { classifyUserAgent, type AgentClass } from './userAgent.js';
 
 export const FEATURE_SPEC_ID = 'web-access-v1';
 
@@ -194,27 +194,90 @@ export function expectedResponse(vocabulary: FeatureVocabulary, key: string, sta
  * client window first, in order, so a client's behaviour includes the request being scored.
  */
 export function extractFeatures(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary): Float32Array {
+  const lookups = lookupsFor(vocabulary);
   const rows = new Float32Array(events.length * FEATURE_COUNT);
   for (let index = 0; index < events.length; index += 1) {
-    writeFeatures(events[index]!, window, vocabulary, rows, index * FEATURE_COUNT);
+    writeFeatures(events[index]!, window, vocabulary, lookups, rows, index * FEATURE_COUNT);
   }
   return rows;
 }
 
-function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: FeatureVocabulary, out: Float32Array, offset: number): void {
-  const key = endpointKey(event);
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const TWO_PI = 2 * Math.PI;
+
+interface EndpointLookup {
+  frequency: number | undefined;
+  byStatus: Map<number, { latency: number | null; bytes: number }>;
+}
+
+/**
+ * Per-vocabulary caches so the hot loop builds no strings: endpoint by method then template,
+ * expected response by status, user-agent class by agent string. Bounded: cleared when full.
+ */
+interface Lookups {
+  endpoints: Map<string, Map<string, EndpointLookup>>;
+  endpointCount: number;
+  agents: Map<string, AgentClass>;
+}
+
+const MAX_CACHED_ENDPOINTS = 50_000;
+const MAX_CACHED_AGENTS = 20_000;
+const lookupCache = new WeakMap<FeatureVocabulary, Lookups>();
+
+function lookupsFor(vocabulary: FeatureVocabulary): Lookups {
+  let lookups = lookupCache.get(vocabulary);
+  if (!lookups) lookupCache.set(vocabulary, (lookups = { endpoints: new Map(), endpointCount: 0, agents: new Map() }));
+  return lookups;
+}
+
+function endpointLookup(lookups: Lookups, vocabulary: FeatureVocabulary, method: string, template: string): EndpointLookup {
+  let byTemplate = lookups.endpoints.get(method);
+  if (!byTemplate) lookups.endpoints.set(method, (byTemplate = new Map()));
+  let entry = byTemplate.get(template);
+  if (!entry) {
+    if (lookups.endpointCount >= MAX_CACHED_ENDPOINTS) {
+      lookups.endpoints.clear();
+      lookups.endpointCount = 0;
+      lookups.endpoints.set(method, (byTemplate = new Map()));
+    }
+    entry = { frequency: vocabulary.endpointLogFrequency[`${method} ${template}`], byStatus: new Map() };
+    byTemplate.set(template, entry);
+    lookups.endpointCount += 1;
+  }
+  return entry;
+}
+
+function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
+  if (userAgent === null) return 'other';
+  let agent = lookups.agents.get(userAgent);
+  if (agent === undefined) {
+    if (lookups.agents.size >= MAX_CACHED_AGENTS) lookups.agents.clear();
+    agent = classifyUserAgent(userAgent);
+    lookups.agents.set(userAgent, agent);
+  }
+  return agent;
+}
+
+function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: FeatureVocabulary, lookups: Lookups, out: Float32Array, offset: number): void {
+  const endpoint = endpointLookup(lookups, vocabulary, event.method, event.pathTemplate);
+  let expected = endpoint.byStatus.get(event.status);
+  if (!expected) {
+    expected = expectedResponse(vocabulary, `${event.method} ${event.pathTemplate}`, event.status);
+    endpoint.byStatus.set(event.status, expected);
+  }
   const status = Math.floor(event.status / 100);
-  const expected = expectedResponse(vocabulary, key, event.status);
   const logBytes = Math.log1p(Math.max(0, event.responseBytes));
   const missing = event.responseTimeMs === null || expected.latency === null;
   // Missing response times (combined logs) are imputed with the endpoint's typical one: neutral, not suspicious.
   const logLatency = missing ? (expected.latency ?? 0) : Math.log1p(Math.max(0, event.responseTimeMs!));
-  const frequency = vocabulary.endpointLogFrequency[key];
+  const frequency = endpoint.frequency;
   const client = window.observe(event.clientIp, event.timestampMs, event.status, event.path);
-  const agent = classifyUserAgent(event.userAgent);
-  const date = new Date(event.timestampMs);
-  const hour = date.getUTCHours() + date.getUTCMinutes() / 60;
-  const weekday = date.getUTCDay() + hour / 24;
+  const agent = agentClass(lookups, event.userAgent);
+  const dayMs = ((event.timestampMs % DAY_MS) + DAY_MS) % DAY_MS;
+  const hour = dayMs / HOUR_MS;
+  // 1970-01-01 was a Thursday (day 4, with Sunday as 0).
+  const weekday = ((((Math.floor(event.timestampMs / DAY_MS) + 4) % 7) + 7) % 7) + hour / 24;
 
   out[offset] = logLatency;
   out[offset + 1] = missing ? 1 : 0;
@@ -234,10 +297,10 @@ function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: Featur
   out[offset + 15] = agent === 'bot' ? 1 : 0;
   out[offset + 16] = agent === 'api' ? 1 : 0;
   out[offset + 17] = agent === 'other' ? 1 : 0;
-  out[offset + 18] = Math.sin((2 * Math.PI * hour) / 24);
-  out[offset + 19] = Math.cos((2 * Math.PI * hour) / 24);
-  out[offset + 20] = Math.sin((2 * Math.PI * weekday) / 7);
-  out[offset + 21] = Math.cos((2 * Math.PI * weekday) / 7);
+  out[offset + 18] = Math.sin((TWO_PI * hour) / 24);
+  out[offset + 19] = Math.cos((TWO_PI * hour) / 24);
+  out[offset + 20] = Math.sin((TWO_PI * weekday) / 7);
+  out[offset + 21] = Math.cos((TWO_PI * weekday) / 7);
 }
 
 function median(values: number[]): number {

