@@ -1,9 +1,9 @@
 // delta-rs (the `deltalake` Python package) as the reference implementation in tests: a cached venv
 // outside the repository and small Python snippets that print JSON.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Field, Float64, Int32, Int64, Schema, TimeUnit, Timestamp, Utf8, vectorFromArray, type Table, type Vector } from 'apache-arrow';
 import { tableFromColumns, timestampVectorFromMicros } from '../../clients/delta/arrowColumns.js';
@@ -17,17 +17,17 @@ export function deltalakeVenvDir(): string {
 
 let python: string | undefined;
 
-/** The venv's python, creating the venv (python3 -m venv + pip install) on first use. */
+/** The venv's python, creating the venv (python3 -m venv + pip install) on first use; test files racing to create it wait on a lock. */
 export function deltalakePython(): string {
   if (python) return python;
   const venv = deltalakeVenvDir();
   const candidate = join(venv, 'bin', 'python');
-  const ready = existsSync(candidate) && spawnSync(candidate, ['-c', 'import deltalake, pyarrow'], { encoding: 'utf8' }).status === 0;
-  if (!ready) {
-    const create = spawnSync('python3', ['-m', 'venv', venv], { encoding: 'utf8' });
-    if (create.status !== 0) throw new Error(`cannot create the delta-rs venv at ${venv}: ${create.stderr}`);
-    const install = spawnSync(candidate, ['-m', 'pip', 'install', '-q', '-r', requirements], { encoding: 'utf8', timeout: 600_000 });
-    if (install.status !== 0) throw new Error(`pip install of deltalake failed: ${install.stderr}`);
+  const ready = () => existsSync(candidate) && spawnSync(candidate, ['-c', 'import deltalake, pyarrow'], { encoding: 'utf8' }).status === 0;
+  if (!ready()) {
+    mkdirSync(dirname(venv), { recursive: true });
+    const script = `"${candidate}" -c 'import deltalake, pyarrow' 2>/dev/null || { python3 -m venv "${venv}" && "${candidate}" -m pip install -q -r "${requirements}"; }`;
+    const install = spawnSync('flock', [`${venv}.lock`, 'sh', '-c', script], { encoding: 'utf8', timeout: 900_000 });
+    if (install.status !== 0 || !ready()) throw new Error(`cannot set up delta-rs in ${venv} (python3 -m venv + pip install deltalake): ${install.stderr?.trim()}`);
   }
   python = candidate;
   return python;
