@@ -5,6 +5,7 @@ import { MlflowClient } from '../clients/mlflow/client.js';
 import { MlflowUnavailableError } from '../clients/mlflow/errors.js';
 import type { PipelineConfig } from '../config/schema.js';
 import type { LogEvent } from '../logs/record.js';
+import { sampleLogsFromDelta } from './deltaSample.js';
 import { TrainingDataError } from './errors.js';
 import type { EvaluationMetrics } from './evaluate.js';
 import { evaluateModel, holdoutEvents } from './holdout.js';
@@ -17,7 +18,7 @@ export interface TrainingRunOptions {
   config: PipelineConfig;
   /** JSON-lines or combined-log file to train on. */
   dataFile?: string;
-  /** Rows already in memory (e.g. sampled from Delta); used when no dataFile is given. */
+  /** Rows already in memory; used when no dataFile is given. Without either, a sample of the Delta logs table. */
   events?: readonly LogEvent[];
   /** Where the rows came from when `events` is given. */
   source?: string;
@@ -60,7 +61,10 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     events = options.events;
     source = options.source ?? 'memory';
   } else {
-    throw new TrainingDataError('no training data given', 'pass --data FILE (create one with `logstream generate --training-data 10000 --out FILE`)');
+    options.onProgress?.({ stage: 'reading', lines: 0 });
+    const sample = await sampleLogsFromDelta({ root: config.delta.root, lookbackHours: config.ml.lookback_hours, samples: config.ml.training_samples, seed });
+    events = sample.events;
+    source = sample.source;
   }
 
   const { model } = await trainModel(events, {

@@ -1,7 +1,6 @@
 // `logstream train` (and, registered from here, `logstream evaluate`): fit the K-means anomaly
 // model, publish it to MLflow and promote it to `champion` when it is at least as good.
 import type { Command } from 'commander';
-import { UsageError } from '../../config/errors.js';
 import { runTraining } from '../../ml/trainingRun.js';
 import type { TrainingProgress } from '../../ml/train.js';
 import { context, isInteractive } from '../context.js';
@@ -21,15 +20,14 @@ export function registerModelCommands(program: Command): void {
   program
     .command('train')
     .description('train the K-means anomaly model, log it to MLflow, register a version and promote it to "champion" if it is at least as good on held-out labeled data')
-    .option('--data <file>', 'JSON-lines or combined log file to train on (make one with `logstream generate --training-data N --out FILE`)')
+    .option('--data <file>', 'JSON-lines or combined log file to train on (make one with `logstream generate --training-data N --out FILE`); default: a sample of ml.training_samples rows of the Delta logs table over the last ml.lookback_hours')
     .option('--seed <n>', 'random seed for k-means++ and sampling (default: ml.seed)')
     .option('--no-register', 'train and evaluate only; do not talk to MLflow (writes the model to --out, default ./model.json)')
     .option('--out <file>', 'also write the model artifact (JSON) to this file')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  logstream generate --training-data 20000 --out train.jsonl\n  logstream train --data train.jsonl\n  logstream train --data train.jsonl --no-register --out model.json')
+    .addHelpText('after', '\nExamples:\n  logstream generate --training-data 20000 --out train.jsonl\n  logstream train --data train.jsonl\n  logstream train                      # sample the Delta logs table\n  logstream train --data train.jsonl --no-register --out model.json')
     .action(async (options: TrainOptions) => {
       const { config } = context();
-      if (!options.data) throw new UsageError('train needs --data FILE', 'make one with `logstream generate --training-data 20000 --out train.jsonl`');
       const seed = options.seed === undefined ? undefined : parseNonNegativeInteger('--seed', options.seed);
       const outFile = options.out ?? (options.register ? undefined : 'model.json');
       const interactive = isInteractive() && !options.json;
@@ -88,7 +86,7 @@ function progressText(event: TrainingProgress | { stage: 'reading'; lines: numbe
   const elapsed = `[${((performance.now() - startedMs) / 1000).toFixed(1)} s]`;
   switch (event.stage) {
     case 'reading':
-      return `${elapsed} read ${event.lines.toLocaleString('en-US')} lines`;
+      return event.lines === 0 ? `${elapsed} sampling the Delta logs table` : `${elapsed} read ${event.lines.toLocaleString('en-US')} lines`;
     case 'features':
       return `${elapsed} features for ${event.rows.toLocaleString('en-US')} rows`;
     case 'kmeans':
