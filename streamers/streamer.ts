@@ -29,6 +29,8 @@ export interface StreamerOptions {
   search?: SearchSink;
   /** Picks up new model versions between batches; without it (or before a model loads) PlaceholderScorer scores. */
   models?: ModelWatcher;
+  /** Called after each logs commit with the rows it wrote (latency measurement, metrics). */
+  onBatchCommitted?(records: readonly ScoredRecord[], committedAtMs: number): void;
   /** Called after every committed batch and at most every few seconds otherwise. */
   onProgress?(progress: StreamerProgress): void;
   signal?: AbortSignal;
@@ -396,6 +398,7 @@ export class Streamer {
     const previousLogVersions = new Map([...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]));
     const committedLogs = await this.commitTable('logs', good, logsTable, batchLastOffsets);
     mark('logsMs', logsStartedMs);
+    this.options.onBatchCommitted?.(committedLogs, Date.now());
     await Promise.all(this.pendingAlerts.splice(0));
     this.counters.batches += 1;
     if (committedLogs.length < good.length) this.counters.duplicateBatches += 1;

@@ -1,11 +1,11 @@
 // Arrow tables of the four Delta tables the streamer writes. Pure: rows in, Arrow out.
 // Column names are snake_case like the configuration and the search documents.
-import { Bool, Float64, Int32, Int64, Table, TimeUnit, Timestamp, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { Table, type Vector } from 'apache-arrow';
+import { boolColumn, float64Column, int32Column, int64Column, timestampColumn, utf8Column } from './arrowColumns.js';
 import type { Rejection } from '../logs/reasons.js';
 import type { MinuteAggregate } from './aggregate.js';
 import type { ScoredRecord } from './sinks.js';
 
-const timestamp = () => new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 
 /** A message that failed decoding, with where it came from. */
 export interface QuarantinedMessage {
@@ -39,35 +39,45 @@ export function utcHour(timestampMs: number): number {
   return new Date(timestampMs).getUTCHours();
 }
 
-function column<Row, Value>(rows: readonly Row[], type: DataType, read: (row: Row) => Value): Vector {
-  return vectorFromArray(rows.map(read) as unknown[], type);
+type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'timestamp' | 'bool';
+
+function column<Row>(rows: readonly Row[], kind: ColumnKind, read: (row: Row) => unknown): Vector {
+  const values = rows.map(read);
+  switch (kind) {
+    case 'utf8': return utf8Column(values as (string | null)[]);
+    case 'int32': return int32Column(values as (number | null)[]);
+    case 'int64': return int64Column(values as (bigint | number | null)[]);
+    case 'float64': return float64Column(values as (number | null)[]);
+    case 'timestamp': return timestampColumn(values as (number | null)[]);
+    case 'bool': return boolColumn(values as (boolean | null)[]);
+  }
 }
 
 function logColumns(records: readonly ScoredRecord[]): Record<string, Vector> {
   return {
-    event_time: column(records, timestamp(), (record) => record.timestampMs),
-    date: column(records, new Utf8(), (record) => utcDate(record.timestampMs)),
-    hour: column(records, new Int32(), (record) => utcHour(record.timestampMs)),
-    client_ip: column(records, new Utf8(), (record) => record.clientIp),
-    method: column(records, new Utf8(), (record) => record.method),
-    path: column(records, new Utf8(), (record) => record.path),
-    query: column(records, new Utf8(), (record) => record.query),
-    path_template: column(records, new Utf8(), (record) => record.pathTemplate),
-    status: column(records, new Int32(), (record) => record.status),
-    response_time_ms: column(records, new Float64(), (record) => record.responseTimeMs),
-    response_bytes: column(records, new Int64(), (record) => BigInt(record.responseBytes)),
-    referrer: column(records, new Utf8(), (record) => record.referrer),
-    user_agent: column(records, new Utf8(), (record) => record.userAgent),
-    label: column(records, new Utf8(), (record) => record.label),
-    kafka_topic: column(records, new Utf8(), (record) => record.topic),
-    kafka_partition: column(records, new Int32(), (record) => record.partition),
-    kafka_offset: column(records, new Int64(), (record) => record.offset),
-    kafka_time: column(records, timestamp(), (record) => record.kafkaTimestampMs),
-    ingest_time: column(records, timestamp(), (record) => record.ingestTimeMs),
-    anomaly_score: column(records, new Float64(), (record) => record.anomalyScore),
-    is_anomaly: column(records, new Bool(), (record) => record.isAnomaly),
-    cluster: column(records, new Int32(), (record) => record.cluster),
-    model_version: column(records, new Utf8(), (record) => record.modelVersion),
+    event_time: column(records, 'timestamp', (record) => record.timestampMs),
+    date: column(records, 'utf8', (record) => utcDate(record.timestampMs)),
+    hour: column(records, 'int32', (record) => utcHour(record.timestampMs)),
+    client_ip: column(records, 'utf8', (record) => record.clientIp),
+    method: column(records, 'utf8', (record) => record.method),
+    path: column(records, 'utf8', (record) => record.path),
+    query: column(records, 'utf8', (record) => record.query),
+    path_template: column(records, 'utf8', (record) => record.pathTemplate),
+    status: column(records, 'int32', (record) => record.status),
+    response_time_ms: column(records, 'float64', (record) => record.responseTimeMs),
+    response_bytes: column(records, 'int64', (record) => record.responseBytes),
+    referrer: column(records, 'utf8', (record) => record.referrer),
+    user_agent: column(records, 'utf8', (record) => record.userAgent),
+    label: column(records, 'utf8', (record) => record.label),
+    kafka_topic: column(records, 'utf8', (record) => record.topic),
+    kafka_partition: column(records, 'int32', (record) => record.partition),
+    kafka_offset: column(records, 'int64', (record) => record.offset),
+    kafka_time: column(records, 'timestamp', (record) => record.kafkaTimestampMs),
+    ingest_time: column(records, 'timestamp', (record) => record.ingestTimeMs),
+    anomaly_score: column(records, 'float64', (record) => record.anomalyScore),
+    is_anomaly: column(records, 'bool', (record) => record.isAnomaly),
+    cluster: column(records, 'int32', (record) => record.cluster),
+    model_version: column(records, 'utf8', (record) => record.modelVersion),
   };
 }
 
@@ -78,24 +88,24 @@ export function logsTable(records: readonly ScoredRecord[]): Table {
 export function anomaliesTable(records: readonly ScoredRecord[]): Table {
   return new Table({
     ...logColumns(records),
-    reasons: column(records, new Utf8(), (record) => record.reasons.join(',')),
+    reasons: column(records, 'utf8', (record) => record.reasons.join(',')),
   });
 }
 
 export function quarantineTable(messages: readonly QuarantinedMessage[]): Table {
   const payloads = messages.map(encodePayload);
   return new Table({
-    date: column(messages, new Utf8(), (message) => utcDate(message.ingestTimeMs)),
-    kafka_topic: column(messages, new Utf8(), (message) => message.topic),
-    kafka_partition: column(messages, new Int32(), (message) => message.partition),
-    kafka_offset: column(messages, new Int64(), (message) => message.offset),
-    kafka_time: column(messages, timestamp(), (message) => message.kafkaTimestampMs),
-    ingest_time: column(messages, timestamp(), (message) => message.ingestTimeMs),
-    reason_code: column(messages, new Utf8(), (message) => message.rejection.code),
-    reason: column(messages, new Utf8(), (message) => message.rejection.message),
-    payload: vectorFromArray(payloads.map((payload) => payload.text), new Utf8()),
-    payload_encoding: vectorFromArray(payloads.map((payload) => payload.encoding), new Utf8()),
-    payload_bytes: column(messages, new Int64(), (message) => BigInt(message.value?.length ?? 0)),
+    date: column(messages, 'utf8', (message) => utcDate(message.ingestTimeMs)),
+    kafka_topic: column(messages, 'utf8', (message) => message.topic),
+    kafka_partition: column(messages, 'int32', (message) => message.partition),
+    kafka_offset: column(messages, 'int64', (message) => message.offset),
+    kafka_time: column(messages, 'timestamp', (message) => message.kafkaTimestampMs),
+    ingest_time: column(messages, 'timestamp', (message) => message.ingestTimeMs),
+    reason_code: column(messages, 'utf8', (message) => message.rejection.code),
+    reason: column(messages, 'utf8', (message) => message.rejection.message),
+    payload: utf8Column(payloads.map((payload) => payload.text)),
+    payload_encoding: utf8Column(payloads.map((payload) => payload.encoding)),
+    payload_bytes: column(messages, 'int64', (message) => BigInt(message.value?.length ?? 0)),
   });
 }
 
@@ -108,24 +118,24 @@ export function encodePayload(message: { value: Buffer | null; rejection: Reject
 
 export function metricsTable(aggregates: readonly PartitionAggregate[]): Table {
   return new Table({
-    minute: column(aggregates, timestamp(), (row) => row.minuteStartMs),
-    date: column(aggregates, new Utf8(), (row) => utcDate(row.minuteStartMs)),
-    path_template: column(aggregates, new Utf8(), (row) => row.pathTemplate),
-    method: column(aggregates, new Utf8(), (row) => row.method),
-    request_count: column(aggregates, new Int64(), (row) => BigInt(row.requestCount)),
-    server_error_count: column(aggregates, new Int64(), (row) => BigInt(row.serverErrorCount)),
-    client_error_count: column(aggregates, new Int64(), (row) => BigInt(row.clientErrorCount)),
-    anomaly_count: column(aggregates, new Int64(), (row) => BigInt(row.anomalyCount)),
-    latency_p50_ms: column(aggregates, new Float64(), (row) => row.latencyP50Ms),
-    latency_p95_ms: column(aggregates, new Float64(), (row) => row.latencyP95Ms),
-    latency_p99_ms: column(aggregates, new Float64(), (row) => row.latencyP99Ms),
-    latency_max_ms: column(aggregates, new Float64(), (row) => row.latencyMaxMs),
-    latency_sum_ms: column(aggregates, new Float64(), (row) => row.latencySumMs),
-    latency_count: column(aggregates, new Int64(), (row) => BigInt(row.latencyCount)),
-    kafka_topic: column(aggregates, new Utf8(), (row) => row.topic),
-    kafka_partition: column(aggregates, new Int32(), (row) => row.partition),
-    batch_last_offset: column(aggregates, new Int64(), (row) => row.batchLastOffset),
-    model_version: column(aggregates, new Utf8(), (row) => row.modelVersion),
+    minute: column(aggregates, 'timestamp', (row) => row.minuteStartMs),
+    date: column(aggregates, 'utf8', (row) => utcDate(row.minuteStartMs)),
+    path_template: column(aggregates, 'utf8', (row) => row.pathTemplate),
+    method: column(aggregates, 'utf8', (row) => row.method),
+    request_count: column(aggregates, 'int64', (row) => BigInt(row.requestCount)),
+    server_error_count: column(aggregates, 'int64', (row) => BigInt(row.serverErrorCount)),
+    client_error_count: column(aggregates, 'int64', (row) => BigInt(row.clientErrorCount)),
+    anomaly_count: column(aggregates, 'int64', (row) => BigInt(row.anomalyCount)),
+    latency_p50_ms: column(aggregates, 'float64', (row) => row.latencyP50Ms),
+    latency_p95_ms: column(aggregates, 'float64', (row) => row.latencyP95Ms),
+    latency_p99_ms: column(aggregates, 'float64', (row) => row.latencyP99Ms),
+    latency_max_ms: column(aggregates, 'float64', (row) => row.latencyMaxMs),
+    latency_sum_ms: column(aggregates, 'float64', (row) => row.latencySumMs),
+    latency_count: column(aggregates, 'int64', (row) => BigInt(row.latencyCount)),
+    kafka_topic: column(aggregates, 'utf8', (row) => row.topic),
+    kafka_partition: column(aggregates, 'int32', (row) => row.partition),
+    batch_last_offset: column(aggregates, 'int64', (row) => row.batchLastOffset),
+    model_version: column(aggregates, 'utf8', (row) => row.modelVersion),
   });
 }
 
