@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { decodeLine } from '../../logs/decode.js';
 import { createTrafficGenerator, generateTrainingData, SCENARIO_NAMES, toJsonLine, trafficShape, writeTrainingData, type GeneratedLog } from '../../generator/index.js';
 
 const START = Date.UTC(2026, 0, 6, 12);
@@ -78,6 +79,15 @@ describe('JSON lines and training data', () => {
     assert.match(object.timestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(object.path, '/search?q=boots');
     assert.equal(object.label, 'normal');
+  });
+
+  it('round-trips through the decoder unchanged, anomalies included', () => {
+    const logs = take(20_000, { anomalyRate: 0.2 });
+    for (const log of logs) {
+      const decoded = decodeLine(toJsonLine(log), Date.now());
+      assert.ok(decoded.ok, toJsonLine(log));
+      assert.deepEqual(decoded.event, log);
+    }
   });
 
   it('spreads training data over a week and writes it as JSON lines with progress', async () => {
