@@ -23,15 +23,20 @@ export interface ClientStats {
   distinctPaths: number;
 }
 
-interface ClientState {
-  bucketIds: Float64Array;
-  counts: Uint32Array;
-  errors: Uint32Array;
-  /** Two 32-bit words per bucket: a linear-counting bitmap of path hashes. */
-  pathBits: Uint32Array;
-  firstSeenMs: number;
-  lastSeenMs: number;
-}
+/**
+ * One client's window in a single Float64Array (one allocation per client):
+ * [firstSeenMs, lastSeenMs, then per bucket: bucketId, requests, errors, pathBitsLow, pathBitsHigh].
+ */
+type ClientState = Float64Array;
+const FIRST_SEEN = 0;
+const LAST_SEEN = 1;
+const HEADER = 2;
+const SLOT_WIDTH = 5;
+const BUCKET_ID = 0;
+const COUNT = 1;
+const ERRORS = 2;
+const BITS_LOW = 3;
+const BITS_HIGH = 4;
 
 const SKETCH_BITS = 64;
 
@@ -65,23 +70,24 @@ export class ClientWindow {
       state = this.newState();
       this.clients.set(clientIp, state);
     }
-    if (timestampMs > state.lastSeenMs) state.lastSeenMs = timestampMs;
+    if (timestampMs > state[LAST_SEEN]!) state[LAST_SEEN] = timestampMs;
 
-    if (!this.hasLiveBuckets(state, bucketId)) state.firstSeenMs = timestampMs;
-    const slot = bucketId % this.bucketCount;
-    if (state.bucketIds[slot] !== bucketId) {
-      if (state.bucketIds[slot]! > bucketId) return this.statsAt(state, timestampMs); // older than the window keeps: not counted
-      state.bucketIds[slot] = bucketId;
-      state.counts[slot] = 0;
-      state.errors[slot] = 0;
-      state.pathBits[2 * slot] = 0;
-      state.pathBits[2 * slot + 1] = 0;
+    if (!this.hasLiveBuckets(state, bucketId)) state[FIRST_SEEN] = timestampMs;
+    const base = HEADER + (bucketId % this.bucketCount) * SLOT_WIDTH;
+    if (state[base + BUCKET_ID] !== bucketId) {
+      if (state[base + BUCKET_ID]! > bucketId) return this.statsAt(state, timestampMs); // older than the window keeps: not counted
+      state[base + BUCKET_ID] = bucketId;
+      state[base + COUNT] = 0;
+      state[base + ERRORS] = 0;
+      state[base + BITS_LOW] = 0;
+      state[base + BITS_HIGH] = 0;
     }
-    state.counts[slot]! += 1;
-    if (status >= 400) state.errors[slot]! += 1;
+    state[base + COUNT]! += 1;
+    if (status >= 400) state[base + ERRORS]! += 1;
     const bit = hashPath(path) % SKETCH_BITS;
-    state.pathBits[2 * slot + (bit >>> 5)]! |= 1 << (bit & 31);
-    if (timestampMs < state.firstSeenMs) state.firstSeenMs = timestampMs;
+    const word = base + (bit < 32 ? BITS_LOW : BITS_HIGH);
+    state[word] = (state[word]! | (1 << (bit & 31))) >>> 0;
+    if (timestampMs < state[FIRST_SEEN]!) state[FIRST_SEEN] = timestampMs;
     return this.statsAt(state, timestampMs);
   }
 
@@ -97,16 +103,16 @@ export class ClientWindow {
     let errors = 0;
     let low = 0;
     let high = 0;
-    for (let slot = 0; slot < this.bucketCount; slot += 1) {
-      const id = state.bucketIds[slot]!;
+    for (let base = HEADER; base < state.length; base += SLOT_WIDTH) {
+      const id = state[base + BUCKET_ID]!;
       if (id <= nowBucket - this.bucketCount || id > nowBucket) continue;
-      requests += state.counts[slot]!;
-      errors += state.errors[slot]!;
-      low |= state.pathBits[2 * slot]!;
-      high |= state.pathBits[2 * slot + 1]!;
+      requests += state[base + COUNT]!;
+      errors += state[base + ERRORS]!;
+      low |= state[base + BITS_LOW]!;
+      high |= state[base + BITS_HIGH]!;
     }
     const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
-    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(state.firstSeenMs, windowStartMs));
+    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(state[FIRST_SEEN]!, windowStartMs));
     return {
       requests,
       requestsPerSecond: (requests * 1000) / spanMs,
@@ -116,21 +122,18 @@ export class ClientWindow {
   }
 
   private hasLiveBuckets(state: ClientState, bucketId: number): boolean {
-    for (let slot = 0; slot < this.bucketCount; slot += 1) {
-      if (state.bucketIds[slot]! > bucketId - this.bucketCount && state.counts[slot]! > 0) return true;
+    for (let base = HEADER; base < state.length; base += SLOT_WIDTH) {
+      if (state[base + BUCKET_ID]! > bucketId - this.bucketCount && state[base + COUNT]! > 0) return true;
     }
     return false;
   }
 
   private newState(): ClientState {
-    return {
-      bucketIds: new Float64Array(this.bucketCount).fill(-Infinity),
-      counts: new Uint32Array(this.bucketCount),
-      errors: new Uint32Array(this.bucketCount),
-      pathBits: new Uint32Array(2 * this.bucketCount),
-      firstSeenMs: Number.POSITIVE_INFINITY,
-      lastSeenMs: Number.NEGATIVE_INFINITY,
-    };
+    const state = new Float64Array(HEADER + this.bucketCount * SLOT_WIDTH);
+    state[FIRST_SEEN] = Number.POSITIVE_INFINITY;
+    state[LAST_SEEN] = Number.NEGATIVE_INFINITY;
+    for (let base = HEADER; base < state.length; base += SLOT_WIDTH) state[base + BUCKET_ID] = Number.NEGATIVE_INFINITY;
+    return state;
   }
 
   /**
@@ -140,9 +143,9 @@ export class ClientWindow {
   private evict(nowMs: number): void {
     const horizonMs = nowMs - this.windowMs;
     const target = Math.floor(this.maxClients * 0.9);
-    for (const [ip, state] of this.clients) if (state.lastSeenMs < horizonMs) this.clients.delete(ip);
+    for (const [ip, state] of this.clients) if (state[LAST_SEEN]! < horizonMs) this.clients.delete(ip);
     if (this.clients.size <= target) return;
-    const byAge = [...this.clients].sort((a, b) => a[1].lastSeenMs - b[1].lastSeenMs);
+    const byAge = [...this.clients].sort((a, b) => a[1][LAST_SEEN]! - b[1][LAST_SEEN]!);
     for (let index = 0; this.clients.size > target; index += 1) this.clients.delete(byAge[index]![0]);
   }
 }
