@@ -4,7 +4,7 @@
 // every assignment the streamer reads those versions and seeks to version + 1; Kafka group offsets
 // are committed afterwards only so lag is visible.
 import { pino, type Logger } from 'pino';
-import type { ConsumedMessage, GroupConsumer, KafkaClient, MessageProducer, PartitionBatch } from '../clients/kafka/index.js';
+import type { GroupConsumer, KafkaClient, MessageProducer, PartitionBatch } from '../clients/kafka/index.js';
 import { decodeMessage } from '../logs/decode.js';
 import { ClientWindow } from '../ml/clientWindow.js';
 import type { ModelWatcher, Scorer } from '../ml/scorer.js';
@@ -112,6 +112,8 @@ export class Streamer {
   /** Serialises assignment handling, message intake and flushes: one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private flushQueued = false;
+  /** The batch being written, if any; the next batch fills meanwhile (one in flight at most). */
+  private inFlight?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private startedMs = Date.now();
   private lastCommitTimeMs: number | null = null;
@@ -181,7 +183,7 @@ export class Streamer {
       this.stopping = true;
       if (this.timer) clearInterval(this.timer);
       this.consumer?.pause(this.options.topic, this.positions.owned());
-      this.enqueue(() => this.flush());
+      this.enqueue(() => this.flushNow());
       this.enqueue(() => this.drainSearch(SEARCH_DRAIN_ON_STOP_MS));
       this.enqueue(() => this.persistSearchWatermarks(true));
       this.enqueue(async () => this.finished?.resolve());
@@ -235,6 +237,8 @@ export class Streamer {
     // Stop fetching until we know where each partition really resumes.
     if (partitions.length) this.consumer?.pause(topic, partitions);
     void this.enqueue(async () => {
+      // The batch in flight must land (or be refused as a duplicate) before positions are reset.
+      await this.inFlight;
       const assigned = new Set(partitions);
       for (const partition of this.positions.owned()) {
         if (!assigned.has(partition)) {
@@ -282,8 +286,10 @@ export class Streamer {
 
   private async onBatch(batch: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
     // Awaiting the queue here is the back-pressure: kafkajs fetches no more while a flush is writing.
-    await this.enqueue(() => this.intake(batch));
-    if (this.pending.isFull(this.options.limits)) await this.enqueue(() => this.flush());
+    await this.enqueue(async () => {
+      await this.intake(batch);
+      if (this.pending.isFull(this.options.limits)) await this.startFlush();
+    });
     await heartbeat().catch(() => undefined);
     if (this.fatalError) throw this.fatalError;
   }
@@ -295,22 +301,19 @@ export class Streamer {
     if (fresh.length === 0) return;
     this.counters.messages += fresh.length;
     const ingestTimeMs = Date.now();
-    const good: Array<{ message: ConsumedMessage; record: Omit<ScoredRecord, 'anomalyScore' | 'isAnomaly' | 'cluster' | 'modelVersion' | 'reasons'> }> = [];
+    const good: ScoredRecord[] = [];
     const accepted: Accepted[] = [];
     for (const message of fresh) {
       const decoded = decodeMessage(message.value, { maxMessageBytes: this.options.maxMessageBytes, nowMs: ingestTimeMs });
       if (decoded.ok) {
-        good.push({
-          message,
-          record: {
-            ...decoded.event,
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            kafkaTimestampMs: message.timestampMs,
-            ingestTimeMs,
-          },
-        });
+        // One object per record, completed in place with its score below.
+        const record = decoded.event as ScoredRecord;
+        record.topic = batch.topic;
+        record.partition = batch.partition;
+        record.offset = message.offset;
+        record.kafkaTimestampMs = message.timestampMs;
+        record.ingestTimeMs = ingestTimeMs;
+        good.push(record);
       } else {
         accepted.push({
           kind: 'bad',
@@ -323,22 +326,19 @@ export class Streamer {
         });
       }
     }
-    const scores = good.length ? await this.scorer().score(good.map((entry) => entry.record), this.clientWindow) : [];
+    const scores = good.length ? await this.scorer().score(good, this.clientWindow) : [];
     const alerts: ScoredRecord[] = [];
-    good.forEach((entry, index) => {
+    good.forEach((record, index) => {
       const score = scores[index]!;
-      const record: ScoredRecord = {
-        ...entry.record,
-        anomalyScore: score.score,
-        isAnomaly: score.isAnomaly,
-        cluster: score.cluster,
-        modelVersion: score.modelVersion,
-        reasons: (score.reasons ?? []).map((reason) => reason.feature),
-      };
+      record.anomalyScore = score.score;
+      record.isAnomaly = score.isAnomaly;
+      record.cluster = score.cluster;
+      record.modelVersion = score.modelVersion;
+      record.reasons = score.reasons ? score.reasons.map((reason) => reason.feature) : [];
       if (record.isAnomaly) alerts.push(record);
-      accepted.push({ kind: 'good', partition: batch.partition, offset: entry.message.offset, record });
+      accepted.push({ kind: 'good', partition: batch.partition, offset: record.offset, record });
     });
-    accepted.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
+    if (accepted.length !== good.length) accepted.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
     for (const row of accepted) this.pending.add(row, ingestTimeMs);
     if (alerts.length) this.sendAlerts(alerts);
   }
@@ -354,14 +354,18 @@ export class Streamer {
   private onTick(): void {
     if (this.options.search && !this.flushQueued && !this.stopping && Date.now() - this.lastSearchPersistMs >= SEARCH_WATERMARK_INTERVAL_MS) {
       this.lastSearchPersistMs = Date.now();
-      void this.enqueue(() => this.persistSearchWatermarks(true));
+      void this.enqueue(async () => {
+        // Never alongside a batch write: both append to the logs table.
+        await this.inFlight;
+        await this.persistSearchWatermarks(true);
+      });
     }
     if (this.flushQueued || this.stopping || !this.pending.isDue(Date.now(), this.options.limits)) {
       this.maybeReportProgress();
       return;
     }
     this.flushQueued = true;
-    void this.enqueue(() => this.flush()).finally(() => {
+    void this.enqueue(() => this.startFlush()).finally(() => {
       this.flushQueued = false;
     });
   }
@@ -372,10 +376,27 @@ export class Streamer {
     this.options.onProgress(this.progress());
   }
 
-  /** Writes the pending batch: DLQ + quarantine, anomalies, metrics, then the logs commit (the checkpoint). */
-  private async flush(): Promise<void> {
+  /**
+   * Hands the pending rows to the writer. Runs inside the queue: it waits for the previous batch's
+   * write to finish (back-pressure: at most one batch in flight while the next one fills), then
+   * starts this one's write without waiting for it.
+   */
+  private async startFlush(): Promise<void> {
+    await this.inFlight;
+    if (this.fatalError) return;
     const rows = this.pending.take();
     if (rows.length === 0) return;
+    this.inFlight = this.writeBatch(rows).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /** Writes what is pending and waits until it is committed. */
+  private async flushNow(): Promise<void> {
+    await this.startFlush();
+    await this.inFlight;
+  }
+
+  /** Writes one batch: DLQ + quarantine, anomalies, metrics, then the logs commit (the checkpoint). */
+  private async writeBatch(rows: Accepted[]): Promise<void> {
     const { topic } = this.options;
     const batchLastOffsets = lastOffsets(rows);
     const good = rows.filter((row): row is AcceptedGood => row.kind === 'good').map((row) => row.record);
@@ -385,14 +406,16 @@ export class Streamer {
     const phases: Record<string, number> = {};
     const mark = (phase: string, sinceMs: number) => (phases[phase] = Date.now() - sinceMs);
     const newBad = bad.filter((message) => message.offset > (this.committed.quarantine.get(message.partition) ?? -1n));
-    if (newBad.length) {
-      await this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage));
-      await this.commitTable('quarantine', newBad, quarantineTable, batchLastOffsets);
-    }
     const newAnomalies = good.filter((record) => record.isAnomaly && record.offset > (this.committed.anomalies.get(record.partition) ?? -1n));
-    if (newAnomalies.length) await this.commitTable('anomalies', newAnomalies, anomaliesTable, batchLastOffsets);
     const aggregates = this.aggregate(good.filter((record) => record.offset > (this.committed.metrics.get(record.partition) ?? -1n)), batchLastOffsets);
-    if (aggregates.length) await this.commitTable('metrics', aggregates, metricsTable, batchLastOffsets);
+    // The side tables are independent of each other; only the logs commit (the checkpoint) must come last.
+    await Promise.all([
+      newBad.length
+        ? this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage)).then(() => this.commitTable('quarantine', newBad, quarantineTable, batchLastOffsets))
+        : undefined,
+      newAnomalies.length ? this.commitTable('anomalies', newAnomalies, anomaliesTable, batchLastOffsets) : undefined,
+      aggregates.length ? this.commitTable('metrics', aggregates, metricsTable, batchLastOffsets) : undefined,
+    ]);
     mark('sideTablesMs', phaseStartedMs);
     const logsStartedMs = Date.now();
     const previousLogVersions = new Map([...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]));

@@ -31,12 +31,22 @@ export const ANOMALIES_PARTITION_COLUMNS = ['date'] as const;
 export const METRICS_PARTITION_COLUMNS = ['date'] as const;
 export const QUARANTINE_PARTITION_COLUMNS = ['date'] as const;
 
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
+let cachedDate = '';
+
+/** yyyy-mm-dd of a UTC timestamp; the last day is cached because a batch is mostly one day. */
 export function utcDate(timestampMs: number): string {
-  return new Date(timestampMs).toISOString().slice(0, 10);
+  const day = Math.floor(timestampMs / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  }
+  return cachedDate;
 }
 
 export function utcHour(timestampMs: number): number {
-  return new Date(timestampMs).getUTCHours();
+  return Math.floor((((timestampMs % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000);
 }
 
 type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'timestamp' | 'bool';
