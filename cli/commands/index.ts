@@ -19,6 +19,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { commands: ['table'], load: async () => (await import('./table.js')).registerTableCommands },
   { commands: ['analytics', 'anomalies'], load: async () => (await import('./analytics.js')).registerAnalyticsCommands },
   { commands: ['train', 'evaluate'], load: async () => (await import('./train.js')).registerModelCommands },
+  { commands: ['up'], load: async () => (await import('./up.js')).registerUpCommand },
   {
     commands: ['worker', 'start', 'stop', 'pause', 'resume', 'scale', 'reload-model', 'status', 'compact', 'health', 'schedules'],
     load: async () => (await import('./pipeline.js')).registerOrchestrationCommands,

@@ -9,7 +9,7 @@ import { stackServices } from '../../infra/stack/services/index.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
 import { context } from '../context.js';
 
-function stackContext(): StackContext {
+export function stackContext(): StackContext {
   const { config, explicitKeys } = context();
   return {
     config,

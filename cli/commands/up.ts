@@ -1,0 +1,225 @@
+// `logstream up` (what `npm start` runs): the whole pipeline on the local stack in one command —
+// stack up, a first model when none is registered, a worker, the schedules, the pipeline
+// workflow and the traffic generator — with the UIs' URLs and a live status line. Ctrl-C stops
+// what this command started, in reverse order, and leaves the machine as it found it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import { LogstreamError } from '../../config/errors.js';
+import type { PipelineConfig } from '../../config/schema.js';
+import { MlflowClient } from '../../clients/mlflow/client.js';
+import { closeClient, connectClient } from '../../clients/temporal/connection.js';
+import { ensureWorkerPolling, rethrowTemporalError } from '../../clients/temporal/control.js';
+import { applySchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
+import { stackDown, stackUp } from '../../infra/stack/manager.js';
+import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../../workflows/ids.js';
+import { statusQuery, stopSignal } from '../../workflows/signals.js';
+import type { PipelineStatus } from '../../workflows/types.js';
+import { context, isInteractive } from '../context.js';
+import { parsePositiveInteger } from '../options.js';
+import { statusLine } from '../up/statusLine.js';
+import { stackContext } from './stack.js';
+
+const CLI = fileURLToPath(new URL('../../bin/logstream.js', import.meta.url));
+const WORKER_READY_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 90_000;
+const GENERATOR_DURATION_SECONDS = 365 * 24 * 3600;
+
+interface UpOptions {
+  rate: string;
+  generator: boolean;
+  train: boolean;
+  trainingSamples: string;
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs `logstream ARGS` as a child process with its output appended to a log file. */
+function spawnCli(args: string[], logFile: string, configFile: string | undefined): ChildProcess {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...(configFile ? { LOGSTREAM_CONFIG: configFile } : {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C reaches only `up`, which stops the children in the right order.
+    detached: true,
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+/** Runs `logstream ARGS` to completion; fails with the log file named. */
+async function runCli(args: string[], logFile: string, configFile: string | undefined): Promise<void> {
+  const child = spawnCli(args, logFile, configFile);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new LogstreamError(`\`logstream ${args.join(' ')}\` failed (exit ${code})`, { hint: `see ${logFile}` });
+}
+
+async function stopChild(child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Trains and registers a first model from generated data when the registry has no champion yet. */
+async function ensureChampion(config: PipelineConfig, runDir: string, samples: number, configFile: string | undefined): Promise<void> {
+  const mlflow = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
+  if (await mlflow.getVersionByAlias(config.mlflow.registered_model, 'champion').catch(() => undefined)) return;
+  say(`no "champion" model in MLflow yet: training a first one on ${samples.toLocaleString('en-US')} generated logs (log: ${join(runDir, 'train.log')})`);
+  const data = join(runDir, 'training.jsonl');
+  await runCli(['generate', '--training-data', String(samples), '--out', data, '--seed', String(config.ml.seed)], join(runDir, 'train.log'), configFile);
+  await runCli(['train', '--data', data], join(runDir, 'train.log'), configFile);
+}
+
+async function waitForWorker(client: Client, config: PipelineConfig, worker: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
+  for (;;) {
+    if (worker.exitCode !== null) throw new LogstreamError(`the worker exited (code ${worker.exitCode}) before it was ready`, { hint: `see ${logFile}` });
+    try {
+      await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
+      return;
+    } catch (error) {
+      if (!(error instanceof LogstreamError)) rethrowTemporalError(error, config.temporal.address);
+      if (Date.now() > deadline) throw new LogstreamError('the worker did not start polling within 3 minutes', { hint: `see ${logFile}` });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function startOrAttach(client: Client, config: PipelineConfig): Promise<{ handle: WorkflowHandle; startedHere: boolean }> {
+  try {
+    const handle = await client.workflow.start('pipelineWorkflow', { workflowId: DEFAULT_PIPELINE_WORKFLOW_ID, taskQueue: config.temporal.task_queue, args: [{}] });
+    return { handle, startedHere: true };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    say(`pipeline ${DEFAULT_PIPELINE_WORKFLOW_ID} is already running: following it (Ctrl-C will not stop it)`);
+    return { handle: client.workflow.getHandle(DEFAULT_PIPELINE_WORKFLOW_ID), startedHere: false };
+  }
+}
+
+function printUrls(config: PipelineConfig, runDir: string): void {
+  const host = config.temporal.address.split(':')[0];
+  say('');
+  say('LogStream is running:');
+  say(`  Temporal Web UI   http://${host}:${config.temporal.ui_port}/namespaces/${config.temporal.namespace}/workflows/${DEFAULT_PIPELINE_WORKFLOW_ID}`);
+  say(`  MLflow UI         ${config.mlflow.tracking_uri}`);
+  say(`  Prometheus        ${config.prometheus.url}   (worker metrics on :${config.prometheus.metrics_port}/metrics)`);
+  say(`  ${config.elasticsearch.kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'}        ${config.elasticsearch.host}/${config.elasticsearch.index_prefix}-logs-*/_search`);
+  say(`  Delta tables      ${config.delta.root}   (logstream table info ${join(config.delta.root, 'logs')})`);
+  say(`  logs of this run  ${runDir}`);
+  say('  Ctrl-C stops the generator, the pipeline and the worker.');
+  say('');
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run everything on the local stack: services, a first model, a worker, schedules, the pipeline and the traffic generator; Ctrl-C stops it')
+    .option('--rate <logs-per-second>', 'generated traffic', '20')
+    .option('--no-generator', 'do not generate traffic (feed the topic yourself, e.g. with `logstream replay`)')
+    .option('--no-train', 'do not train a first model when MLflow has no champion (streamers use the placeholder scorer)')
+    .option('--training-samples <n>', 'logs to train the first model on', '10000')
+    .action(async (options: UpOptions) => {
+      const { config, file: configFile } = context();
+      const rate = parsePositiveInteger('--rate', options.rate);
+      const samples = parsePositiveInteger('--training-samples', options.trainingSamples);
+      const runDir = join(config.stack.state_dir, 'runs', new Date().toISOString().replace(/[:.]/g, '-'));
+      mkdirSync(runDir, { recursive: true });
+
+      let interrupted = false;
+      let wake: (() => void) | undefined;
+      const onSignal = () => {
+        if (interrupted) return;
+        interrupted = true;
+        say('\nstopping…');
+        wake?.();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      const stack = stackContext();
+      const outcomes = await stackUp(stack, []);
+      const startedServices = [...outcomes].filter(([, outcome]) => outcome === 'started').map(([name]) => name);
+      let worker: ChildProcess | undefined;
+      let generator: ChildProcess | undefined;
+      let client: Client | undefined;
+      let pipeline: { handle: WorkflowHandle; startedHere: boolean } | undefined;
+      try {
+        if (options.train && !interrupted) await ensureChampion(config, runDir, samples, configFile);
+        if (interrupted) return;
+        say(`starting a worker (log: ${join(runDir, 'worker.log')})`);
+        worker = spawnCli(['worker'], join(runDir, 'worker.log'), configFile);
+        client = await connectClient(config.temporal);
+        await waitForWorker(client, config, worker, join(runDir, 'worker.log'));
+        const schedules = await applySchedules(client, scheduleDefinitions(config));
+        say(`schedules: ${schedules.map((schedule) => `${schedule.scheduleId} ${schedule.outcome}`).join(', ')}`);
+        pipeline = await startOrAttach(client, config);
+        await waitUntilRunning(pipeline.handle);
+        if (options.generator && !interrupted) {
+          say(`generating ${rate} logs/s into ${config.kafka.topic} (log: ${join(runDir, 'generator.log')})`);
+          generator = spawnCli(['generate', '--rate', String(rate), '--duration', String(GENERATOR_DURATION_SECONDS)], join(runDir, 'generator.log'), configFile);
+        }
+        printUrls(config, runDir);
+        await followStatus(pipeline.handle, worker, () => interrupted, (resolve) => (wake = resolve));
+      } finally {
+        await stopChild(generator, 10_000);
+        if (pipeline?.startedHere) {
+          say('stopping the pipeline: streamers finish their batch and commit');
+          await pipeline.handle.signal(stopSignal).catch(() => undefined);
+          await Promise.race([pipeline.handle.result().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]);
+        }
+        if (client) await closeClient(client).catch(() => undefined);
+        await stopChild(worker, 40_000);
+        if (startedServices.length) {
+          say(`stopping the services this command started: ${startedServices.join(', ')}`);
+          await stackDown(stack, startedServices);
+        }
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        say('stopped.');
+      }
+    });
+}
+
+/** The pipeline creates the topics, tables and index template first; the generator needs the topic. */
+async function waitUntilRunning(handle: WorkflowHandle): Promise<void> {
+  const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
+  for (;;) {
+    const status = await handle.query(statusQuery).catch(() => undefined as PipelineStatus | undefined);
+    if (status && status.state !== 'starting') return;
+    if (Date.now() > deadline) throw new LogstreamError('the pipeline did not leave its starting state within 3 minutes', { hint: 'look at the pipeline workflow in the Temporal Web UI' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** Shows the status line until interrupted (every 2 s on a terminal, every 30 s in a log). */
+async function followStatus(handle: WorkflowHandle, worker: ChildProcess, interrupted: () => boolean, onWake: (wake: () => void) => void): Promise<void> {
+  const interactive = isInteractive();
+  const intervalMs = interactive ? 2000 : 30_000;
+  while (!interrupted()) {
+    if (worker.exitCode !== null) throw new LogstreamError(`the worker exited (code ${worker.exitCode})`, { hint: 'see its log under the run folder printed above' });
+    const status = await handle.query(statusQuery).catch(() => undefined as PipelineStatus | undefined);
+    const line = statusLine(status, new Date());
+    if (interactive) process.stdout.write(`\r\x1b[2K${line}`);
+    else process.stdout.write(`${line}\n`);
+    if (status?.state === 'stopped') break;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, intervalMs);
+      onWake(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  if (interactive) process.stdout.write('\n');
+}
