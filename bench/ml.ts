@@ -11,8 +11,8 @@ import { holdoutEvents, scoreEvents } from '../ml/holdout.js';
 import { createScorer } from '../ml/kmeansScorer.js';
 import { readLogFile } from '../ml/logFile.js';
 import type { ModelArtifact } from '../ml/model.js';
-import { applyScaler } from '../ml/scaler.js';
-import { scoreStandardisedRows, scoringTensors } from '../ml/score.js';
+import { applyScalerAugmented } from '../ml/scaler.js';
+import { scoreAugmentedRows, scoringTensors } from '../ml/score.js';
 import { trainModel } from '../ml/train.js';
 
 const settings = {
@@ -140,17 +140,17 @@ async function measureThroughput(model: ModelArtifact, events: readonly import('
     return events.slice(start, start + settings.batchRows);
   });
   const window = new ClientWindow();
-  const standardised = batches.map((batch) => applyScaler(model.scaler, extractFeatures(batch, window, model.vocabulary)));
+  const augmented = batches.map((batch) => applyScalerAugmented(model.scaler, extractFeatures(batch, window, model.vocabulary)));
   const tensors = scoringTensors(model);
-  await scoreStandardisedRows(tensors, standardised[0]!, FEATURE_COUNT); // warm-up
+  await scoreAugmentedRows(tensors, augmented[0]!, FEATURE_COUNT); // warm-up
   let started = performance.now();
-  for (const rows of standardised) await scoreStandardisedRows(tensors, rows, FEATURE_COUNT);
+  for (const rows of augmented) await scoreAugmentedRows(tensors, rows, FEATURE_COUNT);
   const tensorMs = performance.now() - started;
   tensors.dispose();
 
   const featureWindow = new ClientWindow();
   started = performance.now();
-  for (const batch of batches) applyScaler(model.scaler, extractFeatures(batch, featureWindow, model.vocabulary));
+  for (const batch of batches) applyScalerAugmented(model.scaler, extractFeatures(batch, featureWindow, model.vocabulary));
   const featureMs = performance.now() - started;
 
   const scorer = createScorer(model, 'bench');

@@ -4,8 +4,8 @@ import { initBackend } from './backend.js';
 import type { ClientWindow } from './clientWindow.js';
 import { extractFeatures, FEATURE_COUNT } from './features.js';
 import type { ModelArtifact } from './model.js';
-import { applyScaler } from './scaler.js';
-import { explainRow, scoreStandardisedRows, scoringTensors, type ScoringTensors } from './score.js';
+import { applyScalerAugmented } from './scaler.js';
+import { explainRow, scoreAugmentedRows, scoringTensors, type ScoringTensors } from './score.js';
 import type { ScoreOptions, ScoreResult, Scorer } from './scorer.js';
 
 export interface KMeansScorer extends Scorer {
@@ -23,10 +23,10 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
     threshold: model.threshold,
     async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<ScoreResult[]> {
       const raw = extractFeatures(events, window, model.vocabulary);
-      const standardised = applyScaler(model.scaler, raw);
+      const augmented = applyScalerAugmented(model.scaler, raw);
       await initBackend();
       tensors ??= scoringTensors(model);
-      const { scores, clusters } = await scoreStandardisedRows(tensors, standardised, FEATURE_COUNT);
+      const { scores, clusters } = await scoreAugmentedRows(tensors, augmented, FEATURE_COUNT);
       const explain = options.reasons ?? true;
       const maxReasons = options.maxReasons ?? 3;
       const results: ScoreResult[] = new Array(events.length);
@@ -34,7 +34,7 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
         const score = scores[row]!;
         const isAnomaly = score > model.threshold;
         const result: ScoreResult = { score, isAnomaly, cluster: clusters[row]!, modelVersion };
-        if (isAnomaly && explain) result.reasons = explainRow(model, standardised, raw, row, clusters[row]!, maxReasons);
+        if (isAnomaly && explain) result.reasons = explainRow(model, augmented, raw, row, clusters[row]!, maxReasons, FEATURE_COUNT + 2);
         results[row] = result;
       }
       return results;

@@ -59,3 +59,29 @@ export function applyScaler(scaler: Scaler, rows: Float32Array): Float32Array {
   }
   return out;
 }
+
+/**
+ * Standardises rows straight into the augmented layout the distance product uses,
+ * [z, 1, ||z||²] per row (see kmeans.ts), saving a pass and an allocation per batch.
+ */
+export function applyScalerAugmented(scaler: Scaler, rows: Float32Array): Float32Array {
+  const featureCount = scaler.mean.length;
+  const width = featureCount + 2;
+  const count = rows.length / featureCount;
+  const out = new Float32Array(count * width);
+  const { mean, scale, clip } = scaler;
+  for (let row = 0; row < count; row += 1) {
+    const source = row * featureCount;
+    const target = row * width;
+    let norm = 0;
+    for (let feature = 0; feature < featureCount; feature += 1) {
+      let value = (rows[source + feature]! - mean[feature]!) * scale[feature]!;
+      value = value > clip ? clip : value < -clip ? -clip : value;
+      out[target + feature] = value;
+      norm += value * value;
+    }
+    out[target + featureCount] = 1;
+    out[target + featureCount + 1] = norm;
+  }
+  return out;
+}

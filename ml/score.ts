@@ -32,10 +32,14 @@ export function scoringTensors(model: Pick<ModelArtifact, 'centroids' | 'cluster
 }
 
 export async function scoreStandardisedRows(tensors: ScoringTensors, rows: Float32Array, featureCount: number): Promise<RowScores> {
+  return scoreAugmentedRows(tensors, augmentRows(rows, featureCount), featureCount);
+}
+
+/** Scores rows already in the augmented layout [z, 1, ||z||²] (applyScalerAugmented). */
+export async function scoreAugmentedRows(tensors: ScoringTensors, augmented: Float32Array, featureCount: number): Promise<RowScores> {
   await initBackend();
-  const count = rows.length / featureCount;
+  const count = augmented.length / (featureCount + 2);
   if (count === 0) return { scores: new Float32Array(0), clusters: new Int32Array(0) };
-  const augmented = augmentRows(rows, featureCount);
   const [squaredScore, cluster] = tf.tidy(() => {
     const normalised = tf.matMul(tf.tensor2d(augmented, [count, featureCount + 2]), tensors.weights);
     return [tf.min(normalised, 1), tf.argMin(normalised, 1)] as const;
@@ -56,13 +60,15 @@ export function explainRow(
   row: number,
   cluster: number,
   maxReasons: number,
+  /** Values per standardised row: the feature count, or feature count + 2 for augmented rows. */
+  stride = model.featureSpec.names.length,
 ): AnomalyReason[] {
   const names = model.featureSpec.names;
   const width = names.length;
   const centroid = model.centroids[cluster]!;
   const reasons: AnomalyReason[] = [];
   for (let feature = 0; feature < width; feature += 1) {
-    const deviation = standardised[row * width + feature]! - centroid[feature]!;
+    const deviation = standardised[row * stride + feature]! - centroid[feature]!;
     if (deviation !== 0) reasons.push({ feature: names[feature]!, value: round(raw[row * width + feature]!), deviation: round(deviation) });
   }
   reasons.sort((a, b) => Math.abs(b.deviation) - Math.abs(a.deviation));
