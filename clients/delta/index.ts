@@ -6,6 +6,7 @@ export type { SnapshotScanOptions } from './snapshot.js';
 export type { SnapshotSelector } from './snapshotLoader.js';
 export type { CommitOutcome } from './commit.js';
 export type { OptimizeOptions, OptimizeResult } from './optimize.js';
+export { parseStats } from './actions.js';
 export type { AddFile, FileStats, Metadata, Protocol, Txn } from './actions.js';
 export { parseWhere } from './predicate.js';
 export type { Predicate, Comparison } from './predicate.js';

@@ -7,14 +7,14 @@ import { writeCheckpoint } from './checkpoint.js';
 import { commit, type CommitOptions, type CommitOutcome } from './commit.js';
 import { DeltaError, RetentionTooShortError, TableExistsError, UnsupportedFeatureError } from './errors.js';
 import { unsupportedWriterFeature } from './features.js';
-import { commitPath, listLog, readCommit } from './log.js';
+import { classifyLogFiles, commitPath, listLog, LOG_FOLDER, readCommit } from './log.js';
 import { optimize, type OptimizeOptions, type OptimizeResult } from './optimize.js';
 import { cloneState, defaultDeletedFileRetentionMs, expireTombstones, fileKey, parseIntervalMs, type TableState } from './replay.js';
 import { arrowSchemaToDelta, SchemaConversionError } from './schema.js';
 import { Snapshot } from './snapshot.js';
 import { advanceState, loadState, type SnapshotSelector } from './snapshotLoader.js';
 import { LocalStorage, type Storage } from './storage.js';
-import { planLogCleanup, planVacuum } from './vacuum.js';
+import { planLogCleanup, planVacuum, staleLogTempFiles } from './vacuum.js';
 import { conformToSchema, splitByPartition, writeDataFiles, type WriteOptions } from './writer.js';
 import { serializeCommit } from './actions.js';
 
@@ -230,7 +230,8 @@ export class DeltaTable {
   /** Deletes commits and checkpoints older than the log retention that no version inside it needs. */
   async cleanupLog(nowMs = Date.now()): Promise<number> {
     const days = parseIntervalMs(this.state.metadata?.configuration?.['delta.logRetentionDuration'] ?? undefined, (this.options.logRetentionDays ?? 30) * 86_400_000);
-    const paths = planLogCleanup(await listLog(this.storage), nowMs, days);
+    const files = await this.storage.list(LOG_FOLDER);
+    const paths = [...planLogCleanup(classifyLogFiles(files), nowMs, days), ...staleLogTempFiles(files, nowMs - 86_400_000)];
     await Promise.all(paths.map((path) => this.storage.delete(path)));
     return paths.length;
   }

@@ -15,10 +15,21 @@ export function planVacuum(files: readonly StoredFile[], state: TableState, nowM
   });
 }
 
-/** _delta_log and folders or files starting with "_" or "." are not data (Spark's rule), except partition folders (name=value). */
+/**
+ * _delta_log and folders or files starting with "_" or "." are not data (Spark's rule), except partition
+ * folders (name=value) and our own ".tmp-" files, which a killed writer can leave behind.
+ */
 export function isHidden(path: string): boolean {
   if (path.startsWith(LOG_FOLDER)) return true;
-  return path.split('/').some((segment) => (segment.startsWith('_') || segment.startsWith('.')) && !segment.includes('='));
+  return path.split('/').some((segment) => (segment.startsWith('_') || segment.startsWith('.')) && !segment.includes('=') && !segment.startsWith(TEMP_PREFIX));
+}
+
+/** Prefix of the temp files LocalStorage writes before link()/rename(). */
+export const TEMP_PREFIX = '.tmp-';
+
+/** Temp files in the log older than the cutoff: left by writers killed between write and link. Pure. */
+export function staleLogTempFiles(files: readonly StoredFile[], cutoffMs: number): string[] {
+  return files.filter((file) => file.path.slice(file.path.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX) && file.modifiedMs < cutoffMs).map((file) => file.path);
 }
 
 /**

@@ -9,7 +9,7 @@ import { classifyLogFiles, commitPath } from '../../clients/delta/log.js';
 import { planOptimize } from '../../clients/delta/optimize.js';
 import { applyActions, emptyState, parseIntervalMs, replay } from '../../clients/delta/replay.js';
 import { resolveVersion } from '../../clients/delta/snapshotLoader.js';
-import { isHidden, planLogCleanup, planVacuum } from '../../clients/delta/vacuum.js';
+import { isHidden, planLogCleanup, planVacuum, staleLogTempFiles } from '../../clients/delta/vacuum.js';
 
 const add = (path: string, size = 100, partitionValues: Record<string, string | null> = {}): AddFile => ({ path, partitionValues, size, modificationTime: 0, dataChange: true });
 const metaData: Action = { metaData: { id: 'x', format: { provider: 'parquet' }, schemaString: '{"type":"struct","fields":[]}', partitionColumns: [] } };
@@ -128,6 +128,9 @@ describe('maintenance planning', () => {
     const stored = ['live.parquet', 'recent.parquet', 'old.parquet', 'orphan.parquet', 'young.parquet', '_delta_log/00000000000000000000.json', '.hidden.crc', 'date=2024-01-01/x.parquet'].map((path) => ({ path, sizeBytes: 1, modifiedMs: path === 'young.parquet' ? 9_500 : 500 }));
     assert.deepEqual(planVacuum(stored, state, 10_000, 5_000).map((file) => file.path), ['old.parquet', 'orphan.parquet', 'date=2024-01-01/x.parquet']);
     assert.equal(isHidden('_change_data/x.parquet'), true);
+    assert.equal(isHidden('date=2024-01-01/.tmp-123'), false, "a killed writer's temp file is VACUUM's to remove");
+    assert.equal(isHidden('date=2024-01-01/.part-0.parquet.crc'), true);
+    assert.deepEqual(staleLogTempFiles([{ path: '_delta_log/.tmp-1', sizeBytes: 1, modifiedMs: 10 }, { path: '_delta_log/.tmp-2', sizeBytes: 1, modifiedMs: 500 }, { path: '_delta_log/00000000000000000001.json', sizeBytes: 1, modifiedMs: 1 }], 100), ['_delta_log/.tmp-1']);
     assert.equal(isHidden('date=2024-01-01/part-0.parquet'), false);
   });
 
