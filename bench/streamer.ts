@@ -99,6 +99,7 @@ async function throughput(kafka: KafkaClient, withSearch: boolean): Promise<Thro
   await done;
   const seconds = (lastCommitMs - (firstFetchMs ?? lastCommitMs)) / 1000;
   const searchSeconds = searchDoneMs && firstFetchMs ? (searchDoneMs - firstFetchMs) / 1000 : null;
+  await lakehouse.close();
   await searchClient?.deleteIndices(searchClient.logsIndexPattern).catch(() => undefined);
   await searchClient?.close();
   await kafka.deleteTopic(topic).catch(() => undefined);
@@ -183,6 +184,7 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   await streamer.stop();
   await done;
   await kafka.deleteTopic(topic).catch(() => undefined);
+  await lakehouse.close();
   await kafka.deleteTopic(anomaliesTopic).catch(() => undefined);
   await rm(deltaRoot, { recursive: true, force: true });
   return {

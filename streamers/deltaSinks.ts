@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
+import { DeltaWriterThread } from './deltaWriter.js';
 import type { AppendOutcome, LakehouseSinks, ScoredRecord, TableSink, TxnMarker } from './sinks.js';
 import {
   ANOMALIES_PARTITION_COLUMNS, LOGS_PARTITION_COLUMNS, METRICS_PARTITION_COLUMNS, QUARANTINE_PARTITION_COLUMNS,
@@ -15,9 +16,16 @@ export const TABLE_FOLDERS = { logs: 'logs', anomalies: 'anomalies', metrics: 'm
 export interface LakehouseTables {
   sinks: LakehouseSinks;
   tables: Record<keyof LakehouseSinks, DeltaTable>;
+  /** Stops the writer thread, if any. */
+  close(): Promise<void>;
 }
 
-export async function openLakehouseTables(root: string, options: DeltaTableOptions = {}): Promise<LakehouseTables> {
+export interface LakehouseOptions {
+  /** Append from a worker thread (default), or on the calling thread. */
+  writerThread?: boolean;
+}
+
+export async function openLakehouseTables(root: string, options: DeltaTableOptions = {}, lakehouse: LakehouseOptions = {}): Promise<LakehouseTables> {
   const [logs, anomalies, metrics, quarantine] = await Promise.all([
     DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.logs), logsTable([]).schema, { partitionColumns: [...LOGS_PARTITION_COLUMNS], name: 'logs' }, options),
     DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.anomalies), anomaliesTable([]).schema, { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS], name: 'anomalies' }, options),
@@ -25,13 +33,31 @@ export async function openLakehouseTables(root: string, options: DeltaTableOptio
     DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.quarantine), quarantineTable([]).schema, { partitionColumns: [...QUARANTINE_PARTITION_COLUMNS], name: 'quarantine' }, options),
   ]);
   const tables = { logs, anomalies, metrics, quarantine };
+  const writer = lakehouse.writerThread === false ? undefined : new DeltaWriterThread();
+  const sink = (name: string, table: DeltaTable) => (writer ? threadSink(name, table, writer, options) : deltaSink(name, table));
   return {
     tables,
     sinks: {
-      logs: { ...deltaSink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
-      anomalies: deltaSink('anomalies', anomalies),
-      metrics: deltaSink('metrics_1m', metrics),
-      quarantine: deltaSink('quarantine', quarantine),
+      logs: { ...sink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
+      anomalies: sink('anomalies', anomalies),
+      metrics: sink('metrics_1m', metrics),
+      quarantine: sink('quarantine', quarantine),
+    },
+    close: async () => writer?.close(),
+  };
+}
+
+/** Reads versions on this thread (cheap), appends on the writer thread. */
+function threadSink(name: string, table: DeltaTable, writer: DeltaWriterThread, options: DeltaTableOptions): TableSink {
+  const { storage: _storage, ...serializable } = options;
+  return {
+    name,
+    async txnVersion(appId: string): Promise<bigint | undefined> {
+      const version = await table.txnVersion(appId);
+      return version === undefined ? undefined : BigInt(version);
+    },
+    append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome> {
+      return writer.append(table.path, serializable, rows, txns.map((txn) => ({ appId: txn.appId, version: Number(txn.version) })), 'STREAMING UPDATE');
     },
   };
 }

@@ -64,6 +64,7 @@ export function registerStreamingCommands(program: Command): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await kafka.close();
+        await lakehouse.close();
       }
     });
 }

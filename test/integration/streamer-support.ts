@@ -55,7 +55,7 @@ export async function startStreamer(
     logger: pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
     ...extra,
   });
-  const done = streamer.run();
+  const done = streamer.run().finally(() => lakehouse.close());
   done.catch(() => undefined);
   return { streamer, done };
 }
