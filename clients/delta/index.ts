@@ -18,3 +18,6 @@ export {
   CommitConflictError, CommitRetriesExhaustedError, CorruptLogError, DeltaError, PredicateError, RetentionTooShortError,
   SchemaMismatchError, TableExistsError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError,
 } from './errors.js';
+// Helpers for building and printing batches: Arrow JS's timestamp builder takes milliseconds, these keep microseconds.
+export { tableFromColumns, timestampVectorFromMicros } from './arrowColumns.js';
+export { tableToJsonRows } from './rowFormat.js';
