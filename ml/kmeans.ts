@@ -82,6 +82,14 @@ export async function kmeansPlusPlus(points: tf.Tensor2D, rows: Float32Array, fe
   return centroids;
 }
 
+/**
+ * Tensor reads resolve as microtasks, so a long fit would never let timers run: a worker's
+ * heartbeats would stop. Each iteration gives the event loop a turn.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function drawProportional(weights: Float32Array, random: Random): number {
   let total = 0;
   for (const weight of weights) total += weight;
@@ -107,6 +115,7 @@ export async function fitKMeans(rows: Float32Array, featureCount: number, k: num
     let iterations = 0;
     while (iterations < maxIterations) {
       iterations += 1;
+      await yieldToEventLoop();
       // Sums per cluster of [x, 1, ||x||²]: centroid numerators and member counts in one product.
       const sums = tf.tidy(() => {
         const index = tf.argMin(tf.matMul(points, tf.tensor2d(distanceMatrix(centroids, featureCount), [width, k])), 1);
