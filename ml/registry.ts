@@ -136,7 +136,8 @@ export async function loadModel(reference: string, registry: { client: MlflowCli
     try {
       text = await readFile(reference, 'utf8');
     } catch (error) {
-      throw new ModelArtifactError(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, reference);
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new ModelArtifactError(code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (error as Error).message})`, reference);
     }
     return { model: parseModelArtifact(parseJson(text, reference), reference), version: reference };
   }
