@@ -22,11 +22,16 @@ export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher &
   const now = options.nowMs ?? Date.now;
   let scorer: KMeansScorer | undefined;
   let lastCheckMs = Number.NEGATIVE_INFINITY;
+  let lastError: Error | undefined;
 
   return {
     current: () => scorer,
     async check(): Promise<ModelCheck> {
-      if (scorer && now() - lastCheckMs < intervalMs) return { status: 'unchanged', scorer };
+      // Also rate-limited while no model is loaded: without a champion the streamer still calls
+      // check() every batch, and the registry should not hear from it every batch.
+      if (now() - lastCheckMs < intervalMs) {
+        return scorer ? { status: 'unchanged', scorer } : { status: 'failed', error: lastError ?? new Error('no model loaded yet') };
+      }
       lastCheckMs = now();
       try {
         const version = await options.client.getVersionByAlias(options.registeredModel, alias);
@@ -38,7 +43,8 @@ export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher &
         previous?.dispose();
         return { status: 'loaded', scorer, previousVersion: previous?.modelVersion };
       } catch (error) {
-        return { status: 'failed', scorer, error: error instanceof Error ? error : new Error(String(error)) };
+        lastError = error instanceof Error ? error : new Error(String(error));
+        return { status: 'failed', scorer, error: lastError };
       }
     },
     dispose() {
