@@ -2,7 +2,10 @@
 // sink off and on, search docs/s reported separately), and latency at a steady offered load from
 // produce time to the Delta commit and to the alert on the anomalies topic. Prints figures; never fails.
 //   npm run bench -- streamer [--logs 300000] [--rate 10000] [--seconds 30] [--skip-search]
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -156,30 +159,21 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   while (Object.keys(streamer.progress().committedOffsets).length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
   await new Promise((resolve) => setTimeout(resolve, 2000));
 
-  const producer = await kafka.createProducer();
-  const generator = createTrafficGenerator({ seed: 99, startTimeMs: Date.now(), ratePerSecond: offeredRate, anomalyRate: 0.02 });
-  const startedMs = Date.now();
-  let sent = 0;
+  // The load comes from `logstream generate` in its own process, as it would in production, so
+  // producing does not compete with the streamer for this process's event loop.
   const total = offeredRate * latencySeconds;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - startedMs) / 1000) * offeredRate));
-    if (due <= sent) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      continue;
-    }
-    const chunk: OutgoingMessage[] = [];
-    while (sent + chunk.length < due) {
-      const log = generator.next();
-      chunk.push({ key: log.clientIp, value: toJsonLine(log) });
-    }
-    await producer.send(topic, chunk);
-    sent += chunk.length;
-  }
+  const startedMs = Date.now();
+  const generate = spawn(process.execPath, ['bin/logstream.js', 'generate', '--rate', String(offeredRate), '--count', String(total), '--topic', topic, '--seed', '99'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await once(generate, 'exit');
+  const sent = total;
   const achievedRate = sent / ((Date.now() - startedMs) / 1000);
   const deadlineMs = Date.now() + 60_000;
   while (commitLatencies.length < sent && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  await producer.close();
   await alertConsumer.stop();
   await streamer.stop();
   await done;
