@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '30' },
     'skip-search': { type: 'boolean', default: false },
+    /** Batch size of the throughput runs besides the configured one (bigger batches amortise commits). */
+    'large-batch-rows': { type: 'string', default: '20000' },
   },
 });
 const totalLogs = Number(args.logs);
@@ -66,8 +68,8 @@ interface ThroughputFigures {
 }
 
 /** Drains a preloaded topic; the clock runs from the first commit's batch start to the last commit. */
-async function throughput(kafka: KafkaClient, withSearch: boolean): Promise<ThroughputFigures> {
-  const topic = `bench-streamer-${runId}-${withSearch ? 'search' : 'plain'}`;
+async function throughput(kafka: KafkaClient, withSearch: boolean, batchMaxRows = config.streaming.batch_max_rows): Promise<ThroughputFigures & { batchMaxRows: number }> {
+  const topic = `bench-streamer-${runId}-${withSearch ? 'search' : 'plain'}-${batchMaxRows}`;
   await preload(kafka, topic, totalLogs);
   const deltaRoot = await mkdtemp(join(tmpdir(), 'bench-streamer-'));
   const lakehouse = await openLakehouseTables(deltaRoot);
@@ -83,7 +85,7 @@ async function throughput(kafka: KafkaClient, withSearch: boolean): Promise<Thro
   let searchDoneMs: number | undefined;
   const streamer = new Streamer({
     kafka, topic, groupId: `${topic}-group`, dlqTopic: `${topic}-dlq`, anomaliesTopic: `${topic}-anomalies`,
-    limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
+    limits: { maxRows: batchMaxRows, maxWaitMs: config.streaming.batch_max_wait_ms },
     maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, search, logger: quiet,
     onBatchCommitted: (records, committedAtMs) => {
       firstFetchMs ??= Math.min(...records.map((record) => record.ingestTimeMs));
@@ -108,7 +110,7 @@ async function throughput(kafka: KafkaClient, withSearch: boolean): Promise<Thro
   await kafka.deleteTopic(topic).catch(() => undefined);
   await rm(deltaRoot, { recursive: true, force: true });
   return {
-    logs: committed, seconds, logsPerSecond: committed / seconds,
+    batchMaxRows, logs: committed, seconds, logsPerSecond: committed / seconds,
     searchDocs: streamer.progress().counters.searchIndexed, searchSeconds,
     searchDocsPerSecond: searchSeconds ? streamer.progress().counters.searchIndexed / searchSeconds : null,
   };
@@ -192,7 +194,9 @@ const kafka = createKafkaClient({ ...config.kafka, client_id: `bench-${runId}` }
 const round = (value: number | null) => (value === null || Number.isNaN(value) ? null : Math.round(value));
 try {
   const plain = await throughput(kafka, false);
-  console.log(`throughput, search off : ${round(plain.logsPerSecond)} logs/s (${plain.logs} logs in ${plain.seconds.toFixed(1)} s)`);
+  console.log(`throughput, search off : ${round(plain.logsPerSecond)} logs/s (${plain.logs} logs in ${plain.seconds.toFixed(1)} s, batches of ${plain.batchMaxRows})`);
+  const large = await throughput(kafka, false, Number(args['large-batch-rows']));
+  console.log(`throughput, search off : ${round(large.logsPerSecond)} logs/s (${large.logs} logs in ${large.seconds.toFixed(1)} s, batches of ${large.batchMaxRows})`);
   const withSearch = args['skip-search'] ? undefined : await throughput(kafka, true);
   if (withSearch) {
     console.log(`throughput, search on  : ${round(withSearch.logsPerSecond)} logs/s into Delta; search ${round(withSearch.searchDocsPerSecond)} docs/s (${withSearch.searchDocs} docs in ${withSearch.searchSeconds?.toFixed(1)} s)`);
@@ -203,7 +207,7 @@ try {
     benchmark: 'streamer',
     machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
     settings: { logs: totalLogs, offeredRate, latencySeconds, batchMaxRows: config.streaming.batch_max_rows, batchMaxWaitMs: config.streaming.batch_max_wait_ms, partitions: config.kafka.partitions, searchEngine: config.elasticsearch.kind, kafkaClient: 'kafkajs' },
-    throughput: { searchOff: plain, searchOn: withSearch ?? null },
+    throughput: { searchOff: plain, searchOffLargeBatches: large, searchOn: withSearch ?? null },
     latency: steady,
   }));
 } catch (error) {
