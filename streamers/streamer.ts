@@ -87,7 +87,8 @@ type TableName = keyof LakehouseSinks;
 const TABLES: TableName[] = ['quarantine', 'anomalies', 'metrics', 'logs'];
 const TICK_MS = 20;
 const APPEND_ATTEMPTS = 5;
-const SEARCH_CHUNK_ROWS = 5000;
+const SEARCH_CHUNK_ROWS = 2500;
+const SEARCH_CONCURRENCY = 2;
 const SEARCH_WATERMARK_INTERVAL_MS = 5000;
 const SEARCH_DRAIN_ON_STOP_MS = 10_000;
 
@@ -551,21 +552,13 @@ export class Streamer {
       }
       try {
         if (work.kind === 'records') {
-          for (let start = 0; start < work.records.length; start += SEARCH_CHUNK_ROWS) {
-            const chunk = work.records.slice(start, start + SEARCH_CHUNK_ROWS);
-            await search.index(chunk);
-            this.counters.searchIndexed += chunk.length;
-          }
+          await indexConcurrently(search, work.records, (count) => (this.counters.searchIndexed += count));
           for (const [partition, version] of work.through) this.advanceSearchWatermark(partition, version);
         } else {
           // The range may grow while it is read (later batches merge into it): read what it was now.
           const throughOffset = work.throughOffset;
           for await (const chunk of this.options.sinks.logs.readRange(this.options.topic, work.partition, work.afterOffset, throughOffset)) {
-            for (let start = 0; start < chunk.length; start += SEARCH_CHUNK_ROWS) {
-              const part = chunk.slice(start, start + SEARCH_CHUNK_ROWS);
-              await search.index(part);
-              this.counters.searchIndexed += part.length;
-            }
+            await indexConcurrently(search, chunk, (count) => (this.counters.searchIndexed += count));
           }
           this.advanceSearchWatermark(work.partition, throughOffset);
           if (work.throughOffset > throughOffset) {
@@ -630,6 +623,18 @@ export class Streamer {
     await Promise.all(this.pendingAlerts.splice(0));
     await this.consumer?.stop().catch(() => undefined);
     await this.producer?.close().catch(() => undefined);
+  }
+}
+
+/** Bulk requests of SEARCH_CHUNK_ROWS, SEARCH_CONCURRENCY at a time: the engine indexes one while parsing the next. */
+async function indexConcurrently(search: SearchSink, records: readonly ScoredRecord[], onIndexed: (count: number) => void): Promise<void> {
+  const chunks: ScoredRecord[][] = [];
+  for (let start = 0; start < records.length; start += SEARCH_CHUNK_ROWS) chunks.push(records.slice(start, start + SEARCH_CHUNK_ROWS));
+  for (let start = 0; start < chunks.length; start += SEARCH_CONCURRENCY) {
+    await Promise.all(chunks.slice(start, start + SEARCH_CONCURRENCY).map(async (chunk) => {
+      await search.index(chunk);
+      onIndexed(chunk.length);
+    }));
   }
 }
 
