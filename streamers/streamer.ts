@@ -37,6 +37,8 @@ export interface StreamerOptions {
   logger?: Logger;
   /** Broker session timeout: how soon a killed streamer's partitions move (default 10 s). */
   sessionTimeoutMs?: number;
+  /** Create the topic with this many partitions when it does not exist (the CLI passes kafka.partitions). */
+  topicPartitions?: number;
   /** Committed rows kept in memory for the search engine; beyond, they are read back from Delta. */
   searchBacklogRows?: number;
 }
@@ -153,6 +155,7 @@ export class Streamer {
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await Promise.all([
+        this.options.topicPartitions ? kafka.ensureTopic(topic, this.options.topicPartitions) : undefined,
         kafka.ensureTopic(this.options.dlqTopic, 1),
         kafka.ensureTopic(this.options.anomaliesTopic, 1),
       ]);

@@ -44,6 +44,7 @@ export function registerStreamingCommands(program: Command): void {
       const streamer = new Streamer({
         kafka,
         topic,
+        topicPartitions: config.kafka.partitions,
         groupId: options.group ?? config.kafka.consumer_group,
         dlqTopic: config.kafka.dlq_topic,
         anomaliesTopic: config.kafka.anomalies_topic,

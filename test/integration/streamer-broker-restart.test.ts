@@ -15,6 +15,9 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { freePort, stackConfig, waitFor } from '../helpers/stack.js';
 import { generatedMessages, produce, startStreamer, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
 
+// The restart makes kafkajs log connection errors by design; keep the test output readable.
+process.env.LOGSTREAM_LOG_LEVEL ??= 'fatal';
+
 let config: PipelineConfig;
 let fixture: StreamerFixture | undefined;
 let broker: { start(): Promise<void>; stop(): Promise<void> } | undefined;
