@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { aggregatePerMinute, percentile } from '../../streamers/aggregate.js';
 import { PartitionPositions, PendingBatch, lastOffsets } from '../../streamers/batch.js';
 import { SearchBacklog } from '../../streamers/searchBacklog.js';
+import { int64Column, timestampColumn, utf8Column } from '../../streamers/arrowColumns.js';
 import { encodePayload, logsTable, quarantineTable, utcDate, utcHour } from '../../streamers/tables.js';
 import type { ScoredRecord } from '../../streamers/sinks.js';
 
@@ -150,5 +151,22 @@ describe('SearchBacklog', () => {
     const backlog = new SearchBacklog();
     backlog.addRange(1, 10n, 10n);
     assert.equal(backlog.isEmpty, true);
+  });
+});
+
+describe('Arrow columns', () => {
+  it('utf8 keeps non-ASCII text and nulls', () => {
+    const column = utf8Column(['/café', null, '', 'plain', '日本']);
+    assert.deepEqual(column.toArray(), ['/café', null, '', 'plain', '日本']);
+    assert.equal(column.nullCount, 1);
+    assert.deepEqual(utf8Column(['a', null, 'bc']).toArray(), ['a', null, 'bc']);
+  });
+
+  it('int64 and timestamps are exact for large and negative values', () => {
+    assert.deepEqual([...int64Column([0, -1, 2 ** 40 + 3, 9_007_199_254_740_993n, null])], [0n, -1n, 1_099_511_627_779n, 9_007_199_254_740_993n, null]);
+    const column = timestampColumn([Date.UTC(2026, 5, 1, 12, 0, 0, 250), null]);
+    assert.equal(column.get(0), Date.UTC(2026, 5, 1, 12, 0, 0, 250));
+    assert.equal(column.get(1), null);
+    assert.equal((column.data[0]!.values as BigInt64Array)[0], BigInt(Date.UTC(2026, 5, 1, 12, 0, 0, 250)) * 1000n);
   });
 });
