@@ -484,8 +484,12 @@ export class Streamer {
     batchLastOffsets: ReadonlyMap<number, bigint>,
   ): Promise<Row[]> {
     const { topic, sinks } = this.options;
-    const versions = new Map(batchLastOffsets);
-    let remaining = rows;
+    // A partition this table already holds up to (or past) the batch's end gets no txn: after a
+    // crash between the side tables and the logs commit, a replayed batch may end before what the
+    // side table holds, and one such txn would make the engine refuse the other partitions' rows.
+    const versions = new Map([...batchLastOffsets].filter(([partition, version]) => version > (this.committed[table].get(partition) ?? -1n)));
+    if (versions.size === 0) return [];
+    let remaining = rows.filter((row) => versions.has(row.partition));
     for (let attempt = 1; ; attempt += 1) {
       const txns: TxnMarker[] = [...versions].map(([partition, version]) => ({ appId: txnAppId(table, topic, partition), version }));
       let outcome: AppendOutcome;

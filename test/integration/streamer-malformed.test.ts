@@ -98,3 +98,33 @@ test('5% malformed messages of every kind go to quarantine and the DLQ with thei
   assert.equal(reasonCounts.size, new Set(badKinds.map((kind) => kind.code)).size, 'every kind of bad input was seen');
   assert.ok((await topicMessageCount(fixture.kafka, fixture.dlqTopic)) >= expectedBad.size, 'every bad message is on the dead-letter topic');
 });
+
+test('after a crash between the quarantine and logs commits, a replayed batch skips what quarantine holds and keeps the other partitions', async () => {
+  const replayed = await streamerFixture(config, 'streamer-quarantine-ahead', 2);
+  try {
+    // As if a previous run committed quarantine for partition 0 up to offset 999, then died before the logs commit.
+    const { openLakehouseTables } = await import('../../streamers/deltaSinks.js');
+    const { quarantineTable } = await import('../../streamers/tables.js');
+    const lakehouse = await openLakehouseTables(replayed.deltaRoot, {}, { writerThread: false });
+    await lakehouse.sinks.quarantine.append(quarantineTable([]), [{ appId: `quarantine:${replayed.topic}-0`, version: 999n }]);
+    await lakehouse.close();
+
+    const messages: OutgoingMessage[] = [];
+    for (let index = 0; index < 200; index += 1) {
+      for (const partition of [0, 1]) messages.push(index % 10 === 0 ? { value: 'not a log line', partition } : { ...generatedMessages(1, index * 2 + partition)[0]!, partition });
+    }
+    await produce(replayed.kafka, replayed.topic, messages);
+    const { streamer, done } = await startStreamer(replayed, config);
+    try {
+      await waitFor('360 good rows in the logs table', async () => (await tableRowCount(replayed.deltaRoot, 'logs')) === 360, { timeoutMs: 60_000, intervalMs: 300 });
+    } finally {
+      await streamer.stop();
+      await done;
+    }
+    const quarantined = await tableKeys(replayed.deltaRoot, 'quarantine');
+    assert.deepEqual(quarantined.map((key) => key.split(':')[0]).sort(), Array(20).fill('1'), 'partition 1 quarantined, partition 0 already held');
+  } finally {
+    await replayed.kafka.deleteTopic(replayed.topic).catch(() => undefined);
+    await replayed.kafka.close();
+  }
+});
