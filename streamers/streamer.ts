@@ -359,9 +359,12 @@ export class Streamer {
     if (this.options.search && !this.flushQueued && !this.stopping && Date.now() - this.lastSearchPersistMs >= SEARCH_WATERMARK_INTERVAL_MS) {
       this.lastSearchPersistMs = Date.now();
       void this.enqueue(async () => {
-        // Never alongside a batch write: both append to the logs table.
-        await this.inFlight;
-        await this.persistSearchWatermarks(true);
+        // Chained like a batch write (both append to the logs table), never alongside one.
+        const previous = this.inFlight;
+        this.inFlight = (async () => {
+          await previous;
+          await this.persistSearchWatermarks(true);
+        })();
       });
     }
     if (this.flushQueued || this.stopping || !this.pending.isDue(Date.now(), this.options.limits)) {
