@@ -119,3 +119,25 @@ export async function spawnWorker(identity: string, env: Record<string, string>,
   }, readyTimeoutMs);
   return worker;
 }
+
+/** Where recorded workflow histories live; replayed by test/unit/workflows-replay.test.ts. */
+export const HISTORY_FIXTURES = join(WORKFLOWS_PATH, '..', '..', 'test', 'fixtures', 'histories');
+
+/**
+ * Replays a finished workflow's history against the current bundle (fails on non-determinism).
+ * With RECORD_HISTORIES=1 also saves it as test/fixtures/histories/<fixture>.history.bin: the binary
+ * protobuf History. (Not JSON: the SDK's JSON history reader needs @temporalio/common and
+ * @temporalio/proto to share one protobufjs, which this install does not.)
+ */
+export async function replayRecorded(client: Client, workflowId: string, runId: string | undefined, fixture: string): Promise<void> {
+  const { Worker } = await import('@temporalio/worker');
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+  if (process.env.RECORD_HISTORIES === '1') {
+    const { mkdirSync } = await import('node:fs');
+    // CommonJS package: its namespace arrives as the default export under ESM.
+    const { temporal } = (await import('@temporalio/proto')).default;
+    mkdirSync(HISTORY_FIXTURES, { recursive: true });
+    writeFileSync(join(HISTORY_FIXTURES, `${fixture}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
+  }
+}

@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { pauseSignal, reloadModelSignal, resumeSignal, scaleSignal, statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { PipelineStatus } from '../../workflows/types.js';
 import type { ActivityDependencies } from '../../activities/ports.js';
 import { SimulatedLog } from '../helpers/simulatedStreamer.js';
-import { startWorkers, testClient, testConfig, uniqueId, waitFor, workflowBundle } from '../helpers/temporal.js';
+import { replayRecorded, startWorkers, testClient, testConfig, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const PARTITIONS = 3;
 const config = testConfig('signals', { kafka: { partitions: PARTITIONS }, temporal: { heartbeat_timeout_seconds: 10, max_streamers_per_worker: 4 } });
@@ -97,6 +96,5 @@ test('signals change the running streamers and status reflects them', { timeout:
   assert.equal(log.duplicateRows(), 0, 'no row doubled');
 
   // Replay determinism: the recorded history replays against the same bundle.
-  const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+  await replayRecorded(client, workflowId, undefined, 'pipeline-signals');
 });

@@ -11,9 +11,9 @@ import { loadDependencies } from '../../activities/dependencies.js';
 import { createKafkaClient } from '../../clients/kafka/index.js';
 import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
-import type { MaintenanceReport, TrainingReport } from '../../workflows/types.js';
+import type { HealthReport, MaintenanceReport, TrainingReport } from '../../workflows/types.js';
 import { requireService, uniqueName } from '../helpers/stack.js';
-import { startWorkers, testClient, testConfig, waitFor } from '../helpers/temporal.js';
+import { replayRecorded, startWorkers, testClient, testConfig, waitFor } from '../helpers/temporal.js';
 import { generatedMessages, produce, tableRowCount } from './streamer-support.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -80,4 +80,19 @@ test('schedules fire training and maintenance; the promoted model reaches the ru
     return current.desiredModelVersion === training.version && current.streamers[0]?.modelVersion === training.version ? current : undefined;
   }, 60_000, 1_000);
   assert.equal(status.runsCompleted, 0, 'the streamer was not restarted');
+
+  // An on-demand health check sees the streamer's fresh heartbeat and the services up.
+  const healthId = `${name}-health`;
+  const health = (await client.workflow.execute('healthCheckWorkflow', { taskQueue: config.temporal.task_queue, workflowId: healthId, args: [{ pipelineWorkflowId: pipeline.workflowId }] })) as HealthReport;
+  const checks = Object.fromEntries(health.checks.map((check) => [check.name, check.status]));
+  assert.equal(checks['streamer-heartbeats'], 'ok');
+  assert.equal(checks.kafka, 'ok');
+  assert.equal(checks['delta-freshness'], 'ok');
+  assert.equal(checks.mlflow, 'ok');
+  assert.equal(checks['search-engine'], 'unknown', 'search is disabled in this test');
+
+  // Replay determinism of each workflow type run here.
+  await replayRecorded(client, trainingRun.workflowId, trainingRun.firstExecutionRunId, 'training');
+  await replayRecorded(client, maintenanceRun.workflowId, maintenanceRun.firstExecutionRunId, 'maintenance');
+  await replayRecorded(client, healthId, undefined, 'health-check');
 });

@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { loadDependencies } from '../../activities/dependencies.js';
 import { createKafkaClient } from '../../clients/kafka/index.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { PipelineStatus } from '../../workflows/types.js';
 import { requireService, uniqueName } from '../helpers/stack.js';
-import { startWorkers, testClient, testConfig, waitFor, workflowBundle } from '../helpers/temporal.js';
+import { replayRecorded, startWorkers, testClient, testConfig, waitFor } from '../helpers/temporal.js';
 import { generatedMessages, produce, tableKeys, tableRowCount, topicMessageCount } from './streamer-support.js';
 
 let client: Client | undefined;
@@ -79,8 +78,7 @@ async function continueAsNewUnderLoad(t: TestContext, streamers: number): Promis
     assert.equal(keys.length, inTopic, 'no row lost');
 
     // Replay determinism of the first run, which ended in continue-as-new.
-    const history = await client.workflow.getHandle(name, firstRunId).fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, name);
+    await replayRecorded(client, name, firstRunId, `pipeline-continue-as-new-${streamers}`);
   } finally {
     await kafka.close();
   }
