@@ -9,12 +9,13 @@ import { createSearchClient } from '../clients/search/index.js';
 import { openLakehouseTables, TABLE_FOLDERS } from '../streamers/deltaSinks.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import { Streamer, type StreamerProgress } from '../streamers/streamer.js';
+import { observeLag } from '../streamers/metrics.js';
 import { MlflowClient } from '../clients/mlflow/client.js';
 import { TrainingDataError } from '../ml/errors.js';
-import { runTraining } from '../ml/trainingRun.js';
 import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
 import { createDesiredModelWatcher } from './modelSelection.js';
 import { sampleRecentEvents } from './trainingData.js';
+import { trainInChildProcess } from './trainingProcess.js';
 import type { ActivityDependencies, StreamerProgressUpdate, StreamerRunRequest } from './ports.js';
 import { workerLog } from './runtimeLogger.js';
 
@@ -80,10 +81,11 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
     registeredModel: config.mlflow.registered_model,
     desired: request.desiredModelVersion,
   });
+  let lakehouse: Awaited<ReturnType<typeof openLakehouseTables>> | undefined;
   try {
     // Load the model before the first batch; without one the streamer scores with its placeholder.
     await models.check();
-    const lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
+    lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
     const streamer = new Streamer({
       kafka,
       topic: settings.topic,
@@ -97,14 +99,18 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
       models,
       signal: request.signal,
       logger: workerLog().child({ component: 'streamer', slot: request.slot }),
+      name: `slot-${request.slot}`,
       onProgress: (progress) => {
         lag.refresh();
-        request.onProgress(toProgressUpdate(progress, lag.highWatermarks));
+        const update = toProgressUpdate(progress, lag.highWatermarks);
+        for (const partition of update.partitions) if (partition.lag !== undefined) observeLag(settings.topic, partition.partition, partition.lag);
+        request.onProgress(update);
       },
     });
     const final = await streamer.run();
     return toProgressUpdate(final, lag.highWatermarks);
   } finally {
+    await lakehouse?.close().catch(() => undefined);
     models.dispose();
     await kafka.close().catch(() => undefined);
     await search?.close().catch(() => undefined);
@@ -112,23 +118,11 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
 }
 
 /** Trains on the newest rows of the Delta logs table, publishes to MLflow, promotes if at least as good. */
-async function trainFromDelta(config: PipelineConfig, input: TrainingInput): Promise<TrainingOutcome> {
+async function trainFromDelta(config: PipelineConfig, input: TrainingInput, signal: AbortSignal): Promise<TrainingOutcome> {
   const lookbackHours = input.lookbackHours ?? config.ml.lookback_hours;
   const events = await sampleRecentEvents(config.delta.root, lookbackHours, input.trainingSamples ?? config.ml.training_samples);
   if (events.length === 0) throw new TrainingDataError(`no rows in the last ${lookbackHours} h of ${join(config.delta.root, TABLE_FOLDERS.logs)}`);
-  const result = await runTraining({ config, events, source: `delta:${TABLE_FOLDERS.logs} last ${lookbackHours}h` });
-  const published = result.published!;
-  return {
-    promoted: published.promotion.promoted,
-    version: published.version.version,
-    metrics: {
-      f1: result.holdout.overall.f1,
-      precision: result.holdout.overall.precision,
-      recall: result.holdout.overall.recall,
-      falsePositiveRate: result.holdout.falsePositiveRate,
-      trainingRows: events.length,
-    },
-  };
+  return trainInChildProcess(config, events, signal);
 }
 
 export function toProgressUpdate(progress: StreamerProgress, highWatermarks: ReadonlyMap<number, bigint>): StreamerProgressUpdate {

@@ -57,7 +57,7 @@ export interface TableMaintenance {
 
 export interface ModelTrainer {
   /** Sample, train, evaluate, log, register; promote to champion only if at least as good. */
-  train(config: PipelineConfig, input: TrainingInput): Promise<TrainingOutcome>;
+  train(config: PipelineConfig, input: TrainingInput, signal: AbortSignal): Promise<TrainingOutcome>;
 }
 
 export interface ActivityDependencies {

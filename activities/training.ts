@@ -1,5 +1,7 @@
 // Activities of trainingWorkflow: train through the ML pipeline, then tell running pipelines.
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { trainingMetric, trainingRuns } from '../clients/metrics/index.js';
 import { reloadModelSignal } from '../workflows/signals.js';
 import type { TrainingInput, TrainingOutcome } from '../workflows/types.js';
 import type { ActivityDependencies } from './ports.js';
@@ -10,7 +12,19 @@ export const RUNNING_PIPELINES_QUERY = "WorkflowType = 'pipelineWorkflow' AND Ex
 export function createTrainingActivities(deps: ActivityDependencies, getClient: () => Promise<Client>) {
   return {
     async trainModel(input: TrainingInput): Promise<TrainingOutcome> {
-      return deps.trainer.train(deps.config, input ?? {});
+      const context = Context.current();
+      const timer = setInterval(() => context.heartbeat(), 5_000);
+      try {
+        const outcome = await deps.trainer.train(deps.config, input ?? {}, context.cancellationSignal);
+        trainingRuns.labels(outcome.promoted ? 'promoted' : 'kept').inc();
+        for (const [metric, value] of Object.entries(outcome.metrics ?? {})) if (Number.isFinite(value)) trainingMetric.labels(metric).set(value);
+        return outcome;
+      } catch (error) {
+        if (!context.cancellationSignal.aborted) trainingRuns.labels('failed').inc();
+        throw error;
+      } finally {
+        clearInterval(timer);
+      }
     },
 
     /** Signals reloadModel(version) to the given pipelines, or to every running one; returns who got it. */

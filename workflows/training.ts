@@ -5,6 +5,7 @@ import type { TrainingInput, TrainingReport } from './types.js';
 
 const training = proxyActivities<TrainingActivities>({
   startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['TrainingDataError', 'ConfigError'] },
 });
 const signalling = proxyActivities<TrainingActivities>({ startToCloseTimeout: '1 minute' });

@@ -1,0 +1,69 @@
+// Runs `logstream train` in a child process. K-means training is seconds to minutes of CPU on
+// the main thread; inside the worker it would stall workflow tasks and streamer heartbeats.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PipelineConfig } from '../config/schema.js';
+import { LogstreamError } from '../config/errors.js';
+import { toJsonLine } from '../generator/jsonLine.js';
+import type { LogEvent } from '../logs/record.js';
+import type { TrainingOutcome } from '../workflows/types.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('../bin/logstream.js', import.meta.url));
+
+interface TrainCommandOutput {
+  version?: string;
+  trainingRows: number;
+  promotion?: { promoted: boolean; reason: string };
+  holdout: { f1: number; precision: number; recall: number; falsePositiveRate: number };
+}
+
+/** The outcome the training workflow returns, from `logstream train --json` output (pure). */
+export function parseTrainOutput(stdout: string): TrainingOutcome {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  let parsed: TrainCommandOutput;
+  try {
+    parsed = JSON.parse(line) as TrainCommandOutput;
+  } catch {
+    throw new LogstreamError(`logstream train printed no JSON result: ${line.slice(0, 200)}`);
+  }
+  if (!parsed.version || !parsed.promotion) throw new LogstreamError('logstream train did not register a model version');
+  return {
+    promoted: parsed.promotion.promoted,
+    version: parsed.version,
+    metrics: { ...parsed.holdout, trainingRows: parsed.trainingRows },
+  };
+}
+
+export async function trainInChildProcess(config: PipelineConfig, events: readonly LogEvent[], signal: AbortSignal): Promise<TrainingOutcome> {
+  const folder = await mkdtemp(join(tmpdir(), 'logstream-training-'));
+  try {
+    const dataFile = join(folder, 'events.jsonl');
+    const configFile = join(folder, 'pipeline_config.json');
+    await writeFile(dataFile, events.map((event) => `${toJsonLine(event)}\n`).join(''));
+    // The child must see exactly the worker's configuration, not whatever LOGSTREAM_* it would inherit.
+    await writeFile(configFile, JSON.stringify(config));
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_') || name === 'LOGSTREAM_LOG_LEVEL'));
+    const stdout = await run(process.execPath, [CLI_ENTRY, '--config', configFile, 'train', '--data', dataFile, '--json'], env, signal);
+    return parseTrainOutput(stdout);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], signal });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve(stdout);
+      else reject(new LogstreamError(`logstream train exited with ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`));
+    });
+  });
+}
