@@ -15,6 +15,9 @@ import { searchAppId, txnAppId, type AppendOutcome, type LakehouseSinks, type Sc
 import { anomaliesTable, logsTable, metricsTable, quarantineTable, type PartitionAggregate, type QuarantinedMessage } from './tables.js';
 import { SearchBacklog } from './searchBacklog.js';
 import { StreamerFailedError } from './errors.js';
+import { activeBackend } from '../ml/backend.js';
+import { markStreamerHeartbeat, forgetStreamerHeartbeat } from '../clients/metrics/index.js';
+import { observeAlerts, observeBatch, observeDeltaCommit, observeDeltaConflict, observeIntake, observeModel, observeSearchBulk } from './metrics.js';
 
 export interface StreamerOptions {
   kafka: KafkaClient;
@@ -41,6 +44,8 @@ export interface StreamerOptions {
   topicPartitions?: number;
   /** Committed rows kept in memory for the search engine; beyond, they are read back from Delta. */
   searchBacklogRows?: number;
+  /** Name of this streamer in metrics (bounded: e.g. the pipeline slot), default "streamer". */
+  name?: string;
 }
 
 export interface StreamerCounters {
@@ -104,6 +109,7 @@ export class Streamer {
     logs: new Map(), anomalies: new Map(), metrics: new Map(), quarantine: new Map(),
   };
   private readonly placeholder = new PlaceholderScorer();
+  private observedScorer?: Scorer;
   private readonly clientWindow = new ClientWindow();
   private readonly searchBacklog: SearchBacklog;
   private readonly counters: StreamerCounters = {
@@ -215,6 +221,18 @@ export class Streamer {
     return this.options.models?.current() ?? this.placeholder;
   }
 
+  private get name(): string {
+    return this.options.name ?? 'streamer';
+  }
+
+  /** Exports the model in use as an info metric when it changes. */
+  private observeScorer(): void {
+    const scorer = this.scorer();
+    if (scorer === this.observedScorer) return;
+    this.observedScorer = scorer;
+    observeModel(scorer.modelVersion, scorer.featureSpecId, activeBackend() ?? 'none');
+  }
+
   private enqueue(task: () => Promise<void>): Promise<void> {
     const next = this.queue.then(async () => {
       if (this.fatalError) return;
@@ -305,6 +323,7 @@ export class Streamer {
     if (fresh.length === 0) return;
     this.counters.messages += fresh.length;
     const ingestTimeMs = Date.now();
+    const intakeStartedMs = performance.now();
     const good: ScoredRecord[] = [];
     const accepted: Accepted[] = [];
     for (const message of fresh) {
@@ -342,6 +361,8 @@ export class Streamer {
       if (record.isAnomaly) alerts.push(record);
       accepted.push({ kind: 'good', partition: batch.partition, offset: record.offset, record });
     });
+    observeIntake(batch.topic, fresh.length, good, performance.now() - intakeStartedMs);
+    this.observeScorer();
     if (accepted.length !== good.length) accepted.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
     for (const row of accepted) this.pending.add(row, ingestTimeMs);
     if (alerts.length) this.sendAlerts(alerts);
@@ -351,6 +372,7 @@ export class Streamer {
   private sendAlerts(records: ScoredRecord[]): void {
     const sending = this.producer!
       .send(this.options.anomaliesTopic, records.map((record) => ({ key: `${record.topic}-${record.partition}-${record.offset}`, value: alertJson(record) })))
+      .then(() => observeAlerts(records.map((record) => record.kafkaTimestampMs), Date.now()))
       .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'could not send anomaly alerts'));
     this.pendingAlerts.push(sending);
   }
@@ -378,6 +400,8 @@ export class Streamer {
   }
 
   private maybeReportProgress(): void {
+    // An idle streamer is alive too: its heartbeat age must not grow while there is nothing to read.
+    if (this.pending.size === 0) markStreamerHeartbeat(this.name);
     if (!this.options.onProgress || Date.now() - this.lastProgressMs < 2000) return;
     this.lastProgressMs = Date.now();
     this.options.onProgress(this.progress());
@@ -436,6 +460,16 @@ export class Streamer {
     this.counters.quarantined += newBad.length;
     this.counters.anomalies += newAnomalies.length;
     this.lastCommitTimeMs = Date.now();
+    observeBatch({
+      messages: rows.length,
+      stageMs: { side_tables: phases.sideTablesMs!, delta_logs: phases.logsMs!, write_total: this.lastCommitTimeMs - phaseStartedMs },
+      sinkRows: { delta_logs: committedLogs.length, delta_anomalies: newAnomalies.length, delta_metrics_1m: aggregates.length, dead_letter: newBad.length },
+      duplicateRows: good.length - committedLogs.length,
+      deadLetterReasons: newBad.map((message) => message.rejection.code),
+      committedKafkaTimestampsMs: committedLogs.map((record) => record.kafkaTimestampMs),
+      committedAtMs: this.lastCommitTimeMs,
+    });
+    markStreamerHeartbeat(this.name);
     const nextOffsets = new Map<number, bigint>();
     for (const partition of batchLastOffsets.keys()) {
       const version = this.committed.logs.get(partition);
@@ -496,9 +530,12 @@ export class Streamer {
     for (let attempt = 1; ; attempt += 1) {
       const txns: TxnMarker[] = [...versions].map(([partition, version]) => ({ appId: txnAppId(table, topic, partition), version }));
       let outcome: AppendOutcome;
+      const appendStartedMs = performance.now();
       try {
         outcome = await sinks[table].append(build(remaining), txns);
+        observeDeltaCommit(table, performance.now() - appendStartedMs);
       } catch (error) {
+        observeDeltaConflict(table, 'failed');
         if (attempt >= APPEND_ATTEMPTS) throw new StreamerFailedError(`cannot append to Delta table ${table}: ${(error as Error).message}`, error);
         this.logger.warn({ table, attempt, error: (error as Error).message }, 'Delta append failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
@@ -509,6 +546,7 @@ export class Streamer {
         return remaining;
       }
       const foreign = await this.partitionsWrittenElsewhere(table, [...versions.keys()]);
+      observeDeltaConflict(table, foreign.size === 0 ? 'duplicate' : 'retried');
       if (foreign.size === 0 || attempt >= APPEND_ATTEMPTS) {
         this.logger.warn({ table, txns: txns.map((txn) => `${txn.appId}@${txn.version}`) }, 'batch already in the table; dropped');
         for (const [partition, version] of versions) {
@@ -633,6 +671,7 @@ export class Streamer {
     await Promise.all(this.pendingAlerts.splice(0));
     await this.consumer?.stop().catch(() => undefined);
     await this.producer?.close().catch(() => undefined);
+    forgetStreamerHeartbeat(this.name);
   }
 }
 
@@ -642,7 +681,14 @@ async function indexConcurrently(search: SearchSink, records: readonly ScoredRec
   for (let start = 0; start < records.length; start += SEARCH_CHUNK_ROWS) chunks.push(records.slice(start, start + SEARCH_CHUNK_ROWS));
   for (let start = 0; start < chunks.length; start += SEARCH_CONCURRENCY) {
     await Promise.all(chunks.slice(start, start + SEARCH_CONCURRENCY).map(async (chunk) => {
-      await search.index(chunk);
+      const startedMs = performance.now();
+      try {
+        await search.index(chunk);
+      } catch (error) {
+        observeSearchBulk(chunk.length, performance.now() - startedMs, true);
+        throw error;
+      }
+      observeSearchBulk(chunk.length, performance.now() - startedMs, false);
       onIndexed(chunk.length);
     }));
   }

@@ -132,12 +132,30 @@ export const modelInfo = new Gauge({
   registers: [registry],
 });
 
+/** When each running streamer last finished a batch or reported while idle. */
+const lastHeartbeatMs = new Map<string, number>();
+
 export const streamerHeartbeatAge = new Gauge({
   name: 'logstream_streamer_heartbeat_age_seconds',
   help: 'Seconds since each streamer last finished a batch or heartbeat',
   labelNames: ['streamer'] as const,
   registers: [registry],
+  // Computed at scrape time, so a stuck streamer's age keeps growing.
+  collect() {
+    this.reset();
+    const now = Date.now();
+    for (const [streamer, beatMs] of lastHeartbeatMs) this.labels(streamer).set((now - beatMs) / 1000);
+  },
 });
+
+export function markStreamerHeartbeat(streamer: string): void {
+  lastHeartbeatMs.set(streamer, Date.now());
+}
+
+/** A stopped streamer no longer reports an age. */
+export function forgetStreamerHeartbeat(streamer: string): void {
+  lastHeartbeatMs.delete(streamer);
+}
 
 export const trainingRuns = new Counter({
   name: 'logstream_training_runs_total',
