@@ -97,7 +97,6 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
       sinks: lakehouse.sinks,
       search: search ? createSearchSink(search) : undefined,
       models,
-      name: `streamer-${request.slot}`,
       signal: request.signal,
       logger: workerLog().child({ component: 'streamer', slot: request.slot }),
       name: `slot-${request.slot}`,
