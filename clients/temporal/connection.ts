@@ -7,7 +7,7 @@ import { TemporalUnreachableError } from './errors.js';
 
 export type TemporalSettings = Pick<PipelineConfig['temporal'], 'address' | 'namespace'>;
 
-const CONNECT_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 3_000;
 
 /** A client connected to `temporal.address`; throws TemporalUnreachableError when nothing answers. */
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
