@@ -1,4 +1,7 @@
-// Parsers for command-line option values; each throws a UsageError naming the option.
+// Parsers for command-line option values. parseX(option, text) throws a UsageError naming the
+// option; the lower-case coercers (positiveInteger('--rate') …) wrap them for commander's
+// .option(flags, description, coercer), which prints the message with the command's usage.
+import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../config/errors.js';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -14,13 +17,25 @@ export function parseTime(option: string, value: string, nowMs = Date.now()): nu
 
 export function parsePositiveInteger(option: string, value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new UsageError(`${option}: expected a positive whole number, got "${value}"`);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${option}: expected a positive whole number, got "${value}"`);
   return number;
 }
 
 export function parseNonNegativeInteger(option: string, value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new UsageError(`${option}: expected a whole number ≥ 0, got "${value}"`);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 0) throw new UsageError(`${option}: expected a whole number ≥ 0, got "${value}"`);
+  return number;
+}
+
+export function parsePositiveNumber(option: string, value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new UsageError(`${option}: expected a positive number, got "${value}"`);
+  return number;
+}
+
+export function parseNonNegativeNumber(option: string, value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new UsageError(`${option}: expected a number ≥ 0, got "${value}"`);
   return number;
 }
 
@@ -28,3 +43,19 @@ export function parseChoice<T extends string>(option: string, value: string, cho
   if (!choices.includes(value as T)) throw new UsageError(`${option}: expected one of ${choices.join(', ')}, got "${value}"`);
   return value as T;
 }
+
+/** A commander option coercer from a parser. */
+function coercer<T>(option: string, parse: (option: string, value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(option, value);
+    } catch (error) {
+      if (error instanceof UsageError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
+
+export const positiveInteger = (option: string) => coercer(option, parsePositiveInteger);
+export const positiveNumber = (option: string) => coercer(option, parsePositiveNumber);
+export const nonNegativeNumber = (option: string) => coercer(option, parseNonNegativeNumber);

@@ -6,7 +6,7 @@ import { createKafkaClient, type OutgoingMessage } from '../../clients/kafka/ind
 import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, toJsonLine, writeTrainingData } from '../../generator/index.js';
 import { context, isInteractive } from '../context.js';
 import { pacedSend, type SendProgress } from '../../clients/kafka/pacedSend.js';
-import { InvalidArgumentError } from 'commander';
+import { nonNegativeNumber, positiveInteger, positiveNumber } from '../options.js';
 
 interface GenerateOptions {
   rate: number;
@@ -23,13 +23,13 @@ export function registerGenerateCommand(program: Command): void {
   program
     .command('generate')
     .description('produce realistic web-access logs (JSON lines keyed by client IP) to Kafka, or write a labeled training file')
-    .option('--rate <logs-per-second>', 'logs per second', parsePositiveNumber('--rate'), 50)
-    .option('--duration <seconds>', 'stop after this many seconds (default 60 unless --count is given)', parsePositiveNumber('--duration'))
-    .option('--count <logs>', 'stop after this many logs instead of after a duration', parsePositiveInteger('--count'))
-    .option('--anomaly-rate <fraction>', 'fraction of logs from labeled anomaly scenarios', parseNonNegativeNumber('--anomaly-rate'), DEFAULT_ANOMALY_RATE)
-    .option('--seed <integer>', 'random seed (default: from the clock); the same seed gives the same logs', parsePositiveInteger('--seed'))
+    .option('--rate <logs-per-second>', 'logs per second', positiveNumber('--rate'), 50)
+    .option('--duration <seconds>', 'stop after this many seconds (default 60 unless --count is given)', positiveNumber('--duration'))
+    .option('--count <logs>', 'stop after this many logs instead of after a duration', positiveInteger('--count'))
+    .option('--anomaly-rate <fraction>', 'fraction of logs from labeled anomaly scenarios', nonNegativeNumber('--anomaly-rate'), DEFAULT_ANOMALY_RATE)
+    .option('--seed <integer>', 'random seed (default: from the clock); the same seed gives the same logs', positiveInteger('--seed'))
     .option('--topic <name>', 'Kafka topic (default: kafka.topic)')
-    .option('--training-data <logs>', 'write this many labeled logs to --out instead of producing to Kafka', parsePositiveInteger('--training-data'))
+    .option('--training-data <logs>', 'write this many labeled logs to --out instead of producing to Kafka', positiveInteger('--training-data'))
     .option('--out <file>', 'output file for --training-data')
     .addHelpText('after', '\nExamples:\n  logstream generate --rate 50 --duration 300\n  logstream generate --count 200000 --rate 20000 --seed 7\n  logstream generate --training-data 10000 --out train.jsonl')
     .action(async (options: GenerateOptions) => {
@@ -101,28 +101,4 @@ export function progressLine(progress: SendProgress, total?: number): string {
   if (total === undefined || !Number.isFinite(total)) return `sent ${format(progress.sent)}  ${rate}   `;
   const remainingSeconds = progress.currentRatePerSecond > 0 ? (total - progress.sent) / progress.currentRatePerSecond : 0;
   return `sent ${format(progress.sent)} / ${format(total)}  ${rate}  ETA ${Math.ceil(remainingSeconds)} s   `;
-}
-
-export function parsePositiveNumber(flag: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${flag} must be a positive number, got "${text}"`);
-    return value;
-  };
-}
-
-export function parseNonNegativeNumber(flag: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`${flag} must be zero or more, got "${text}"`);
-    return value;
-  };
-}
-
-export function parsePositiveInteger(flag: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(`${flag} must be a positive whole number, got "${text}"`);
-    return value;
-  };
 }

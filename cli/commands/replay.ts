@@ -8,7 +8,7 @@ import { createKafkaClient, type OutgoingMessage } from '../../clients/kafka/ind
 import { decodeLine } from '../../logs/decode.js';
 import { toJsonLine } from '../../generator/index.js';
 import { context, isInteractive } from '../context.js';
-import { parsePositiveNumber } from './generate.js';
+import { positiveNumber } from '../options.js';
 
 interface ReplayOptions {
   speed?: number;
@@ -39,7 +39,7 @@ export function registerReplayCommand(program: Command): void {
     .description('send an access log file (JSON lines or Apache/Nginx combined) to Kafka; report lines that do not parse, with reasons')
     .argument('<file>', 'access log file')
     .option('--speed <factor>', 'replay at this multiple of the original pace, e.g. 10x', parseSpeed)
-    .option('--rate <lines-per-second>', 'replay at a fixed rate instead', parsePositiveNumber('--rate'))
+    .option('--rate <lines-per-second>', 'replay at a fixed rate instead', positiveNumber('--rate'))
     .option('--timestamps <mode>', 'keep the original timestamps, or rewrite them to the send time (now)', parseTimestampMode, 'keep')
     .option('--topic <name>', 'Kafka topic (default: kafka.topic)')
     .option('--dry-run', 'only parse and report; send nothing')

@@ -1,4 +1,5 @@
 // What `logstream stack status` shows for each service, and its plain-text table.
+import { formatTable } from '../../cli/format.js';
 
 export type ServiceState = 'running' | 'stopped' | 'external';
 
@@ -18,17 +19,6 @@ export interface ServiceStatus {
 function healthWord(status: ServiceStatus): string {
   if (status.state === 'stopped') return status.healthy ? 'answering' : '-';
   return status.healthy ? 'healthy' : 'unhealthy';
-}
-
-/** Left-aligned columns separated by two spaces; the header names them. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
 export function formatStatusTable(statuses: ServiceStatus[]): string {
