@@ -80,6 +80,10 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
     client: new MlflowClient({ trackingUri: config.mlflow.tracking_uri }),
     registeredModel: config.mlflow.registered_model,
     desired: request.desiredModelVersion,
+    onChange: (event) =>
+      event.failed
+        ? workerLog().warn({ slot: request.slot, desired: request.desiredModelVersion(), error: event.failed }, 'cannot load the desired model; scoring with the current one')
+        : workerLog().info({ slot: request.slot, modelVersion: event.loaded, previousVersion: event.previous }, 'streamer switched model'),
   });
   let lakehouse: Awaited<ReturnType<typeof openLakehouseTables>> | undefined;
   try {

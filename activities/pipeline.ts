@@ -11,6 +11,9 @@ import { heartbeatIntervalMs, resolveSettings } from './settings.js';
 
 export type ClientProvider = () => Promise<Client>;
 
+/** How often a running streamer asks its workflow which model it should score with. */
+const MODEL_POLL_INTERVAL_MS = 3_000;
+
 export function createPipelineActivities(deps: ActivityDependencies, getClient: ClientProvider) {
   return {
     async resolvePipelineSettings(input: PipelineInput): Promise<PipelineSettings> {
@@ -35,22 +38,29 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
       // Heartbeats come from a timer, not from the batch loop, so a long batch cannot starve them;
       // they are also how this activity learns it was cancelled.
       const heartbeatTimer = setInterval(() => context.heartbeat(progressOf()), heartbeatIntervalMs(input.settings.heartbeatTimeoutSeconds));
-      let reporting = false;
-      const report = async () => {
-        if (reporting) return;
-        reporting = true;
-        try {
-          const client = await getClient();
-          const handle = client.workflow.getHandle(input.workflowId);
-          await handle.signal(streamerProgressSignal, progressOf());
-          desiredModelVersion = await handle.query(desiredModelQuery);
-        } catch (error) {
-          context.log.warn('cannot reach the pipeline workflow; keeping the current model', { error: (error as Error).message });
-        } finally {
-          reporting = false;
-        }
+      // Progress goes to the workflow as a signal (it lands in history, so not too often); the desired
+      // model is a query (no history), asked more often so a reloadModel takes effect within seconds.
+      const handle = async () => (await getClient()).workflow.getHandle(input.workflowId);
+      const guarded = (what: string, task: () => Promise<void>) => {
+        let running = false;
+        return async () => {
+          if (running) return;
+          running = true;
+          try {
+            await task();
+          } catch (error) {
+            context.log.warn(`cannot ${what}`, { workflowId: input.workflowId, error: (error as Error).message });
+          } finally {
+            running = false;
+          }
+        };
       };
+      const report = guarded('report progress to the pipeline workflow', async () => (await handle()).signal(streamerProgressSignal, progressOf()));
+      const pollModel = guarded('ask the pipeline workflow for the desired model; keeping the current one', async () => {
+        desiredModelVersion = await (await handle()).query(desiredModelQuery);
+      });
       const progressTimer = setInterval(() => void report(), input.settings.progressIntervalSeconds * 1000);
+      const modelTimer = setInterval(() => void pollModel(), MODEL_POLL_INTERVAL_MS);
       const runDeadline = AbortSignal.timeout(input.settings.runSeconds * 1000);
       const stop = AbortSignal.any([context.cancellationSignal, runDeadline]);
       context.heartbeat(progressOf());
@@ -69,6 +79,7 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
       } finally {
         clearInterval(heartbeatTimer);
         clearInterval(progressTimer);
+        clearInterval(modelTimer);
       }
       await report();
       context.log.info('streamer stopped', { slot: input.slot, rowsTotal: latest.rowsTotal, cancelled: context.cancellationSignal.aborted });

@@ -78,7 +78,7 @@ test('schedules fire training and maintenance; the promoted model reaches the ru
     await produce(kafka, name, generatedMessages(50, (seed += 1)));
     const current = await pipeline.query(statusQuery);
     return current.desiredModelVersion === training.version && current.streamers[0]?.modelVersion === training.version ? current : undefined;
-  }, 60_000, 1_000);
+  }, 120_000, 1_000);
   assert.equal(status.runsCompleted, 0, 'the streamer was not restarted');
 
   // An on-demand health check sees the streamer's fresh heartbeat and the services up.
