@@ -17,30 +17,30 @@ export function parseTime(option: string, value: string, nowMs = Date.now()): nu
 
 export function parsePositiveInteger(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${option}: expected a positive whole number, got "${value}"`);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${option} must be a positive whole number, got "${value}"`);
   return number;
 }
 
 export function parseNonNegativeInteger(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 0) throw new UsageError(`${option}: expected a whole number ≥ 0, got "${value}"`);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 0) throw new UsageError(`${option} must be a whole number ≥ 0, got "${value}"`);
   return number;
 }
 
 export function parsePositiveNumber(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new UsageError(`${option}: expected a positive number, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new UsageError(`${option} must be a positive number, got "${value}"`);
   return number;
 }
 
 export function parseNonNegativeNumber(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new UsageError(`${option}: expected a number ≥ 0, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new UsageError(`${option} must be zero or more, got "${value}"`);
   return number;
 }
 
 export function parseChoice<T extends string>(option: string, value: string, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) throw new UsageError(`${option}: expected one of ${choices.join(', ')}, got "${value}"`);
+  if (!choices.includes(value as T)) throw new UsageError(`${option} must be one of ${choices.join(', ')}, got "${value}"`);
   return value as T;
 }
 
