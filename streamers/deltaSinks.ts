@@ -57,7 +57,7 @@ function threadSink(name: string, table: DeltaTable, writer: DeltaWriterThread, 
       return version === undefined ? undefined : BigInt(version);
     },
     append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome> {
-      return writer.append(table.path, serializable, rows, txns.map((txn) => ({ appId: txn.appId, version: Number(txn.version) })), 'STREAMING UPDATE');
+      return writer.append(table.path, serializable, rows, txns.map(toDeltaTxn), 'STREAMING UPDATE');
     },
   };
 }
@@ -71,7 +71,7 @@ function deltaSink(name: string, table: DeltaTable): TableSink {
     },
     async append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome> {
       const outcome = await table.append(rows, {
-        txns: txns.map((txn) => ({ appId: txn.appId, version: Number(txn.version) })),
+        txns: txns.map(toDeltaTxn),
         operation: 'STREAMING UPDATE',
       });
       return outcome.status === 'committed' ? { kind: 'committed', tableVersion: outcome.version } : { kind: 'duplicate' };
@@ -86,4 +86,9 @@ async function* readRange(table: DeltaTable, topic: string, partition: number, a
   for await (const { table: rows } of snapshot.scanBatches({ predicate })) {
     if (rows.numRows) yield recordsFromLogsTable(rows);
   }
+}
+
+/** Kafka offsets fit a double exactly up to 2^53; Delta txn versions are JSON numbers. */
+function toDeltaTxn(txn: TxnMarker): { appId: string; version: number; previousVersion?: number } {
+  return { appId: txn.appId, version: Number(txn.version), ...(txn.previousVersion === undefined ? {} : { previousVersion: Number(txn.previousVersion) }) };
 }

@@ -13,7 +13,7 @@ export interface AppendRequest {
   path: string;
   options: DeltaTableOptions;
   ipc: Uint8Array;
-  txns: Array<{ appId: string; version: number }>;
+  txns: Array<{ appId: string; version: number; previousVersion?: number }>;
   operation: string;
 }
 

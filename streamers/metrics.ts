@@ -28,15 +28,32 @@ import type { ScoredRecord } from './sinks.js';
 export function observeIntake(topic: string, messages: number, scored: readonly ScoredRecord[], durationMs: number): void {
   recordsConsumed.labels(topic).inc(messages);
   batchDuration.labels('decode_score').observe(durationMs / 1000);
+  // Counters are summed per label set first: one labelled increment per set and batch, not per row.
+  const counts = new Map<string, { counter: typeof requests | typeof scoredRecords | typeof anomalies; labels: string[]; count: number }>();
+  const count = (counter: typeof requests | typeof scoredRecords | typeof anomalies, labels: string[]) => {
+    const key = `${counter === requests ? 'r' : counter === scoredRecords ? 's' : 'a'}\u0000${labels.join('\u0000')}`;
+    const entry = counts.get(key);
+    if (entry) entry.count += 1;
+    else counts.set(key, { counter, labels, count: 1 });
+  };
   for (const record of scored) {
     const endpoint = endpointLabels.label(record.pathTemplate);
     const label = truthLabels.label(record.label);
-    requests.labels(endpoint, statusClass(record.status)).inc();
-    if (record.responseTimeMs !== null) responseTime.labels(endpoint).observe(record.responseTimeMs / 1000);
+    count(requests, [endpoint, statusClass(record.status)]);
+    if (record.responseTimeMs !== null) responseTimeFor(endpoint).observe(record.responseTimeMs / 1000);
     anomalyScore.observe(record.anomalyScore);
-    scoredRecords.labels(label, record.isAnomaly ? 'anomaly' : 'normal').inc();
-    if (record.isAnomaly) anomalies.labels(String(record.cluster), endpoint, label).inc();
+    count(scoredRecords, [label, record.isAnomaly ? 'anomaly' : 'normal']);
+    if (record.isAnomaly) count(anomalies, [String(record.cluster), endpoint, label]);
   }
+  for (const { counter, labels, count: value } of counts.values()) (counter.labels as (...values: string[]) => { inc(value: number): void })(...labels).inc(value);
+}
+
+/** The response-time histogram of an endpoint, looked up once per endpoint (label hashing is not free per row). */
+const responseTimeChildren = new Map<string, { observe(seconds: number): void }>();
+function responseTimeFor(endpoint: string): { observe(seconds: number): void } {
+  let child = responseTimeChildren.get(endpoint);
+  if (!child) responseTimeChildren.set(endpoint, (child = responseTime.labels(endpoint)));
+  return child;
 }
 
 /** A committed batch: its size, stage durations, rows per sink, dead letters, and how late the rows are. */

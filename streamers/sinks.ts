@@ -7,6 +7,8 @@ import type { LogRecord } from '../logs/record.js';
 export interface TxnMarker {
   appId: string;
   version: bigint;
+  /** The version this batch continues from (-1 = none); the commit is refused if another writer went past it. */
+  previousVersion?: bigint;
 }
 
 export type AppendOutcome = { kind: 'committed'; tableVersion: number } | { kind: 'duplicate' };

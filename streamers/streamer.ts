@@ -528,7 +528,13 @@ export class Streamer {
     if (versions.size === 0) return [];
     let remaining = rows.filter((row) => versions.has(row.partition));
     for (let attempt = 1; ; attempt += 1) {
-      const txns: TxnMarker[] = [...versions].map(([partition, version]) => ({ appId: txnAppId(table, topic, partition), version }));
+      // previousVersion: a rival streamer that committed any part of this range (after a rebalance
+      // moved the partition mid-batch) makes the engine refuse the commit instead of doubling rows.
+      const txns: TxnMarker[] = [...versions].map(([partition, version]) => ({
+        appId: txnAppId(table, topic, partition),
+        version,
+        previousVersion: this.committed[table].get(partition) ?? -1n,
+      }));
       let outcome: AppendOutcome;
       const appendStartedMs = performance.now();
       try {

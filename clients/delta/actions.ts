@@ -61,6 +61,15 @@ export interface Txn {
   lastUpdated?: number | null;
 }
 
+/**
+ * A txn we want to commit. `previousVersion` (not written to the log) is the version the batch
+ * continues from: the batch holds (previousVersion, version]. When given, any committed version
+ * above it means another writer committed part of this range, so the batch must not be written.
+ */
+export interface TxnRequest extends Txn {
+  previousVersion?: number;
+}
+
 export interface CommitInfo {
   timestamp?: number;
   operation?: string;

@@ -1,5 +1,5 @@
 // Atomic commits with optimistic concurrency: put-if-absent of the next version file, re-read winners, judge, retry.
-import { serializeCommit, type Action, type CommitInfo, type Txn } from './actions.js';
+import { serializeCommit, type Action, type CommitInfo, type TxnRequest } from './actions.js';
 import { judgeWinningCommit, findDuplicateTxn, type PendingCommit } from './conflicts.js';
 import { CommitConflictError, CommitRetriesExhaustedError, CorruptLogError } from './errors.js';
 import { commitPath, readCommit } from './log.js';
@@ -15,7 +15,7 @@ export type CommitOutcome =
 export interface CommitRequest {
   /** add / remove / metaData / protocol actions (txn actions are taken from `txns`). */
   actions: Action[];
-  txns?: readonly Txn[];
+  txns?: readonly TxnRequest[];
   operation: string;
   operationParameters?: Record<string, unknown>;
   operationMetrics?: Record<string, unknown>;

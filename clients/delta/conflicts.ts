@@ -1,10 +1,10 @@
 // Optimistic-concurrency conflict rules (pure): what a commit that won the race means for ours.
-import type { Action, Txn } from './actions.js';
+import type { Action, Txn, TxnRequest } from './actions.js';
 import { fileKey } from './replay.js';
 
 export interface PendingCommit {
   /** txn actions we want to commit (one per Kafka partition for the streamer). */
-  txns: readonly Txn[];
+  txns: readonly TxnRequest[];
   /** Files our commit removes (OPTIMIZE); a concurrent removal of any of them is a conflict. */
   removedKeys: ReadonlySet<string>;
   /** True when our commit changes metadata or protocol (table creation). */
@@ -16,12 +16,18 @@ export type ConflictVerdict =
   | { kind: 'duplicate'; appId: string; committedVersion: number }
   | { kind: 'conflict'; reason: string };
 
-/** A txn for the same appId at the same or higher version: this batch is already in the table. */
-export function findDuplicateTxn(ours: readonly Txn[], committed: ReadonlyMap<string, Txn> | readonly Txn[]): { appId: string; committedVersion: number } | undefined {
+/**
+ * A txn for the same appId at the same or higher version: this batch is already in the table. With
+ * previousVersion, also any version above it: another writer committed part of this batch's range.
+ */
+export function findDuplicateTxn(ours: readonly TxnRequest[], committed: ReadonlyMap<string, Txn> | readonly Txn[]): { appId: string; committedVersion: number } | undefined {
   const lookup = (appId: string): Txn | undefined => (Array.isArray(committed) ? (committed as readonly Txn[]).find((txn) => txn.appId === appId) : (committed as ReadonlyMap<string, Txn>).get(appId));
   for (const txn of ours) {
     const existing = lookup(txn.appId);
-    if (existing && existing.version >= txn.version) return { appId: txn.appId, committedVersion: existing.version };
+    if (!existing) continue;
+    if (existing.version >= txn.version || (txn.previousVersion !== undefined && existing.version > txn.previousVersion)) {
+      return { appId: txn.appId, committedVersion: existing.version };
+    }
   }
   return undefined;
 }

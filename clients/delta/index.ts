@@ -7,7 +7,7 @@ export type { SnapshotSelector } from './snapshotLoader.js';
 export type { CommitOutcome } from './commit.js';
 export type { OptimizeOptions, OptimizeResult } from './optimize.js';
 export { parseStats } from './actions.js';
-export type { AddFile, FileStats, Metadata, Protocol, Txn } from './actions.js';
+export type { AddFile, FileStats, Metadata, Protocol, Txn, TxnRequest } from './actions.js';
 export { parseWhere } from './predicate.js';
 export type { Predicate, Comparison } from './predicate.js';
 export { LocalStorage } from './storage.js';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Schema, Table } from 'apache-arrow';
-import { parseStats, type Action, type CommitInfo, type Metadata, type Protocol, type Txn } from './actions.js';
+import { parseStats, type Action, type CommitInfo, type Metadata, type Protocol, type Txn, type TxnRequest } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { commit, type CommitOptions, type CommitOutcome } from './commit.js';
 import { DeltaError, RetentionTooShortError, TableExistsError, UnsupportedFeatureError } from './errors.js';
@@ -17,6 +17,7 @@ import { LocalStorage, type Storage } from './storage.js';
 import { planLogCleanup, planVacuum, staleLogTempFiles } from './vacuum.js';
 import { conformToSchema, splitByPartition, writeDataFiles, type WriteOptions } from './writer.js';
 import { serializeCommit } from './actions.js';
+import { findDuplicateTxn } from './conflicts.js';
 
 export interface DeltaTableOptions extends WriteOptions, CommitOptions {
   /** Storage to use instead of the local filesystem at the path. */
@@ -35,8 +36,8 @@ export interface CreateOptions {
 }
 
 export interface AppendOptions {
-  /** Idempotency markers committed atomically with the rows (one per Kafka partition). */
-  txns?: Txn[];
+  /** Idempotency markers committed atomically with the rows (one per Kafka partition); see TxnRequest.previousVersion. */
+  txns?: TxnRequest[];
   operation?: string;
 }
 
@@ -175,16 +176,15 @@ export class DeltaTable {
 
   /**
    * Appends rows in one atomic commit with the given txns. Returns {status:'duplicate'} without writing
-   * a commit when a txn for the same appId at the same or higher version is already in the table.
+   * a commit when a txn for the same appId at the same or higher version is already in the table, or
+   * (with previousVersion) when another writer committed past the version this batch continues from.
    */
   async append(data: Table, options: AppendOptions = {}): Promise<AppendOutcome> {
     await this.update();
     this.assertWritable();
     const txns = options.txns ?? [];
-    for (const txn of txns) {
-      const existing = this.state.txns.get(txn.appId);
-      if (existing && existing.version >= txn.version) return { status: 'duplicate', appId: txn.appId, committedVersion: existing.version };
-    }
+    const duplicate = findDuplicateTxn(txns, this.state.txns);
+    if (duplicate) return { status: 'duplicate', ...duplicate };
     const metadata = this.state.metadata!;
     const schema = JSON.parse(metadata.schemaString);
     const conformed = conformToSchema(this.path, data, schema);

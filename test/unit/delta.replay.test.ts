@@ -81,6 +81,17 @@ describe('conflict rules', () => {
     assert.deepEqual(findDuplicateTxn(pending.txns, new Map([['p0', { appId: 'p0', version: 120 }]])), { appId: 'p0', committedVersion: 120 });
   });
 
+  it('reports a duplicate when another writer committed past the version the batch continues from', () => {
+    const batch = { txns: [{ appId: 'p0', version: 461, previousVersion: 145 }], removedKeys: new Set<string>(), changesMetadata: false };
+    // A rival streamer committed 146..298 of the same partition: committing 146..461 would double them.
+    assert.deepEqual(judgeWinningCommit(batch, [{ txn: { appId: 'p0', version: 298 } }]), { kind: 'duplicate', appId: 'p0', committedVersion: 298 });
+    assert.deepEqual(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 298 }]])), { appId: 'p0', committedVersion: 298 });
+    assert.equal(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 145 }]])), undefined);
+    // A batch that believes the partition was never written must not follow a rival's first commit.
+    assert.ok(findDuplicateTxn([{ appId: 'p0', version: 10, previousVersion: -1 }], new Map([['p0', { appId: 'p0', version: 3 }]])));
+    assert.equal(findDuplicateTxn([{ appId: 'p0', version: 10, previousVersion: -1 }], new Map()), undefined);
+  });
+
   it('fails an OPTIMIZE whose files were removed concurrently, and any commit racing a schema change', () => {
     const optimize = { txns: [], removedKeys: new Set(['a']), changesMetadata: false };
     assert.equal(judgeWinningCommit(optimize, [{ add: add('new') }]).kind, 'retry');
