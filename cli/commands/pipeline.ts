@@ -16,6 +16,7 @@ import type { HealthReport, MaintenanceReport, PipelineInput, PipelineStatus } f
 import { context } from '../context.js';
 import { registerSchedulesCommands } from './schedules.js';
 import { registerWorkerCommands } from './worker.js';
+import { formatTable } from '../format.js';
 
 interface IdOption {
   id: string;
@@ -218,13 +219,7 @@ function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-// Human-readable tables for `status`, `health` and `compact` (pure).
-
-export function formatTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-}
+// Human-readable tables for `status`, `health` and `compact` (pure, without a final newline).
 
 export function formatStatus(workflowId: string, status: PipelineStatus, now: Date): string {
   const header =
@@ -247,12 +242,12 @@ export function formatStatus(workflowId: string, status: PipelineStatus, now: Da
       streamer.lastError ?? '',
     ];
   });
-  return `${header}\n${formatTable(['streamer', 'state', 'partition@offset', 'lag', 'rows', 'rows/s', 'last commit', 'model', 'error'], rows)}`;
+  return `${header}\n${formatTable(['streamer', 'state', 'partition@offset', 'lag', 'rows', 'rows/s', 'last commit', 'model', 'error'], rows).trimEnd()}`;
 }
 
 export function formatHealth(report: HealthReport): string {
   const rows = report.checks.map((check) => [check.name, check.status, check.detail]);
-  return `health: ${report.overall} (${report.checkedAt})\n${formatTable(['check', 'status', 'detail'], rows)}`;
+  return `health: ${report.overall} (${report.checkedAt})\n${formatTable(['check', 'status', 'detail'], rows).trimEnd()}`;
 }
 
 export function formatMaintenance(report: MaintenanceReport): string {
@@ -264,7 +259,7 @@ export function formatMaintenance(report: MaintenanceReport): string {
     table.checkpointVersion === undefined ? '-' : String(table.checkpointVersion),
     String(table.logFilesRemoved),
   ]);
-  return formatTable(['table', 'files compacted', 'files vacuumed', 'checkpoint', 'log files removed'], rows);
+  return formatTable(['table', 'files compacted', 'files vacuumed', 'checkpoint', 'log files removed'], rows).trimEnd();
 }
 
 function ago(isoTime: string, now: Date): string {

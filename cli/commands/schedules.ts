@@ -6,7 +6,7 @@ import { withClient } from '../../clients/temporal/connection.js';
 import { rethrowTemporalError } from '../../clients/temporal/control.js';
 import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions, SCHEDULE_PREFIX } from '../../clients/temporal/schedules.js';
 import { context } from '../context.js';
-import { formatTable } from './pipeline.js';
+import { formatTable } from '../format.js';
 
 export function registerSchedulesCommands(program: Command): void {
   const schedules = program.command('schedules').description('Temporal Schedules for training, health checks and maintenance');
@@ -78,5 +78,5 @@ function duration(ms: number): string {
 }
 
 function print(text: string): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${text.trimEnd()}\n`);
 }
