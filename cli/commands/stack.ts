@@ -27,6 +27,13 @@ function parseLineCount(text: string): number {
   return count;
 }
 
+/** --all means every service, optional ones included; it cannot be combined with names. */
+function withOptional(services: string[], options: { all?: boolean }): string[] {
+  if (!options.all) return services;
+  if (services.length) throw new UsageError('give service names or --all, not both');
+  return stackServices.map((service) => service.name);
+}
+
 export function registerStackCommands(program: Command): void {
   const names = stackServices.map((service) => service.name).join(', ');
   const stack = program
@@ -37,9 +44,10 @@ export function registerStackCommands(program: Command): void {
     .command('up')
     .description('install what is missing, start the services and wait until each is healthy (running ones are left alone)')
     .argument('[service...]', `services to start (default: all but the optional ones; known: ${names})`)
-    .action(async (services: string[]) => {
+    .option('--all', 'also the optional services (elasticsearch), as the tests need')
+    .action(async (services: string[], options: { all?: boolean }) => {
       const started = Date.now();
-      await stackUp(stackContext(), services);
+      await stackUp(stackContext(), withOptional(services, options));
       process.stderr.write(`stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     });
 
@@ -47,8 +55,9 @@ export function registerStackCommands(program: Command): void {
     .command('install')
     .description('install services into stack.cache_dir without starting them (up does this when needed)')
     .argument('[service...]', `services to install (default: all but the optional ones; known: ${names})`)
-    .action(async (services: string[]) => {
-      await stackInstall(stackContext(), services);
+    .option('--all', 'also the optional services (elasticsearch)')
+    .action(async (services: string[], options: { all?: boolean }) => {
+      await stackInstall(stackContext(), withOptional(services, options));
     });
 
   stack
