@@ -6,6 +6,10 @@ import type { TrainingProgress } from '../../ml/train.js';
 import { context, isInteractive } from '../context.js';
 import { formatTable } from '../format.js';
 import { parseNonNegativeInteger } from '../options.js';
+import { withClient } from '../../clients/temporal/connection.js';
+import { ensureWorkerPolling, rethrowTemporalError } from '../../clients/temporal/control.js';
+import type { PipelineConfig } from '../../config/schema.js';
+import type { TrainingReport } from '../../workflows/types.js';
 import { registerEvaluateCommand } from './evaluate.js';
 
 interface TrainOptions {
@@ -14,6 +18,7 @@ interface TrainOptions {
   register: boolean;
   out?: string;
   json?: boolean;
+  temporal?: boolean;
 }
 
 export function registerModelCommands(program: Command): void {
@@ -25,9 +30,11 @@ export function registerModelCommands(program: Command): void {
     .option('--no-register', 'train and evaluate only; do not talk to MLflow (writes the model to --out, default ./model.json)')
     .option('--out <file>', 'also write the model artifact (JSON) to this file')
     .option('--json', 'print the result as JSON')
+    .option('--temporal', 'run trainingWorkflow on the workers through Temporal (Delta sample, MLflow, promotion, running pipelines told) and wait for its report')
     .addHelpText('after', '\nExamples:\n  logstream generate --training-data 20000 --out train.jsonl\n  logstream train --data train.jsonl\n  logstream train                      # sample the Delta logs table\n  logstream train --data train.jsonl --no-register --out model.json')
     .action(async (options: TrainOptions) => {
       const { config } = context();
+      if (options.temporal) return trainThroughTemporal(config, options.json ?? false);
       const seed = options.seed === undefined ? undefined : parseNonNegativeInteger('--seed', options.seed);
       const outFile = options.out ?? (options.register ? undefined : 'model.json');
       const interactive = isInteractive() && !options.json;
@@ -96,4 +103,22 @@ function progressText(event: TrainingProgress | { stage: 'reading'; lines: numbe
     case 'publishing':
       return `${elapsed} ${event.message}`;
   }
+}
+
+/** Starts trainingWorkflow on the configured task queue and prints its report when it finishes. */
+async function trainThroughTemporal(config: PipelineConfig, json: boolean): Promise<void> {
+  const report = await withClient(config.temporal, async (client) => {
+    await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
+    const workflowId = `logstream-training-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const handle = await client.workflow.start('trainingWorkflow', { workflowId, taskQueue: config.temporal.task_queue, args: [{}] });
+    if (!json) process.stderr.write(`started ${workflowId} on task queue ${config.temporal.task_queue}; waiting for it\n`);
+    return (await handle.result()) as TrainingReport;
+  }).catch((error: unknown) => rethrowTemporalError(error, config.temporal.address));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const metrics = Object.entries(report.metrics ?? {}).map(([name, value]) => `${name} ${Number(value).toFixed(4)}`).join(', ');
+  process.stdout.write(`${config.mlflow.registered_model} version ${report.version}: ${report.promoted ? 'promoted to champion' : 'not promoted'}${metrics ? ` (${metrics})` : ''}\n`);
+  process.stdout.write(`pipelines told to reload: ${report.pipelinesSignalled.join(', ') || 'none running'}\n`);
 }
