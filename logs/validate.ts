@@ -14,18 +14,10 @@ export const MAX_RESPONSE_TIME_MS = 24 * 60 * 60 * 1000;
 const MAX_PATH_CHARACTERS = 8192;
 const METHOD = /^[A-Z][A-Z_-]{0,23}$/;
 
-export interface RawRequest {
-  timestampMs: number;
-  clientIp: string;
-  method: string;
+/** A request as a decoder read it: a LogEvent whose path, query and template are not split out yet. */
+export interface RawRequest extends Omit<LogEvent, 'path' | 'query' | 'pathTemplate'> {
   /** Request target as sent: a path with query, or an absolute URL from a proxy request. */
   target: string;
-  status: number;
-  responseTimeMs: number | null;
-  responseBytes: number;
-  referrer: string | null;
-  userAgent: string | null;
-  label: string | null;
 }
 
 export type Validated = { ok: true; event: LogEvent } | { ok: false; rejection: Rejection };

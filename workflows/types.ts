@@ -51,10 +51,7 @@ export interface PartitionProgress {
 }
 
 /** What a running streamer reports: heartbeat details and the progress signal carry this. */
-export interface StreamerProgress {
-  slot: number;
-  /** Which start of the slot this is; stale reports of an older start are ignored. */
-  runId: string;
+export interface StreamerProgressUpdate {
   partitions: PartitionProgress[];
   rowsTotal: number;
   batches: number;
@@ -62,6 +59,12 @@ export interface StreamerProgress {
   lastCommitAt?: string;
   lastCommitVersion?: number;
   modelVersion?: string;
+}
+
+export interface StreamerProgress extends StreamerProgressUpdate {
+  slot: number;
+  /** Which start of the slot this is; stale reports of an older start are ignored. */
+  runId: string;
   reportedAt: string;
 }
 
