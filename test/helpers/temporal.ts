@@ -11,6 +11,7 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { bundleWorkflows, createLogstreamWorkers, type LogstreamWorkers, WORKFLOWS_PATH } from '../../activities/worker.js';
 import type { ActivityDependencies } from '../../activities/ports.js';
 import { installWorkerRuntime } from '../../activities/runtimeLogger.js';
+import { waitFor as waitUntil } from './stack.js';
 
 /** Configuration from the usual sources (so LOGSTREAM_TEMPORAL_ADDRESS applies) with per-test task queues. */
 export function testConfig(testName: string, overrides: DeepPartial<PipelineConfig> = {}): PipelineConfig {
@@ -62,22 +63,9 @@ export async function startWorkers(deps: ActivityDependencies, identity?: string
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+/** The shared poller (test/helpers/stack.ts) with positional timeout and interval, as these tests call it. */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  return waitUntil(what, probe, { timeoutMs, intervalMs });
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
