@@ -11,10 +11,9 @@ import { createSearchSink } from '../streamers/searchSink.js';
 import { Streamer, type StreamerProgress } from '../streamers/streamer.js';
 import { observeLag } from '../streamers/metrics.js';
 import { MlflowClient } from '../clients/mlflow/client.js';
-import { TrainingDataError } from '../ml/errors.js';
 import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
 import { createDesiredModelWatcher } from './modelSelection.js';
-import { sampleRecentEvents } from './trainingData.js';
+import { sampleLogsFromDelta } from '../ml/deltaSample.js';
 import { trainInChildProcess } from './trainingProcess.js';
 import type { ActivityDependencies, StreamerProgressUpdate, StreamerRunRequest } from './ports.js';
 import { workerLog } from './runtimeLogger.js';
@@ -121,11 +120,14 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
   }
 }
 
-/** Trains on the newest rows of the Delta logs table, publishes to MLflow, promotes if at least as good. */
+/** Trains on a seeded sample of the Delta logs table's lookback window, publishes to MLflow, promotes if at least as good. */
 async function trainFromDelta(config: PipelineConfig, input: TrainingInput, signal: AbortSignal): Promise<TrainingOutcome> {
-  const lookbackHours = input.lookbackHours ?? config.ml.lookback_hours;
-  const events = await sampleRecentEvents(config.delta.root, lookbackHours, input.trainingSamples ?? config.ml.training_samples);
-  if (events.length === 0) throw new TrainingDataError(`no rows in the last ${lookbackHours} h of ${join(config.delta.root, TABLE_FOLDERS.logs)}`);
+  const { events } = await sampleLogsFromDelta({
+    root: config.delta.root,
+    lookbackHours: input.lookbackHours ?? config.ml.lookback_hours,
+    samples: input.trainingSamples ?? config.ml.training_samples,
+    seed: config.ml.seed,
+  });
   return trainInChildProcess(config, events, signal);
 }
 

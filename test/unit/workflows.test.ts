@@ -6,9 +6,7 @@ import { configSchema } from '../../config/schema.js';
 import { heartbeatIntervalMs, resolveSettings } from '../../activities/settings.js';
 import { heartbeatAgeCheck, lagCheck, summariseHealth } from '../../activities/healthLogic.js';
 import { toProgressUpdate } from '../../activities/dependencies.js';
-import { latestEvents } from '../../activities/trainingData.js';
 import { parseTrainOutput } from '../../activities/trainingProcess.js';
-import type { LogEvent } from '../../logs/record.js';
 import { scheduleDefinitions, scheduleMatches } from '../../clients/temporal/schedules.js';
 import { formatStatus } from '../../cli/commands/pipeline.js';
 import {
@@ -230,12 +228,6 @@ describe('schedules', () => {
 });
 
 describe('training', () => {
-  test('keeps the newest events inside the lookback window, oldest first', () => {
-    const event = (timestampMs: number) => ({ timestampMs }) as LogEvent;
-    const events = [event(50), event(10), event(40), event(30), event(5)];
-    assert.deepEqual(latestEvents(events, 10, 3).map((kept) => kept.timestampMs), [30, 40, 50]);
-    assert.deepEqual(latestEvents(events, 45, 10).map((kept) => kept.timestampMs), [50]);
-  });
   test('reads the outcome from `logstream train --json`', () => {
     const stdout = 'some progress\n{"k":3,"trainingRows":2000,"holdout":{"f1":0.9,"precision":0.8,"recall":1,"falsePositiveRate":0.01},"version":"4","promotion":{"promoted":true,"reason":"no champion yet"}}\n';
     assert.deepEqual(parseTrainOutput(stdout), { promoted: true, version: '4', metrics: { f1: 0.9, precision: 0.8, recall: 1, falsePositiveRate: 0.01, trainingRows: 2000 } });
