@@ -2,12 +2,11 @@
 // pipeline and the maintenance/health workflows through Temporal; also registers `worker` and `schedules`.
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { UsageError } from '../../config/errors.js';
 import { LogstreamError } from '../../config/errors.js';
 import type { PipelineConfig } from '../../config/schema.js';
-import { withClient } from '../../clients/temporal/connection.js';
-import { ensureWorkerPolling, rethrowTemporalError, runningWorkflow } from '../../clients/temporal/control.js';
+import { ensureWorkerPolling, runningWorkflow, withTemporal } from '../../clients/temporal/control.js';
 import { PipelineAlreadyRunningError } from '../../clients/temporal/errors.js';
 import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../../workflows/ids.js';
 import { normaliseModelVersion } from '../../workflows/pipelineLogic.js';
@@ -52,7 +51,7 @@ function registerPipelineCommands(program: Command): void {
         modelVersion: modelVersion(options.model),
         paused: options.paused,
       };
-      await temporal(config, async (client) => {
+      await withTemporal(config.temporal, async (client) => {
         await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
         try {
           const handle = await client.workflow.start('pipelineWorkflow', {
@@ -76,7 +75,7 @@ function registerPipelineCommands(program: Command): void {
     .option('--no-wait', 'return once the stop is requested')
     .action(async (options: IdOption & { wait: boolean }) => {
       const config = context().config;
-      await temporal(config, async (client) => {
+      await withTemporal(config.temporal, async (client) => {
         const handle = await runningWorkflow(client, options.id);
         await handle.signal(stopSignal);
         if (!options.wait) return print(`stop requested for ${options.id}`);
@@ -95,7 +94,7 @@ function registerPipelineCommands(program: Command): void {
       .option(...ID_FLAGS)
       .action(async (options: IdOption) => {
         const config = context().config;
-        await temporal(config, async (client) => {
+        await withTemporal(config.temporal, async (client) => {
           const handle = await runningWorkflow(client, options.id);
           await handle.signal(signal);
           print(`${options.id} ${done} (see \`logstream status\`)`);
@@ -110,7 +109,7 @@ function registerPipelineCommands(program: Command): void {
     .option(...ID_FLAGS)
     .action(async (count: number, options: IdOption) => {
       const config = context().config;
-      await temporal(config, async (client) => {
+      await withTemporal(config.temporal, async (client) => {
         const handle = await runningWorkflow(client, options.id);
         await handle.signal(scaleSignal, count);
         const status = await handle.query(statusQuery);
@@ -126,7 +125,7 @@ function registerPipelineCommands(program: Command): void {
     .action(async (version: string, options: IdOption) => {
       const config = context().config;
       const selected = modelVersion(version);
-      await temporal(config, async (client) => {
+      await withTemporal(config.temporal, async (client) => {
         const handle = await runningWorkflow(client, options.id);
         await handle.signal(reloadModelSignal, selected);
         print(`${options.id}: streamers switch to model ${selected} between batches`);
@@ -140,7 +139,7 @@ function registerPipelineCommands(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (options: IdOption & { json?: boolean }) => {
       const config = context().config;
-      await temporal(config, async (client) => {
+      await withTemporal(config.temporal, async (client) => {
         const handle = await runningWorkflow(client, options.id);
         const status = await handle.query(statusQuery);
         print(options.json ? JSON.stringify({ workflowId: options.id, ...status }, null, 2) : formatStatus(options.id, status, new Date()));
@@ -172,7 +171,7 @@ function registerPipelineCommands(program: Command): void {
 }
 
 async function runOnce<T>(config: PipelineConfig, workflowType: string, idPrefix: string, args: unknown[]): Promise<T> {
-  return temporal(config, async (client) => {
+  return withTemporal(config.temporal, async (client) => {
     await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
     return (await client.workflow.execute(workflowType, {
       workflowId: `${idPrefix}-${randomUUID().slice(0, 8)}`,
@@ -180,14 +179,6 @@ async function runOnce<T>(config: PipelineConfig, workflowType: string, idPrefix
       args,
     })) as T;
   });
-}
-
-async function temporal<T>(config: PipelineConfig, use: (client: Client) => Promise<T>): Promise<T> {
-  try {
-    return await withClient(config.temporal, use);
-  } catch (error) {
-    return rethrowTemporalError(error, config.temporal.address);
-  }
 }
 
 function modelVersion(text: string): string {

@@ -1,9 +1,6 @@
 // `logstream schedules apply|list|delete`: the Temporal Schedules of training, health checks and maintenance.
 import type { Command } from 'commander';
-import type { Client } from '@temporalio/client';
-import type { PipelineConfig } from '../../config/schema.js';
-import { withClient } from '../../clients/temporal/connection.js';
-import { rethrowTemporalError } from '../../clients/temporal/control.js';
+import { withTemporal } from '../../clients/temporal/control.js';
 import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions, SCHEDULE_PREFIX } from '../../clients/temporal/schedules.js';
 import { context } from '../context.js';
 import { formatTable } from '../format.js';
@@ -17,7 +14,7 @@ export function registerSchedulesCommands(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const config = context().config;
       const definitions = scheduleDefinitions(config);
-      const results = await temporal(config, (client) => applySchedules(client, definitions));
+      const results = await withTemporal(config.temporal, (client) => applySchedules(client, definitions));
       if (options.json) return print(JSON.stringify(results, null, 2));
       print(
         formatTable(
@@ -32,7 +29,7 @@ export function registerSchedulesCommands(program: Command): void {
     .option('--json', 'print the schedules as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = context().config;
-      const summaries = await temporal(config, (client) => listSchedules(client));
+      const summaries = await withTemporal(config.temporal, (client) => listSchedules(client));
       if (options.json) return print(JSON.stringify(summaries, null, 2));
       if (summaries.length === 0) return print('no logstream schedule; create them with `logstream schedules apply`');
       print(
@@ -57,17 +54,9 @@ export function registerSchedulesCommands(program: Command): void {
     .action(async (scheduleIds: string[]) => {
       const config = context().config;
       const ids = scheduleIds.length ? scheduleIds : scheduleDefinitions(config).map((definition) => definition.scheduleId);
-      const deleted = await temporal(config, (client) => deleteSchedules(client, ids));
+      const deleted = await withTemporal(config.temporal, (client) => deleteSchedules(client, ids));
       print(deleted.length ? `deleted ${deleted.join(', ')}` : 'nothing to delete');
     });
-}
-
-async function temporal<T>(config: PipelineConfig, use: (client: Client) => Promise<T>): Promise<T> {
-  try {
-    return await withClient(config.temporal, use);
-  } catch (error) {
-    return rethrowTemporalError(error, config.temporal.address);
-  }
 }
 
 function duration(ms: number): string {

@@ -6,8 +6,7 @@ import type { TrainingProgress } from '../../ml/train.js';
 import { context, isInteractive } from '../context.js';
 import { formatTable } from '../format.js';
 import { parseNonNegativeInteger } from '../options.js';
-import { withClient } from '../../clients/temporal/connection.js';
-import { ensureWorkerPolling, rethrowTemporalError } from '../../clients/temporal/control.js';
+import { ensureWorkerPolling, withTemporal } from '../../clients/temporal/control.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import type { TrainingReport } from '../../workflows/types.js';
 import { registerEvaluateCommand } from './evaluate.js';
@@ -107,13 +106,13 @@ function progressText(event: TrainingProgress | { stage: 'reading'; lines: numbe
 
 /** Starts trainingWorkflow on the configured task queue and prints its report when it finishes. */
 async function trainThroughTemporal(config: PipelineConfig, json: boolean): Promise<void> {
-  const report = await withClient(config.temporal, async (client) => {
+  const report = await withTemporal(config.temporal, async (client) => {
     await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
     const workflowId = `logstream-training-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const handle = await client.workflow.start('trainingWorkflow', { workflowId, taskQueue: config.temporal.task_queue, args: [{}] });
     if (!json) process.stderr.write(`started ${workflowId} on task queue ${config.temporal.task_queue}; waiting for it\n`);
     return (await handle.result()) as TrainingReport;
-  }).catch((error: unknown) => rethrowTemporalError(error, config.temporal.address));
+  });
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;

@@ -3,6 +3,7 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { isGrpcServiceError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { LogstreamError } from '../../config/errors.js';
+import { withClient, type TemporalSettings } from './connection.js';
 import { PipelineNotRunningError, TemporalUnreachableError } from './errors.js';
 
 /** gRPC UNAVAILABLE / DEADLINE_EXCEEDED: the server went away after we connected. */
@@ -18,6 +19,15 @@ export function isUnreachable(error: unknown): boolean {
 export function rethrowTemporalError(error: unknown, address: string): never {
   if (isUnreachable(error)) throw new TemporalUnreachableError(address, error);
   throw error;
+}
+
+/** Runs `use` with a connected client; transport failures become TemporalUnreachableError naming the address. */
+export async function withTemporal<T>(settings: TemporalSettings, use: (client: Client) => Promise<T>): Promise<T> {
+  try {
+    return await withClient(settings, use);
+  } catch (error) {
+    return rethrowTemporalError(error, settings.address);
+  }
 }
 
 /** The handle of a running workflow, or PipelineNotRunningError. */
