@@ -24,13 +24,21 @@ export interface ClientStats {
 }
 
 /**
- * One client's window in a single Float64Array (one allocation per client):
- * [firstSeenMs, lastSeenMs, then per bucket: bucketId, requests, errors, pathBitsLow, pathBitsHigh].
+ * Every client's window lives in one shared Float64Array (an arena of fixed-width records, so a
+ * new client allocates nothing): [firstSeenMs, lastSeenMs, then the totals of the window's other
+ * buckets as of cachedBucket (cachedBucket, requests, errors, pathBitsLow, pathBitsHigh), then
+ * per bucket: bucketId, requests, errors, pathBitsLow, pathBitsHigh]. The cached totals make the
+ * common case, another request in the client's current bucket, O(1): only a new bucket sums the
+ * others again.
  */
-type ClientState = Float64Array;
 const FIRST_SEEN = 0;
 const LAST_SEEN = 1;
-const HEADER = 2;
+const CACHED_BUCKET = 2;
+const OTHER_REQUESTS = 3;
+const OTHER_ERRORS = 4;
+const OTHER_BITS_LOW = 5;
+const OTHER_BITS_HIGH = 6;
+const HEADER = 7;
 const SLOT_WIDTH = 5;
 const BUCKET_ID = 0;
 const COUNT = 1;
@@ -39,6 +47,7 @@ const BITS_LOW = 3;
 const BITS_HIGH = 4;
 
 const SKETCH_BITS = 64;
+const INITIAL_CAPACITY = 1024;
 
 export class ClientWindow {
   readonly windowMs: number;
@@ -46,7 +55,12 @@ export class ClientWindow {
   readonly maxClients: number;
   private readonly bucketMs: number;
   private readonly minRateSpanMs: number;
-  private readonly clients = new Map<string, ClientState>();
+  private readonly recordWidth: number;
+  /** Client IP → offset of its record in the arena. */
+  private readonly clients = new Map<string, number>();
+  private arena: Float64Array;
+  private readonly freeRecords: number[] = [];
+  private usedRecords = 0;
 
   constructor(options: ClientWindowOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -55,55 +69,69 @@ export class ClientWindow {
     this.minRateSpanMs = options.minRateSpanMs ?? 5_000;
     this.bucketMs = this.windowMs / this.bucketCount;
     if (!(this.bucketMs > 0) || this.maxClients < 1) throw new RangeError('ClientWindow needs a positive window, buckets and maxClients');
+    this.recordWidth = HEADER + this.bucketCount * SLOT_WIDTH;
+    this.arena = new Float64Array(this.recordWidth * Math.min(INITIAL_CAPACITY, this.maxClients));
   }
 
   get size(): number {
     return this.clients.size;
   }
 
-  /** Records one request and returns the client's statistics including it. */
-  observe(clientIp: string, timestampMs: number, status: number, path: string): ClientStats {
+  /**
+   * Records one request and returns the client's statistics including it, written into `out`
+   * when given (the scorer's hot loop reuses one object instead of allocating per row).
+   */
+  observe(clientIp: string, timestampMs: number, status: number, path: string, out: ClientStats = emptyStats()): ClientStats {
     const bucketId = Math.floor(timestampMs / this.bucketMs);
-    let state = this.clients.get(clientIp);
-    if (!state) {
-      if (this.clients.size >= this.maxClients) this.evict(timestampMs);
-      state = this.newState();
-      this.clients.set(clientIp, state);
+    const slot = (bucketId % this.bucketCount) * SLOT_WIDTH;
+    let record = this.clients.get(clientIp);
+    if (record === undefined) {
+      record = this.newRecord(timestampMs, bucketId, slot);
+      this.clients.set(clientIp, record);
     }
-    if (timestampMs > state[LAST_SEEN]!) state[LAST_SEEN] = timestampMs;
+    const state = this.arena;
+    const base = record + HEADER + slot;
+    if (timestampMs > state[record + LAST_SEEN]!) state[record + LAST_SEEN] = timestampMs;
 
-    if (!this.hasLiveBuckets(state, bucketId)) state[FIRST_SEEN] = timestampMs;
-    const base = HEADER + (bucketId % this.bucketCount) * SLOT_WIDTH;
-    if (state[base + BUCKET_ID] !== bucketId) {
-      if (state[base + BUCKET_ID]! > bucketId) return this.statsAt(state, timestampMs); // older than the window keeps: not counted
-      state[base + BUCKET_ID] = bucketId;
-      state[base + COUNT] = 0;
-      state[base + ERRORS] = 0;
-      state[base + BITS_LOW] = 0;
-      state[base + BITS_HIGH] = 0;
+    if (state[record + CACHED_BUCKET] !== bucketId) {
+      if (!this.hasLiveBuckets(record, bucketId)) state[record + FIRST_SEEN] = timestampMs;
+      if (state[base + BUCKET_ID] !== bucketId) {
+        if (state[base + BUCKET_ID]! > bucketId) return this.statsAt(record, timestampMs, out); // older than the window keeps: not counted
+        state[base + BUCKET_ID] = bucketId;
+        state[base + COUNT] = 0;
+        state[base + ERRORS] = 0;
+        state[base + BITS_LOW] = 0;
+        state[base + BITS_HIGH] = 0;
+      }
+      this.cacheOtherBuckets(record, bucketId, base);
     }
     state[base + COUNT]! += 1;
     if (status >= 400) state[base + ERRORS]! += 1;
     const bit = hashPath(path) % SKETCH_BITS;
     const word = base + (bit < 32 ? BITS_LOW : BITS_HIGH);
     state[word] = (state[word]! | (1 << (bit & 31))) >>> 0;
-    if (timestampMs < state[FIRST_SEEN]!) state[FIRST_SEEN] = timestampMs;
-    return this.statsAt(state, timestampMs);
+    if (timestampMs < state[record + FIRST_SEEN]!) state[record + FIRST_SEEN] = timestampMs;
+
+    const requests = state[record + OTHER_REQUESTS]! + state[base + COUNT]!;
+    const errors = state[record + OTHER_ERRORS]! + state[base + ERRORS]!;
+    const setBits = popcount(state[record + OTHER_BITS_LOW]! | state[base + BITS_LOW]!) + popcount(state[record + OTHER_BITS_HIGH]! | state[base + BITS_HIGH]!);
+    return this.fill(out, record, timestampMs, bucketId, requests, errors, setBits);
   }
 
   /** Statistics of a client at a time without recording a request. */
   stats(clientIp: string, nowMs: number): ClientStats {
-    const state = this.clients.get(clientIp);
-    return state ? this.statsAt(state, nowMs) : { requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 };
+    const record = this.clients.get(clientIp);
+    return record === undefined ? emptyStats() : this.statsAt(record, nowMs, emptyStats());
   }
 
-  private statsAt(state: ClientState, nowMs: number): ClientStats {
+  private statsAt(record: number, nowMs: number, out: ClientStats): ClientStats {
     const nowBucket = Math.floor(nowMs / this.bucketMs);
+    const state = this.arena;
     let requests = 0;
     let errors = 0;
     let low = 0;
     let high = 0;
-    for (let base = HEADER; base < state.length; base += SLOT_WIDTH) {
+    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
       const id = state[base + BUCKET_ID]!;
       if (id <= nowBucket - this.bucketCount || id > nowBucket) continue;
       requests += state[base + COUNT]!;
@@ -111,29 +139,73 @@ export class ClientWindow {
       low |= state[base + BITS_LOW]!;
       high |= state[base + BITS_HIGH]!;
     }
-    const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
-    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(state[FIRST_SEEN]!, windowStartMs));
-    return {
-      requests,
-      requestsPerSecond: (requests * 1000) / spanMs,
-      errorRatio: requests === 0 ? 0 : errors / requests,
-      distinctPaths: Math.min(requests, linearCount(popcount(low) + popcount(high))),
-    };
+    return this.fill(out, record, nowMs, nowBucket, requests, errors, popcount(low) + popcount(high));
   }
 
-  private hasLiveBuckets(state: ClientState, bucketId: number): boolean {
-    for (let base = HEADER; base < state.length; base += SLOT_WIDTH) {
+  /** Totals of the buckets in bucketId's window other than its own slot (at `ownBase`). */
+  private cacheOtherBuckets(record: number, bucketId: number, ownBase: number): void {
+    const state = this.arena;
+    let requests = 0;
+    let errors = 0;
+    let low = 0;
+    let high = 0;
+    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
+      const id = state[base + BUCKET_ID]!;
+      if (base === ownBase || id <= bucketId - this.bucketCount || id > bucketId) continue;
+      requests += state[base + COUNT]!;
+      errors += state[base + ERRORS]!;
+      low |= state[base + BITS_LOW]!;
+      high |= state[base + BITS_HIGH]!;
+    }
+    state[record + CACHED_BUCKET] = bucketId;
+    state[record + OTHER_REQUESTS] = requests;
+    state[record + OTHER_ERRORS] = errors;
+    state[record + OTHER_BITS_LOW] = low >>> 0;
+    state[record + OTHER_BITS_HIGH] = high >>> 0;
+  }
+
+  private fill(out: ClientStats, record: number, nowMs: number, nowBucket: number, requests: number, errors: number, setBits: number): ClientStats {
+    const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
+    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(this.arena[record + FIRST_SEEN]!, windowStartMs));
+    out.requests = requests;
+    out.requestsPerSecond = (requests * 1000) / spanMs;
+    out.errorRatio = requests === 0 ? 0 : errors / requests;
+    out.distinctPaths = Math.min(requests, LINEAR_COUNT[setBits]!);
+    return out;
+  }
+
+  private hasLiveBuckets(record: number, bucketId: number): boolean {
+    const state = this.arena;
+    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
       if (state[base + BUCKET_ID]! > bucketId - this.bucketCount && state[base + COUNT]! > 0) return true;
     }
     return false;
   }
 
-  private newState(): ClientState {
-    const state = new Float64Array(HEADER + this.bucketCount * SLOT_WIDTH);
-    state[FIRST_SEEN] = Number.POSITIVE_INFINITY;
-    state[LAST_SEEN] = Number.NEGATIVE_INFINITY;
-    for (let base = HEADER; base < state.length; base += SLOT_WIDTH) state[base + BUCKET_ID] = Number.NEGATIVE_INFINITY;
-    return state;
+  /**
+   * A zeroed record for a client first seen now, its current bucket open and the other buckets'
+   * totals (none) cached, so the caller takes the O(1) path.
+   */
+  private newRecord(timestampMs: number, bucketId: number, slot: number): number {
+    if (this.clients.size >= this.maxClients) this.evict(timestampMs);
+    let record = this.freeRecords.pop();
+    if (record === undefined) {
+      record = this.usedRecords * this.recordWidth;
+      this.usedRecords += 1;
+      if (record + this.recordWidth > this.arena.length) {
+        const grown = new Float64Array(Math.min(this.arena.length * 2, this.maxClients * this.recordWidth));
+        grown.set(this.arena);
+        this.arena = grown;
+      }
+    }
+    const state = this.arena;
+    state.fill(0, record, record + this.recordWidth);
+    state[record + FIRST_SEEN] = timestampMs;
+    state[record + LAST_SEEN] = timestampMs;
+    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) state[base + BUCKET_ID] = Number.NEGATIVE_INFINITY;
+    state[record + HEADER + slot + BUCKET_ID] = bucketId;
+    state[record + CACHED_BUCKET] = bucketId;
+    return record;
   }
 
   /**
@@ -143,18 +215,23 @@ export class ClientWindow {
   private evict(nowMs: number): void {
     const horizonMs = nowMs - this.windowMs;
     const target = Math.floor(this.maxClients * 0.9);
-    for (const [ip, state] of this.clients) if (state[LAST_SEEN]! < horizonMs) this.clients.delete(ip);
+    const forget = (ip: string, record: number) => {
+      this.clients.delete(ip);
+      this.freeRecords.push(record);
+    };
+    for (const [ip, record] of this.clients) if (this.arena[record + LAST_SEEN]! < horizonMs) forget(ip, record);
     if (this.clients.size <= target) return;
-    const byAge = [...this.clients].sort((a, b) => a[1][LAST_SEEN]! - b[1][LAST_SEEN]!);
-    for (let index = 0; this.clients.size > target; index += 1) this.clients.delete(byAge[index]![0]);
+    const byAge = [...this.clients].sort((a, b) => this.arena[a[1] + LAST_SEEN]! - this.arena[b[1] + LAST_SEEN]!);
+    for (let index = 0; this.clients.size > target; index += 1) forget(...byAge[index]!);
   }
 }
 
-/** Distinct-count estimate from the number of set bits of a 64-bit linear-counting sketch. */
-function linearCount(setBits: number): number {
-  if (setBits >= SKETCH_BITS) return SKETCH_BITS * Math.log(SKETCH_BITS); // saturated: ~266
-  return -SKETCH_BITS * Math.log(1 - setBits / SKETCH_BITS);
-}
+const emptyStats = (): ClientStats => ({ requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 });
+
+/** Distinct-count estimate per number of set bits of a 64-bit linear-counting sketch (saturated: ~266). */
+const LINEAR_COUNT = Float64Array.from({ length: SKETCH_BITS + 1 }, (_, setBits) =>
+  setBits >= SKETCH_BITS ? SKETCH_BITS * Math.log(SKETCH_BITS) : -SKETCH_BITS * Math.log(1 - setBits / SKETCH_BITS),
+);
 
 function popcount(word: number): number {
   let value = word - ((word >>> 1) & 0x55555555);

@@ -1,7 +1,8 @@
 // Feature spec "web-access-v1": turns canonical log rows into numeric vectors for K-means.
 // The spec id is stored in every model; a model trained on another spec is refused.
 import type { LogEvent } from '../logs/record.js';
-import type { ClientWindow } from './clientWindow.js';
+import type { ClientStats, ClientWindow } from './clientWindow.js';
+import { scalerKernel, type Scaler, type ScalerKernel } from './scaler.js';
 import { classifyUserAgent, type AgentClass } from './userAgent.js';
 
 export const FEATURE_SPEC_ID = 'web-access-v1';
@@ -194,12 +195,27 @@ export function expectedResponse(vocabulary: FeatureVocabulary, key: string, sta
  * client window first, in order, so a client's behaviour includes the request being scored.
  */
 export function extractFeatures(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary): Float32Array {
+  return featureRows(events, window, vocabulary).raw;
+}
+
+/**
+ * extractFeatures plus the scaled rows in the augmented layout [z, 1, ||z||²] the distance
+ * product takes (see score.ts), each row scaled right after it is extracted.
+ */
+export function extractScaledFeatures(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary, scaler: Scaler): { raw: Float32Array; augmented: Float32Array } {
+  return featureRows(events, window, vocabulary, scalerKernel(scaler)) as { raw: Float32Array; augmented: Float32Array };
+}
+
+function featureRows(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary, kernel?: ScalerKernel): { raw: Float32Array; augmented?: Float32Array } {
   const lookups = lookupsFor(vocabulary);
-  const rows = new Float32Array(events.length * FEATURE_COUNT);
+  const raw = new Float32Array(events.length * FEATURE_COUNT);
+  const augmented = kernel ? new Float32Array(events.length * (FEATURE_COUNT + 2)) : undefined;
+  const scratch: Scratch = { client: { requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 }, second: Number.NaN, clock: new Float64Array(4) };
   for (let index = 0; index < events.length; index += 1) {
-    writeFeatures(events[index]!, window, vocabulary, lookups, rows, index * FEATURE_COUNT);
+    writeFeatures(events[index]!, window, vocabulary, lookups, scratch, raw, index * FEATURE_COUNT);
+    kernel?.scaleRowAugmented(raw, index * FEATURE_COUNT, augmented!, index * (FEATURE_COUNT + 2));
   }
-  return rows;
+  return { raw, augmented };
 }
 
 const DAY_MS = 86_400_000;
@@ -219,6 +235,14 @@ interface Lookups {
   endpoints: Map<string, Map<string, EndpointLookup>>;
   endpointCount: number;
   agents: Map<string, AgentClass>;
+}
+
+/** Reused across a batch's rows: the client statistics, and the clock features of the last second seen. */
+interface Scratch {
+  client: ClientStats;
+  second: number;
+  /** hour_sin, hour_cos, weekday_sin, weekday_cos of `second`. */
+  clock: Float64Array;
 }
 
 const MAX_CACHED_ENDPOINTS = 50_000;
@@ -259,7 +283,7 @@ function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
   return agent;
 }
 
-function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: FeatureVocabulary, lookups: Lookups, out: Float32Array, offset: number): void {
+function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: FeatureVocabulary, lookups: Lookups, scratch: Scratch, out: Float32Array, offset: number): void {
   const endpoint = endpointLookup(lookups, vocabulary, event.method, event.pathTemplate);
   let expected = endpoint.byStatus.get(event.status);
   if (!expected) {
@@ -272,12 +296,9 @@ function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: Featur
   // Missing response times (combined logs) are imputed with the endpoint's typical one: neutral, not suspicious.
   const logLatency = missing ? (expected.latency ?? 0) : Math.log1p(Math.max(0, event.responseTimeMs!));
   const frequency = endpoint.frequency;
-  const client = window.observe(event.clientIp, event.timestampMs, event.status, event.path);
+  const client = window.observe(event.clientIp, event.timestampMs, event.status, event.path, scratch.client);
   const agent = agentClass(lookups, event.userAgent);
-  const dayMs = ((event.timestampMs % DAY_MS) + DAY_MS) % DAY_MS;
-  const hour = dayMs / HOUR_MS;
-  // 1970-01-01 was a Thursday (day 4, with Sunday as 0).
-  const weekday = ((((Math.floor(event.timestampMs / DAY_MS) + 4) % 7) + 7) % 7) + hour / 24;
+  const clock = clockFeatures(scratch, event.timestampMs);
 
   out[offset] = logLatency;
   out[offset + 1] = missing ? 1 : 0;
@@ -297,10 +318,31 @@ function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: Featur
   out[offset + 15] = agent === 'bot' ? 1 : 0;
   out[offset + 16] = agent === 'api' ? 1 : 0;
   out[offset + 17] = agent === 'other' ? 1 : 0;
-  out[offset + 18] = Math.sin((TWO_PI * hour) / 24);
-  out[offset + 19] = Math.cos((TWO_PI * hour) / 24);
-  out[offset + 20] = Math.sin((TWO_PI * weekday) / 7);
-  out[offset + 21] = Math.cos((TWO_PI * weekday) / 7);
+  out[offset + 18] = clock[0]!;
+  out[offset + 19] = clock[1]!;
+  out[offset + 20] = clock[2]!;
+  out[offset + 21] = clock[3]!;
+}
+
+/**
+ * Hour-of-day and day-of-week on the unit circle, to the second: rows of a batch mostly share
+ * their second, so the four sin/cos calls run once per second of traffic rather than per row.
+ */
+function clockFeatures(scratch: Scratch, timestampMs: number): Float64Array {
+  const second = Math.floor(timestampMs / 1000);
+  if (second !== scratch.second) {
+    scratch.second = second;
+    const secondMs = second * 1000;
+    const dayMs = ((secondMs % DAY_MS) + DAY_MS) % DAY_MS;
+    const hour = dayMs / HOUR_MS;
+    // 1970-01-01 was a Thursday (day 4, with Sunday as 0).
+    const weekday = ((((Math.floor(secondMs / DAY_MS) + 4) % 7) + 7) % 7) + hour / 24;
+    scratch.clock[0] = Math.sin((TWO_PI * hour) / 24);
+    scratch.clock[1] = Math.cos((TWO_PI * hour) / 24);
+    scratch.clock[2] = Math.sin((TWO_PI * weekday) / 7);
+    scratch.clock[3] = Math.cos((TWO_PI * weekday) / 7);
+  }
+  return scratch.clock;
 }
 
 function median(values: number[]): number {

@@ -2,9 +2,8 @@
 import type { LogEvent } from '../logs/record.js';
 import { initBackend } from './backend.js';
 import type { ClientWindow } from './clientWindow.js';
-import { extractFeatures, FEATURE_COUNT } from './features.js';
+import { extractScaledFeatures, FEATURE_COUNT } from './features.js';
 import type { ModelArtifact } from './model.js';
-import { applyScalerAugmented } from './scaler.js';
 import { explainRow, scoreAugmentedRows, scoringTensors, type ScoringTensors } from './score.js';
 import type { ScoreOptions, ScoreResult, Scorer } from './scorer.js';
 
@@ -22,8 +21,7 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
     featureSpecId: model.featureSpec.id,
     threshold: model.threshold,
     async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<ScoreResult[]> {
-      const raw = extractFeatures(events, window, model.vocabulary);
-      const augmented = applyScalerAugmented(model.scaler, raw);
+      const { raw, augmented } = extractScaledFeatures(events, window, model.vocabulary, model.scaler);
       await initBackend();
       tensors ??= scoringTensors(model);
       const { scores, clusters } = await scoreAugmentedRows(tensors, augmented, FEATURE_COUNT);

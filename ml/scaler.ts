@@ -65,23 +65,43 @@ export function applyScaler(scaler: Scaler, rows: Float32Array): Float32Array {
  * [z, 1, ||z||²] per row (see kmeans.ts), saving a pass and an allocation per batch.
  */
 export function applyScalerAugmented(scaler: Scaler, rows: Float32Array): Float32Array {
-  const featureCount = scaler.mean.length;
-  const width = featureCount + 2;
-  const count = rows.length / featureCount;
-  const out = new Float32Array(count * width);
-  const { mean, scale, clip } = scaler;
-  for (let row = 0; row < count; row += 1) {
-    const source = row * featureCount;
-    const target = row * width;
-    let norm = 0;
-    for (let feature = 0; feature < featureCount; feature += 1) {
-      let value = (rows[source + feature]! - mean[feature]!) * scale[feature]!;
-      value = value > clip ? clip : value < -clip ? -clip : value;
-      out[target + feature] = value;
-      norm += value * value;
-    }
-    out[target + featureCount] = 1;
-    out[target + featureCount + 1] = norm;
-  }
+  const kernel = scalerKernel(scaler);
+  const count = rows.length / kernel.featureCount;
+  const out = new Float32Array(count * (kernel.featureCount + 2));
+  for (let row = 0; row < count; row += 1) kernel.scaleRowAugmented(rows, row * kernel.featureCount, out, row * (kernel.featureCount + 2));
   return out;
+}
+
+/** A scaler in typed arrays, for scaling one row at a time (while it is still in cache). */
+export interface ScalerKernel {
+  featureCount: number;
+  /** Writes the augmented row [z, 1, ||z||²] of the raw row at rawOffset to out at outOffset. */
+  scaleRowAugmented(raw: Float32Array, rawOffset: number, out: Float32Array, outOffset: number): void;
+}
+
+const kernels = new WeakMap<Scaler, ScalerKernel>();
+
+export function scalerKernel(scaler: Scaler): ScalerKernel {
+  let kernel = kernels.get(scaler);
+  if (kernel) return kernel;
+  const mean = Float64Array.from(scaler.mean);
+  const scale = Float64Array.from(scaler.scale);
+  const { clip } = scaler;
+  const featureCount = mean.length;
+  kernel = {
+    featureCount,
+    scaleRowAugmented(raw, rawOffset, out, outOffset) {
+      let norm = 0;
+      for (let feature = 0; feature < featureCount; feature += 1) {
+        let value = (raw[rawOffset + feature]! - mean[feature]!) * scale[feature]!;
+        value = value > clip ? clip : value < -clip ? -clip : value;
+        out[outOffset + feature] = value;
+        norm += value * value;
+      }
+      out[outOffset + featureCount] = 1;
+      out[outOffset + featureCount + 1] = norm;
+    },
+  };
+  kernels.set(scaler, kernel);
+  return kernel;
 }
