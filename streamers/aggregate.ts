@@ -34,12 +34,22 @@ export interface MinuteAggregate {
 
 const MINUTE_MS = 60_000;
 
+interface Group {
+  aggregate: MinuteAggregate;
+  latencies: number[];
+}
+
 export function aggregatePerMinute(rows: Iterable<AggregateInput>): MinuteAggregate[] {
-  const groups = new Map<string, { aggregate: MinuteAggregate; latencies: number[] }>();
+  // Keyed minute → method → template: the per-row work builds no key strings.
+  const minutes = new Map<number, Map<string, Map<string, Group>>>();
+  const groups: Group[] = [];
   for (const row of rows) {
     const minuteStartMs = Math.floor(row.timestampMs / MINUTE_MS) * MINUTE_MS;
-    const key = `${minuteStartMs}\u0000${row.method}\u0000${row.pathTemplate}`;
-    let group = groups.get(key);
+    let methods = minutes.get(minuteStartMs);
+    if (!methods) minutes.set(minuteStartMs, (methods = new Map()));
+    let templates = methods.get(row.method);
+    if (!templates) methods.set(row.method, (templates = new Map()));
+    let group = templates.get(row.pathTemplate);
     if (!group) {
       group = {
         latencies: [],
@@ -49,7 +59,8 @@ export function aggregatePerMinute(rows: Iterable<AggregateInput>): MinuteAggreg
           latencyMaxMs: null, latencySumMs: 0, latencyCount: 0,
         },
       };
-      groups.set(key, group);
+      templates.set(row.pathTemplate, group);
+      groups.push(group);
     }
     const aggregate = group.aggregate;
     aggregate.requestCount += 1;
@@ -61,24 +72,24 @@ export function aggregatePerMinute(rows: Iterable<AggregateInput>): MinuteAggreg
       aggregate.latencySumMs += row.responseTimeMs;
     }
   }
-  return [...groups.values()]
+  return groups
     .map(({ aggregate, latencies }) => {
       if (latencies.length === 0) return aggregate;
-      latencies.sort((left, right) => left - right);
+      const sorted = Float64Array.from(latencies).sort();
       return {
         ...aggregate,
-        latencyCount: latencies.length,
-        latencyP50Ms: percentile(latencies, 0.5),
-        latencyP95Ms: percentile(latencies, 0.95),
-        latencyP99Ms: percentile(latencies, 0.99),
-        latencyMaxMs: latencies[latencies.length - 1]!,
+        latencyCount: sorted.length,
+        latencyP50Ms: percentile(sorted, 0.5),
+        latencyP95Ms: percentile(sorted, 0.95),
+        latencyP99Ms: percentile(sorted, 0.99),
+        latencyMaxMs: sorted[sorted.length - 1]!,
       };
     })
     .sort((left, right) => left.minuteStartMs - right.minuteStartMs || left.pathTemplate.localeCompare(right.pathTemplate) || left.method.localeCompare(right.method));
 }
 
 /** Nearest-rank percentile of sorted values (the value at rank ceil(q·n)). */
-export function percentile(sortedValues: readonly number[], quantile: number): number {
+export function percentile(sortedValues: ArrayLike<number>, quantile: number): number {
   if (sortedValues.length === 0) throw new RangeError('percentile of no values');
   const rank = Math.max(1, Math.ceil(quantile * sortedValues.length));
   return sortedValues[Math.min(rank, sortedValues.length) - 1]!;

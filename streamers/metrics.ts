@@ -28,29 +28,50 @@ import type { ScoredRecord } from './sinks.js';
 export function observeIntake(topic: string, messages: number, scored: readonly ScoredRecord[], durationMs: number): void {
   recordsConsumed.labels(topic).inc(messages);
   batchDuration.labels('decode_score').observe(durationMs / 1000);
-  // Counters are summed per label set first: one labelled increment per set and batch, not per row.
-  const counts = new Map<string, { counter: typeof requests | typeof scoredRecords | typeof anomalies; labels: string[]; count: number }>();
-  const count = (counter: typeof requests | typeof scoredRecords | typeof anomalies, labels: string[]) => {
-    const key = `${counter === requests ? 'r' : counter === scoredRecords ? 's' : 'a'}\u0000${labels.join('\u0000')}`;
-    const entry = counts.get(key);
-    if (entry) entry.count += 1;
-    else counts.set(key, { counter, labels, count: 1 });
-  };
+  // Counters are summed per label set first: one labelled increment per set and batch, not per row,
+  // and keyed by nested maps so the per-row work builds no strings.
+  const requestCounts = new Map<string, Map<number, number>>();
+  const scoredCounts = new Map<string, [normal: number, anomalous: number]>();
+  const anomalyCounts = new Map<string, { labels: [string, string, string]; count: number }>();
+  let lastEndpoint: { template: string; label: string; histogram: ResponseTimeHistogram } | undefined;
   for (const record of scored) {
-    const endpoint = endpointLabels.label(record.pathTemplate);
-    const label = truthLabels.label(record.label);
-    count(requests, [endpoint, statusClass(record.status)]);
-    if (record.responseTimeMs !== null) responseTimeFor(endpoint).observe(record.responseTimeMs / 1000);
+    if (lastEndpoint?.template !== record.pathTemplate) {
+      const label = endpointLabels.label(record.pathTemplate);
+      lastEndpoint = { template: record.pathTemplate, label, histogram: responseTimeFor(label) };
+    }
+    const endpoint = lastEndpoint.label;
+    let byStatus = requestCounts.get(endpoint);
+    if (!byStatus) requestCounts.set(endpoint, (byStatus = new Map()));
+    const statusHundreds = Math.floor(record.status / 100);
+    byStatus.set(statusHundreds, (byStatus.get(statusHundreds) ?? 0) + 1);
+    if (record.responseTimeMs !== null) lastEndpoint.histogram.observe(record.responseTimeMs / 1000);
     anomalyScore.observe(record.anomalyScore);
-    count(scoredRecords, [label, record.isAnomaly ? 'anomaly' : 'normal']);
-    if (record.isAnomaly) count(anomalies, [String(record.cluster), endpoint, label]);
+    const label = truthLabels.label(record.label);
+    let predicted = scoredCounts.get(label);
+    if (!predicted) scoredCounts.set(label, (predicted = [0, 0]));
+    predicted[record.isAnomaly ? 1 : 0] += 1;
+    if (record.isAnomaly) {
+      const key = `${record.cluster}\u0000${endpoint}\u0000${label}`;
+      const entry = anomalyCounts.get(key);
+      if (entry) entry.count += 1;
+      else anomalyCounts.set(key, { labels: [String(record.cluster), endpoint, label], count: 1 });
+    }
   }
-  for (const { counter, labels, count: value } of counts.values()) (counter.labels as (...values: string[]) => { inc(value: number): void })(...labels).inc(value);
+  for (const [endpoint, byStatus] of requestCounts) {
+    for (const [hundreds, count] of byStatus) requests.labels(endpoint, statusClass(hundreds * 100)).inc(count);
+  }
+  for (const [label, [normal, anomalous]] of scoredCounts) {
+    if (normal) scoredRecords.labels(label, 'normal').inc(normal);
+    if (anomalous) scoredRecords.labels(label, 'anomaly').inc(anomalous);
+  }
+  for (const { labels, count } of anomalyCounts.values()) anomalies.labels(...labels).inc(count);
 }
 
+type ResponseTimeHistogram = { observe(seconds: number): void };
+
 /** The response-time histogram of an endpoint, looked up once per endpoint (label hashing is not free per row). */
-const responseTimeChildren = new Map<string, { observe(seconds: number): void }>();
-function responseTimeFor(endpoint: string): { observe(seconds: number): void } {
+const responseTimeChildren = new Map<string, ResponseTimeHistogram>();
+function responseTimeFor(endpoint: string): ResponseTimeHistogram {
   let child = responseTimeChildren.get(endpoint);
   if (!child) responseTimeChildren.set(endpoint, (child = responseTime.labels(endpoint)));
   return child;

@@ -52,14 +52,13 @@ export function utcHour(timestampMs: number): number {
 type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'timestamp' | 'bool';
 
 function column<Row>(rows: readonly Row[], kind: ColumnKind, read: (row: Row) => unknown): Vector {
-  const values = rows.map(read);
   switch (kind) {
-    case 'utf8': return utf8Column(values as (string | null)[]);
-    case 'int32': return int32Column(values as (number | null)[]);
-    case 'int64': return int64Column(values as (bigint | number | null)[]);
-    case 'float64': return float64Column(values as (number | null)[]);
-    case 'timestamp': return timestampColumn(values as (number | null)[]);
-    case 'bool': return boolColumn(values as (boolean | null)[]);
+    case 'utf8': return utf8Column(rows, read as (row: Row) => string | null);
+    case 'int32': return int32Column(rows, read as (row: Row) => number | null);
+    case 'int64': return int64Column(rows, read as (row: Row) => bigint | number | null);
+    case 'float64': return float64Column(rows, read as (row: Row) => number | null);
+    case 'timestamp': return timestampColumn(rows, read as (row: Row) => number | null);
+    case 'bool': return boolColumn(rows, read as (row: Row) => boolean | null);
   }
 }
 
