@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
-import { DeltaWriterThread } from './deltaWriter.js';
-import type { AppendOutcome, LakehouseSinks, ScoredRecord, TableSink, TxnMarker } from './sinks.js';
+import { DeltaWriterThread, type AppendSpec, type DeltaTxn, type JobResult } from './deltaWriter.js';
+import type { AppendOutcome, LakehouseSinks, ScoredRecord, TableAppend, TableAppendResult, TableName, TableSink, TxnMarker } from './sinks.js';
 import {
   ANOMALIES_PARTITION_COLUMNS, LOGS_PARTITION_COLUMNS, METRICS_PARTITION_COLUMNS, QUARANTINE_PARTITION_COLUMNS,
   anomaliesTable, logsTable, metricsTable, quarantineTable, recordsFromLogsTable,
@@ -15,7 +15,7 @@ export const TABLE_FOLDERS = { logs: 'logs', anomalies: 'anomalies', metrics: 'm
 
 export interface LakehouseTables {
   sinks: LakehouseSinks;
-  tables: Record<keyof LakehouseSinks, DeltaTable>;
+  tables: Record<TableName, DeltaTable>;
   /** Stops the writer thread, if any. */
   close(): Promise<void>;
 }
@@ -34,22 +34,55 @@ export async function openLakehouseTables(root: string, options: DeltaTableOptio
   ]);
   const tables = { logs, anomalies, metrics, quarantine };
   const writer = lakehouse.writerThread === false ? undefined : new DeltaWriterThread();
-  const sink = (name: string, table: DeltaTable) => (writer ? threadSink(name, table, writer, options) : deltaSink(name, table));
+  const { storage: _storage, ...serializable } = options;
+  const sink = (name: string, table: DeltaTable) => (writer ? threadSink(name, table, writer, serializable) : deltaSink(name, table));
+  const sinks: Omit<LakehouseSinks, 'commitInOrder'> = {
+    logs: { ...sink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
+    anomalies: sink('anomalies', anomalies),
+    metrics: sink('metrics_1m', metrics),
+    quarantine: sink('quarantine', quarantine),
+  };
+  const spec = (append: TableAppend): AppendSpec => ({
+    path: tables[append.table].path, options: serializable, rows: append.rows, txns: append.txns.map(toDeltaTxn), operation: STREAMING_UPDATE,
+  });
   return {
     tables,
     sinks: {
-      logs: { ...sink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
-      anomalies: sink('anomalies', anomalies),
-      metrics: sink('metrics_1m', metrics),
-      quarantine: sink('quarantine', quarantine),
+      ...sinks,
+      commitInOrder: writer
+        ? async (first, then) => {
+          const response = await writer.appendInOrder(first.map(spec), then && spec(then));
+          return { first: response.first.map(toResult), then: response.then && toResult(response.then) };
+        }
+        : (first, then) => commitInOrder(sinks, first, then),
     },
     close: async () => writer?.close(),
   };
 }
 
+const STREAMING_UPDATE = 'STREAMING UPDATE';
+
+function toResult(result: JobResult): TableAppendResult {
+  return 'error' in result ? { error: Object.assign(new Error(result.error.message), { name: result.error.name }) } : result;
+}
+
+/** commitInOrder on this thread, one append after another through the table sinks. */
+async function commitInOrder(sinks: Omit<LakehouseSinks, 'commitInOrder'>, first: TableAppend[], then?: TableAppend) {
+  const appendOne = async ({ table, rows, txns }: TableAppend): Promise<TableAppendResult> => {
+    const startedMs = performance.now();
+    try {
+      return { outcome: await sinks[table].append(rows, txns), durationMs: performance.now() - startedMs };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+  const results = await Promise.all(first.map(appendOne));
+  const allCommitted = results.every((result) => 'outcome' in result && result.outcome.kind === 'committed');
+  return { first: results, then: then && allCommitted ? await appendOne(then) : undefined };
+}
+
 /** Reads versions on this thread (cheap), appends on the writer thread. */
 function threadSink(name: string, table: DeltaTable, writer: DeltaWriterThread, options: DeltaTableOptions): TableSink {
-  const { storage: _storage, ...serializable } = options;
   return {
     name,
     async txnVersion(appId: string): Promise<bigint | undefined> {
@@ -57,7 +90,7 @@ function threadSink(name: string, table: DeltaTable, writer: DeltaWriterThread, 
       return version === undefined ? undefined : BigInt(version);
     },
     append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome> {
-      return writer.append(table.path, serializable, rows, txns.map(toDeltaTxn), 'STREAMING UPDATE');
+      return writer.append({ path: table.path, options, rows, txns: txns.map(toDeltaTxn), operation: STREAMING_UPDATE });
     },
   };
 }
@@ -72,7 +105,7 @@ function deltaSink(name: string, table: DeltaTable): TableSink {
     async append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome> {
       const outcome = await table.append(rows, {
         txns: txns.map(toDeltaTxn),
-        operation: 'STREAMING UPDATE',
+        operation: STREAMING_UPDATE,
       });
       return outcome.status === 'committed' ? { kind: 'committed', tableVersion: outcome.version } : { kind: 'duplicate' };
     },
@@ -89,6 +122,6 @@ async function* readRange(table: DeltaTable, topic: string, partition: number, a
 }
 
 /** Kafka offsets fit a double exactly up to 2^53; Delta txn versions are JSON numbers. */
-function toDeltaTxn(txn: TxnMarker): { appId: string; version: number; previousVersion?: number } {
+function toDeltaTxn(txn: TxnMarker): DeltaTxn {
   return { appId: txn.appId, version: Number(txn.version), ...(txn.previousVersion === undefined ? {} : { previousVersion: Number(txn.previousVersion) }) };
 }

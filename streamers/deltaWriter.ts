@@ -1,5 +1,5 @@
 // The main-thread side of the Delta writer thread (streamers/deltaWorker.ts): appends are sent as
-// Arrow IPC (buffers transferred, not copied) and answered with the commit outcome. The thread
+// Arrow IPC (buffers transferred, not copied) and answered with the commit outcomes. The thread
 // starts on the first append and ends after a while without work, so a forgotten close() leaks
 // nothing.
 import { Worker } from 'node:worker_threads';
@@ -8,16 +8,34 @@ import type { DeltaTableOptions } from '../clients/delta/index.js';
 import type { AppendOutcome } from './sinks.js';
 import { StreamerFailedError } from './errors.js';
 
-export interface AppendRequest {
-  id: number;
+export type DeltaTxn = { appId: string; version: number; previousVersion?: number };
+
+/** One table's append as the thread receives it. */
+export interface AppendJob {
   path: string;
   options: DeltaTableOptions;
   ipc: Uint8Array;
-  txns: Array<{ appId: string; version: number; previousVersion?: number }>;
+  txns: DeltaTxn[];
   operation: string;
 }
 
-export type AppendResponse = { id: number; outcome: AppendOutcome } | { id: number; error: { name: string; message: string } };
+/** What to append: the table's path and options, the rows and the txns. */
+export interface AppendSpec {
+  path: string;
+  options: DeltaTableOptions;
+  rows: Table;
+  txns: DeltaTxn[];
+  operation: string;
+}
+
+export type JobResult = { outcome: AppendOutcome; durationMs: number } | { error: { name: string; message: string } };
+
+export interface AppendResponse {
+  id: number;
+  first: JobResult[];
+  /** Absent when `then` was not asked for, or was not attempted because a first append did not commit. */
+  then?: JobResult;
+}
 
 const IDLE_EXIT_MS = 30_000;
 
@@ -25,16 +43,27 @@ export class DeltaWriterThread {
   private worker?: Worker;
   private idleTimer?: NodeJS.Timeout;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (outcome: AppendOutcome) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (response: AppendResponse) => void; reject: (error: Error) => void }>();
 
-  append(path: string, options: DeltaTableOptions, table: Table, txns: AppendRequest['txns'], operation: string): Promise<AppendOutcome> {
+  /** One append; rejects with the thread's error when it fails. */
+  async append(spec: AppendSpec): Promise<AppendOutcome> {
+    const result = (await this.appendInOrder([spec])).first[0]!;
+    if ('error' in result) throw Object.assign(new Error(result.error.message), { name: result.error.name });
+    return result.outcome;
+  }
+
+  /**
+   * Writes the files of every append at once, commits the `first` ones, then commits `then` only
+   * when all of those committed. Failures come back per append, not as a rejection.
+   */
+  appendInOrder(first: AppendSpec[], then?: AppendSpec): Promise<AppendResponse> {
     const worker = this.running();
     const id = this.nextId++;
-    const ipc = tableToIPC(table, 'stream');
+    const jobs = [...first, ...(then ? [then] : [])].map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') }));
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const request: AppendRequest = { id, path, options, ipc, txns, operation };
-      worker.postMessage(request, [ipc.buffer as ArrayBuffer]);
+      const request = { id, first: jobs.slice(0, first.length), then: then ? jobs[first.length] : undefined };
+      worker.postMessage(request, jobs.map((job) => job.ipc.buffer as ArrayBuffer));
     });
   }
 
@@ -56,8 +85,7 @@ export class DeltaWriterThread {
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
       this.waiting.delete(response.id);
-      if ('error' in response) waiter.reject(Object.assign(new Error(response.error.message), { name: response.error.name }));
-      else waiter.resolve(response.outcome);
+      waiter.resolve(response);
       if (this.waiting.size === 0) {
         // Idle: let the process exit if nothing else runs, and end the thread after a while.
         worker.unref();

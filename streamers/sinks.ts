@@ -22,11 +22,27 @@ export interface TableSink {
   append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome>;
 }
 
+export type TableName = 'logs' | 'anomalies' | 'metrics' | 'quarantine';
+
+/** One table's part of a batch's commits. */
+export interface TableAppend {
+  table: TableName;
+  rows: Table;
+  txns: TxnMarker[];
+}
+
+export type TableAppendResult = { outcome: AppendOutcome; durationMs: number } | { error: Error };
+
 export interface LakehouseSinks {
   logs: TableSink & LogsReader;
   anomalies: TableSink;
   metrics: TableSink;
   quarantine: TableSink;
+  /**
+   * A batch's commits in one hand-off: the `first` appends together, then `then` only when every
+   * one of them committed (`then` has no result otherwise). Failures are results, not rejections.
+   */
+  commitInOrder(first: TableAppend[], then?: TableAppend): Promise<{ first: TableAppendResult[]; then?: TableAppendResult }>;
 }
 
 /** A decoded record with its anomaly verdict, as written to every sink. */
@@ -58,6 +74,6 @@ export function searchAppId(indexPrefix: string, topic: string, partition: numbe
 }
 
 /** appId of a partition's txn in a table. The logs table uses "<topic>-<partition>" as DESIGN.md says. */
-export function txnAppId(table: keyof LakehouseSinks, topic: string, partition: number): string {
+export function txnAppId(table: TableName, topic: string, partition: number): string {
   return table === 'logs' ? `${topic}-${partition}` : `${table}:${topic}-${partition}`;
 }

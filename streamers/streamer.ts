@@ -11,7 +11,7 @@ import type { ModelWatcher, Scorer } from '../ml/scorer.js';
 import { aggregatePerMinute } from './aggregate.js';
 import { PartitionPositions, PendingBatch, lastOffsets, type BatchLimits } from './batch.js';
 import { PlaceholderScorer } from './scorer.js';
-import { searchAppId, txnAppId, type AppendOutcome, type LakehouseSinks, type ScoredRecord, type SearchSink, type TableSink, type TxnMarker } from './sinks.js';
+import { searchAppId, txnAppId, type AppendOutcome, type LakehouseSinks, type ScoredRecord, type SearchSink, type TableAppend, type TableAppendResult, type TableName, type TableSink, type TxnMarker } from './sinks.js';
 import { anomaliesTable, logsTable, metricsTable, quarantineTable, type PartitionAggregate, type QuarantinedMessage } from './tables.js';
 import { SearchBacklog } from './searchBacklog.js';
 import { StreamerFailedError } from './errors.js';
@@ -90,11 +90,21 @@ interface AcceptedBad {
 
 type Accepted = AcceptedGood | AcceptedBad;
 
-type TableName = keyof LakehouseSinks;
+/** A table's commit for one batch (see planCommit). */
+interface CommitPlan<Row> {
+  versions: Map<number, bigint>;
+  rows: Row[];
+  append: TableAppend;
+}
+
 const TABLES: TableName[] = ['quarantine', 'anomalies', 'metrics', 'logs'];
 const TICK_MS = 20;
 const APPEND_ATTEMPTS = 5;
 const SEARCH_CHUNK_ROWS = 2500;
+/** Messages decoded and scored between two turns of the event loop. */
+const INTAKE_CHUNK_MESSAGES = 1000;
+/** Fetched messages that may wait for intake while kafkajs fetches more. */
+const READ_AHEAD_MESSAGES = 20_000;
 const SEARCH_CONCURRENCY = 2;
 const SEARCH_WATERMARK_INTERVAL_MS = 5000;
 const SEARCH_DRAIN_ON_STOP_MS = 10_000;
@@ -121,8 +131,14 @@ export class Streamer {
   /** Serialises assignment handling, message intake and flushes: one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private flushQueued = false;
-  /** The batch being written, if any; the next batch fills meanwhile (one in flight at most). */
+  /** The last batch handed to the writer, settled once it and every batch before it are written. */
   private inFlight?: Promise<void>;
+  /** The write the last batch is queued behind (see startFlush). */
+  private queuedBehind?: Promise<void>;
+  /** Batches handed to the writer and not yet written. */
+  private writesInProgress = 0;
+  /** Fetched messages waiting for (or in) intake. */
+  private queuedMessages = 0;
   private timer?: NodeJS.Timeout;
   private startedMs = Date.now();
   private lastCommitTimeMs: number | null = null;
@@ -307,11 +323,27 @@ export class Streamer {
   }
 
   private async onBatch(batch: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
-    // Awaiting the queue here is the back-pressure: kafkajs fetches no more while a flush is writing.
-    await this.enqueue(async () => {
-      await this.intake(batch);
-      if (this.pending.isFull(this.options.limits)) await this.startFlush();
+    this.queuedMessages += batch.messages.length;
+    const intake = this.enqueue(async () => {
+      try {
+        // In chunks: a batch never grows past max rows, and the event loop turns between chunks so
+        // the writer thread's replies (and alerts, heartbeats) are not held up by a large fetch.
+        for (let start = 0; start < batch.messages.length && !this.stopping; ) {
+          const room = Math.max(1, this.options.limits.maxRows - this.pending.size);
+          const end = Math.min(batch.messages.length, start + Math.min(INTAKE_CHUNK_MESSAGES, room));
+          await this.intake({ ...batch, messages: batch.messages.slice(start, end) });
+          start = end;
+          if (this.pending.isFull(this.options.limits)) await this.startFlush();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        this.queuedMessages -= batch.messages.length;
+      }
     });
+    // Read-ahead: kafkajs fetches the next batch while this one is decoded, as long as little is
+    // queued. Past that, awaiting the queue is the back-pressure: kafkajs fetches no more while
+    // the writer is behind (intake waits for it in startFlush).
+    if (this.queuedMessages > Math.max(READ_AHEAD_MESSAGES, this.options.limits.maxRows)) await intake;
     await heartbeat().catch(() => undefined);
     if (this.fatalError) throw this.fatalError;
   }
@@ -389,7 +421,10 @@ export class Streamer {
         })();
       });
     }
-    if (this.flushQueued || this.stopping || !this.pending.isDue(Date.now(), this.options.limits)) {
+    // Max wait bounds how long a row waits for the writer; while two batches already wait for it,
+    // handing over a part-filled one would only add a commit, so the batch keeps filling instead.
+    const writerBusy = this.writesInProgress >= 2;
+    if (this.flushQueued || this.stopping || writerBusy || !this.pending.isDue(Date.now(), this.options.limits)) {
       this.maybeReportProgress();
       return;
     }
@@ -408,16 +443,25 @@ export class Streamer {
   }
 
   /**
-   * Hands the pending rows to the writer. Runs inside the queue: it waits for the previous batch's
-   * write to finish (back-pressure: at most one batch in flight while the next one fills), then
-   * starts this one's write without waiting for it.
+   * Hands the pending rows to the writer. Runs inside the queue. Writes run one after another
+   * (each batch's commits follow the previous batch's), but intake goes on while they run: the
+   * next batch is queued behind the one being written, and only a third full batch waits here
+   * (back-pressure: at most two batches written or queued while the next one fills).
    */
   private async startFlush(): Promise<void> {
-    await this.inFlight;
+    await this.queuedBehind;
     if (this.fatalError) return;
     const rows = this.pending.take();
     if (rows.length === 0) return;
-    this.inFlight = this.writeBatch(rows).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+    const previous = this.inFlight;
+    this.queuedBehind = previous;
+    this.writesInProgress += 1;
+    this.inFlight = (async () => {
+      await previous;
+      if (!this.fatalError) await this.writeBatch(rows);
+    })()
+      .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => (this.writesInProgress -= 1));
   }
 
   /** Writes what is pending and waits until it is committed. */
@@ -434,24 +478,35 @@ export class Streamer {
     const bad = rows.filter((row): row is AcceptedBad => row.kind === 'bad').map((row) => row.message);
 
     const phaseStartedMs = Date.now();
-    const phases: Record<string, number> = {};
-    const mark = (phase: string, sinceMs: number) => (phases[phase] = Date.now() - sinceMs);
     const newBad = bad.filter((message) => message.offset > (this.committed.quarantine.get(message.partition) ?? -1n));
     const newAnomalies = good.filter((record) => record.isAnomaly && record.offset > (this.committed.anomalies.get(record.partition) ?? -1n));
     const aggregates = this.aggregate(good.filter((record) => record.offset > (this.committed.metrics.get(record.partition) ?? -1n)), batchLastOffsets);
-    // The side tables are independent of each other; only the logs commit (the checkpoint) must come last.
-    await Promise.all([
-      newBad.length
-        ? this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage)).then(() => this.commitTable('quarantine', newBad, quarantineTable, batchLastOffsets))
-        : undefined,
-      newAnomalies.length ? this.commitTable('anomalies', newAnomalies, anomaliesTable, batchLastOffsets) : undefined,
-      aggregates.length ? this.commitTable('metrics', aggregates, metricsTable, batchLastOffsets) : undefined,
-    ]);
-    mark('sideTablesMs', phaseStartedMs);
-    const logsStartedMs = Date.now();
     const previousLogVersions = new Map([...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]));
-    const committedLogs = await this.commitTable('logs', good, logsTable, batchLastOffsets);
-    mark('logsMs', logsStartedMs);
+    // Dead letters go to their topic before the quarantine commit: at least once, never lost.
+    if (newBad.length) await this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage));
+    // The side tables are independent of each other; only the logs commit (the checkpoint) must come
+    // last. All of them go to the writer in one hand-off; whatever does not commit there (a rival
+    // writer after a rebalance, an I/O error) is retried table by table below.
+    const sidePlans = [
+      newBad.length ? this.planCommit('quarantine', newBad, quarantineTable, batchLastOffsets) : undefined,
+      newAnomalies.length ? this.planCommit('anomalies', newAnomalies, anomaliesTable, batchLastOffsets) : undefined,
+      aggregates.length ? this.planCommit('metrics', aggregates, metricsTable, batchLastOffsets) : undefined,
+    ].filter((plan) => plan !== undefined);
+    const logsPlan = this.planCommit('logs', good, logsTable, batchLastOffsets);
+    const together = await this.options.sinks.commitInOrder(sidePlans.map((plan) => plan.append), logsPlan?.append);
+    const sideMs = sidePlans.map((plan, index) => this.settleCommit(plan, together.first[index]!));
+    let committedLogs = logsPlan && together.then && this.settleCommit(logsPlan, together.then) !== undefined ? logsPlan.rows : undefined;
+    const phases = { sideTablesMs: Math.max(0, ...sideMs.map((ms) => ms ?? 0)), logsMs: logsPlan && together.then && 'durationMs' in together.then ? together.then.durationMs : 0 };
+    if (committedLogs === undefined) {
+      const retryStartedMs = Date.now();
+      await Promise.all([
+        newBad.length ? this.commitTable('quarantine', newBad, quarantineTable, batchLastOffsets) : undefined,
+        newAnomalies.length ? this.commitTable('anomalies', newAnomalies, anomaliesTable, batchLastOffsets) : undefined,
+        aggregates.length ? this.commitTable('metrics', aggregates, metricsTable, batchLastOffsets) : undefined,
+      ]);
+      committedLogs = await this.commitTable('logs', good, logsTable, batchLastOffsets);
+      phases.logsMs = Date.now() - retryStartedMs;
+    }
     this.options.onBatchCommitted?.(committedLogs, Date.now());
     await Promise.all(this.pendingAlerts.splice(0));
     this.counters.batches += 1;
@@ -462,7 +517,7 @@ export class Streamer {
     this.lastCommitTimeMs = Date.now();
     observeBatch({
       messages: rows.length,
-      stageMs: { side_tables: phases.sideTablesMs!, delta_logs: phases.logsMs!, write_total: this.lastCommitTimeMs - phaseStartedMs },
+      stageMs: { side_tables: phases.sideTablesMs, delta_logs: phases.logsMs, write_total: this.lastCommitTimeMs - phaseStartedMs },
       sinkRows: { delta_logs: committedLogs.length, delta_anomalies: newAnomalies.length, delta_metrics_1m: aggregates.length, dead_letter: newBad.length },
       duplicateRows: good.length - committedLogs.length,
       deadLetterReasons: newBad.map((message) => message.rejection.code),
@@ -509,7 +564,46 @@ export class Streamer {
   }
 
   /**
-   * One Delta commit of rows with a txn per partition of the batch; returns the rows written.
+   * What a table's commit for this batch holds: a txn per partition the table does not hold up to
+   * the batch's end yet, and those partitions' rows. Undefined when there is nothing to commit.
+   * A partition the table already holds up to (or past) the batch's end gets no txn: after a crash
+   * between the side tables and the logs commit, a replayed batch may end before what the side
+   * table holds, and one such txn would make the engine refuse the other partitions' rows.
+   */
+  private planCommit<Row extends { partition: number }>(
+    table: TableName,
+    rows: Row[],
+    build: (rows: Row[]) => Parameters<TableSink['append']>[0],
+    batchLastOffsets: ReadonlyMap<number, bigint>,
+  ): CommitPlan<Row> | undefined {
+    const versions = new Map([...batchLastOffsets].filter(([partition, version]) => version > (this.committed[table].get(partition) ?? -1n)));
+    if (versions.size === 0) return undefined;
+    const planned = rows.filter((row) => versions.has(row.partition));
+    return { versions, rows: planned, append: { table, rows: build(planned), txns: this.txnsFor(table, versions) } };
+  }
+
+  /**
+   * previousVersion: a rival streamer that committed any part of this range (after a rebalance
+   * moved the partition mid-batch) makes the engine refuse the commit instead of doubling rows.
+   */
+  private txnsFor(table: TableName, versions: ReadonlyMap<number, bigint>): TxnMarker[] {
+    return [...versions].map(([partition, version]) => ({
+      appId: txnAppId(table, this.options.topic, partition),
+      version,
+      previousVersion: this.committed[table].get(partition) ?? -1n,
+    }));
+  }
+
+  /** Records a planned commit's result; its duration when it committed, else undefined (commitTable retries it). */
+  private settleCommit(plan: CommitPlan<{ partition: number }>, result: TableAppendResult): number | undefined {
+    if (!('outcome' in result) || result.outcome.kind !== 'committed') return undefined;
+    for (const [partition, version] of plan.versions) this.committed[plan.append.table].set(partition, version);
+    observeDeltaCommit(plan.append.table, result.durationMs);
+    return result.durationMs;
+  }
+
+  /**
+   * One Delta commit of rows with a txn per partition of the batch, retried; returns the rows written.
    * 'duplicate' from the engine means another writer committed one of these partitions since we
    * read its version (it moved to another streamer mid-flight): that partition's rows are dropped
    * and re-synchronised from the table, the other partitions' rows are committed again.
@@ -520,25 +614,18 @@ export class Streamer {
     build: (rows: Row[]) => Parameters<TableSink['append']>[0],
     batchLastOffsets: ReadonlyMap<number, bigint>,
   ): Promise<Row[]> {
-    const { topic, sinks } = this.options;
-    // A partition this table already holds up to (or past) the batch's end gets no txn: after a
-    // crash between the side tables and the logs commit, a replayed batch may end before what the
-    // side table holds, and one such txn would make the engine refuse the other partitions' rows.
-    const versions = new Map([...batchLastOffsets].filter(([partition, version]) => version > (this.committed[table].get(partition) ?? -1n)));
-    if (versions.size === 0) return [];
-    let remaining = rows.filter((row) => versions.has(row.partition));
+    const { sinks } = this.options;
+    const plan = this.planCommit(table, rows, build, batchLastOffsets);
+    if (!plan) return [];
+    const { versions } = plan;
+    let remaining = plan.rows;
+    let append = plan.append;
     for (let attempt = 1; ; attempt += 1) {
-      // previousVersion: a rival streamer that committed any part of this range (after a rebalance
-      // moved the partition mid-batch) makes the engine refuse the commit instead of doubling rows.
-      const txns: TxnMarker[] = [...versions].map(([partition, version]) => ({
-        appId: txnAppId(table, topic, partition),
-        version,
-        previousVersion: this.committed[table].get(partition) ?? -1n,
-      }));
+      const txns = this.txnsFor(table, versions);
       let outcome: AppendOutcome;
       const appendStartedMs = performance.now();
       try {
-        outcome = await sinks[table].append(build(remaining), txns);
+        outcome = await sinks[table].append(append.rows, txns);
         observeDeltaCommit(table, performance.now() - appendStartedMs);
       } catch (error) {
         observeDeltaConflict(table, 'failed');
@@ -568,6 +655,7 @@ export class Streamer {
       }
       remaining = remaining.filter((row) => versions.has(row.partition));
       if (versions.size === 0) return [];
+      append = { ...append, rows: build(remaining) };
     }
   }
 

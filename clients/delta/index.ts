@@ -1,6 +1,6 @@
 // Public API of the LogStream Delta Lake engine. Everything else in clients/delta is internal.
 export { DeltaTable, deltaOptionsFromConfig, MINIMUM_VACUUM_RETENTION_HOURS } from './table.js';
-export type { AppendOptions, AppendOutcome, CreateOptions, DeltaTableOptions, HistoryEntry, VacuumOptions, VacuumResult } from './table.js';
+export type { AppendOptions, AppendOutcome, StagedAppend, CreateOptions, DeltaTableOptions, HistoryEntry, VacuumOptions, VacuumResult } from './table.js';
 export { Snapshot } from './snapshot.js';
 export type { SnapshotScanOptions } from './snapshot.js';
 export type { SnapshotSelector } from './snapshotLoader.js';

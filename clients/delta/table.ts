@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Schema, Table } from 'apache-arrow';
-import { parseStats, type Action, type CommitInfo, type Metadata, type Protocol, type Txn, type TxnRequest } from './actions.js';
+import { parseStats, type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, type Txn, type TxnRequest } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { commit, type CommitOptions, type CommitOutcome } from './commit.js';
 import { DeltaError, RetentionTooShortError, TableExistsError, UnsupportedFeatureError } from './errors.js';
@@ -42,6 +42,12 @@ export interface AppendOptions {
 }
 
 export type AppendOutcome = CommitOutcome & { filesAdded?: number; checkpointed?: boolean };
+
+/** Data files written by stageAppend and not committed yet. */
+export interface StagedAppend {
+  adds: AddFile[];
+  rows: number;
+}
 
 export interface VacuumOptions {
   retentionHours?: number;
@@ -182,30 +188,58 @@ export class DeltaTable {
   async append(data: Table, options: AppendOptions = {}): Promise<AppendOutcome> {
     await this.update();
     this.assertWritable();
-    const txns = options.txns ?? [];
-    const duplicate = findDuplicateTxn(txns, this.state.txns);
+    const duplicate = findDuplicateTxn(options.txns ?? [], this.state.txns);
     if (duplicate) return { status: 'duplicate', ...duplicate };
+    return this.commitStaged(await this.stageAppend(data), options);
+  }
+
+  /**
+   * The first half of an append: writes the data files without committing them, so a caller that
+   * must commit several tables in order can write every table's files at once and then commit
+   * quickly one after another. Follow with commitStaged (or discardStaged).
+   */
+  async stageAppend(data: Table): Promise<StagedAppend> {
+    await this.update();
+    this.assertWritable();
     const metadata = this.state.metadata!;
     const schema = JSON.parse(metadata.schemaString);
     const conformed = conformToSchema(this.path, data, schema);
     const groups = data.numRows === 0 ? [] : splitByPartition(conformed, schema, metadata.partitionColumns);
-    const adds = await writeDataFiles(this.storage, groups, metadata.partitionColumns, this.options);
+    return { adds: await writeDataFiles(this.storage, groups, metadata.partitionColumns, this.options), rows: data.numRows };
+  }
+
+  /** The second half of an append: commits staged files with the txns (same outcomes as append). */
+  async commitStaged(staged: StagedAppend, options: AppendOptions = {}): Promise<AppendOutcome> {
+    await this.update();
+    this.assertWritable();
+    const txns = options.txns ?? [];
+    const duplicate = findDuplicateTxn(txns, this.state.txns);
+    if (duplicate) {
+      await this.discardStaged(staged);
+      return { status: 'duplicate', ...duplicate };
+    }
+    const { adds } = staged;
+    const partitionColumns = this.state.metadata!.partitionColumns;
     const outcome = await commit(this.storage, this.path, this.state, {
       actions: adds.map((add): Action => ({ add })),
       txns,
       operation: options.operation ?? 'WRITE',
-      operationParameters: { mode: 'Append', partitionBy: JSON.stringify(metadata.partitionColumns) },
-      operationMetrics: { numFiles: String(adds.length), numOutputRows: String(data.numRows), numOutputBytes: String(adds.reduce((sum, add) => sum + add.size, 0)) },
+      operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns) },
+      operationMetrics: { numFiles: String(adds.length), numOutputRows: String(staged.rows), numOutputBytes: String(adds.reduce((sum, add) => sum + add.size, 0)) },
       isBlindAppend: true,
     }, this.options);
     if (outcome.status === 'duplicate') {
-      // Our files were never committed; nothing references them, so they go now instead of waiting for VACUUM.
-      await Promise.all(adds.map((add) => this.storage.delete(decodeURIComponent(add.path)).catch(() => undefined)));
+      await this.discardStaged(staged);
       return outcome;
     }
     let checkpointed = false;
     if (outcome.version > 0 && outcome.version % this.checkpointInterval() === 0) checkpointed = await this.checkpointQuietly();
     return { ...outcome, filesAdded: adds.length, checkpointed };
+  }
+
+  /** Deletes staged files that will not be committed: nothing references them, so they need not wait for VACUUM. */
+  async discardStaged(staged: StagedAppend): Promise<void> {
+    await Promise.all(staged.adds.map((add) => this.storage.delete(decodeURIComponent(add.path)).catch(() => undefined)));
   }
 
   private async checkpointQuietly(): Promise<boolean> {
