@@ -1,6 +1,7 @@
 // Streamer benchmark: sustained throughput Kafka -> decode -> score -> Delta on one worker (search
 // sink off and on, search docs/s reported separately), and latency at a steady offered load from
-// produce time to the Delta commit and to the alert on the anomalies topic. Prints figures; never fails.
+// produce time to the Delta commit and to the alert on the anomalies topic. Rows are scored by a
+// K-means model trained first on generated traffic, as in the pipeline. Prints figures; never fails.
 //   npm run bench -- streamer [--logs 300000] [--rate 10000] [--seconds 30] [--skip-search]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +15,11 @@ import { createKafkaClient, type KafkaClient, type OutgoingMessage } from '../cl
 import { createSearchClient } from '../clients/search/index.js';
 import { loadConfig } from '../config/load.js';
 import { createTrafficGenerator, toJsonLine } from '../generator/index.js';
+import type { LogEvent } from '../logs/record.js';
+import { createScorer } from '../ml/kmeansScorer.js';
+import { staticModelWatcher } from '../ml/modelWatcher.js';
+import type { ModelWatcher } from '../ml/scorer.js';
+import { trainModel } from '../ml/train.js';
 import { openLakehouseTables } from '../streamers/deltaSinks.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
@@ -35,13 +41,30 @@ const latencySeconds = Number(args.seconds);
 const config = loadConfig().config;
 const runId = `${Date.now().toString(36)}`;
 const quiet = pino({ level: 'error' }, pino.destination(2));
+let models: ModelWatcher | undefined;
+
+/**
+ * The model every run scores with, trained as the pipeline trains: on a sample of the same traffic
+ * (an earlier hour of it, another seed), with the configured sample size and k range.
+ */
+async function trainBenchModel(): Promise<ModelWatcher> {
+  const startedMs = performance.now();
+  const sample = generatedLogs(config.ml.training_samples, 11, Date.now() - 7_200_000);
+  const { model } = await trainModel(sample, {
+    kMin: config.ml.k_min, kMax: config.ml.k_max, seed: 42, thresholdPercentile: config.ml.threshold_percentile, source: 'bench:streamer',
+  });
+  console.log(`model: k=${model.training.k}, trained on ${sample.length} generated rows in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+  return staticModelWatcher(createScorer(model, 'bench'));
+}
+
+/** Generated traffic at 1,000 logs/s with 2% labelled anomalies. */
+function generatedLogs(count: number, seed: number, startTimeMs: number): LogEvent[] {
+  const generator = createTrafficGenerator({ seed, startTimeMs, ratePerSecond: 1000, anomalyRate: 0.02 });
+  return Array.from({ length: count }, () => generator.next());
+}
 
 function messages(count: number, seed: number): OutgoingMessage[] {
-  const generator = createTrafficGenerator({ seed, startTimeMs: Date.now() - 3_600_000, ratePerSecond: 1000, anomalyRate: 0.02 });
-  return Array.from({ length: count }, () => {
-    const log = generator.next();
-    return { key: log.clientIp, value: toJsonLine(log) };
-  });
+  return generatedLogs(count, seed, Date.now() - 3_600_000).map((log) => ({ key: log.clientIp, value: toJsonLine(log) }));
 }
 
 async function preload(kafka: KafkaClient, topic: string, count: number): Promise<void> {
@@ -86,7 +109,7 @@ async function throughput(kafka: KafkaClient, withSearch: boolean, batchMaxRows 
   const streamer = new Streamer({
     kafka, topic, groupId: `${topic}-group`, dlqTopic: `${topic}-dlq`, anomaliesTopic: `${topic}-anomalies`,
     limits: { maxRows: batchMaxRows, maxWaitMs: config.streaming.batch_max_wait_ms },
-    maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, search, logger: quiet,
+    maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, search, models, logger: quiet,
     onBatchCommitted: (records, committedAtMs) => {
       firstFetchMs ??= Math.min(...records.map((record) => record.ingestTimeMs));
       committed += records.length;
@@ -139,7 +162,7 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   const streamer = new Streamer({
     kafka, topic, groupId: `${topic}-group`, dlqTopic: `${topic}-dlq`, anomaliesTopic,
     limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
-    maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, logger: quiet,
+    maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, models, logger: quiet,
     onBatchCommitted: (records: readonly ScoredRecord[], committedAtMs: number) => {
       for (const record of records) commitLatencies.push(committedAtMs - record.kafkaTimestampMs);
     },
@@ -193,6 +216,7 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
 const kafka = createKafkaClient({ ...config.kafka, client_id: `bench-${runId}` });
 const round = (value: number | null) => (value === null || Number.isNaN(value) ? null : Math.round(value));
 try {
+  models = await trainBenchModel();
   const plain = await throughput(kafka, false);
   console.log(`throughput, search off : ${round(plain.logsPerSecond)} logs/s (${plain.logs} logs in ${plain.seconds.toFixed(1)} s, batches of ${plain.batchMaxRows})`);
   const large = await throughput(kafka, false, Number(args['large-batch-rows']));
@@ -206,7 +230,7 @@ try {
   console.log(JSON.stringify({
     benchmark: 'streamer',
     machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    settings: { logs: totalLogs, offeredRate, latencySeconds, batchMaxRows: config.streaming.batch_max_rows, batchMaxWaitMs: config.streaming.batch_max_wait_ms, partitions: config.kafka.partitions, searchEngine: config.elasticsearch.kind, kafkaClient: 'kafkajs' },
+    settings: { logs: totalLogs, offeredRate, latencySeconds, batchMaxRows: config.streaming.batch_max_rows, batchMaxWaitMs: config.streaming.batch_max_wait_ms, partitions: config.kafka.partitions, searchEngine: config.elasticsearch.kind, kafkaClient: 'kafkajs', scorer: 'k-means' },
     throughput: { searchOff: plain, searchOffLargeBatches: large, searchOn: withSearch ?? null },
     latency: steady,
   }));

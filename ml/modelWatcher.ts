@@ -4,7 +4,7 @@
 import type { MlflowClient } from '../clients/mlflow/client.js';
 import { createScorer, type KMeansScorer } from './kmeansScorer.js';
 import { CHAMPION_ALIAS, downloadModel } from './registry.js';
-import type { ModelCheck, ModelWatcher } from './scorer.js';
+import type { ModelCheck, ModelWatcher, Scorer } from './scorer.js';
 
 export interface ModelWatcherOptions {
   client: MlflowClient;
@@ -52,4 +52,9 @@ export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher &
       scorer = undefined;
     },
   };
+}
+
+/** A watcher that always has the same scorer: for a model given as a file, and for benchmarks. */
+export function staticModelWatcher(scorer: Scorer): ModelWatcher {
+  return { current: () => scorer, check: async () => ({ status: 'unchanged', scorer }) };
 }
