@@ -42,6 +42,7 @@ export async function openLakehouseTables(root: string, options: DeltaTableOptio
     metrics: sink('metrics_1m', metrics),
     quarantine: sink('quarantine', quarantine),
   };
+  await writer?.warmUp(Object.values(tables).map((table) => ({ path: table.path, options: serializable })));
   const spec = (append: TableAppend): AppendSpec => ({
     path: tables[append.table].path, options: serializable, rows: append.rows, txns: append.txns.map(toDeltaTxn), operation: STREAMING_UPDATE,
   });

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { DeltaTable, type DeltaTableOptions, type StagedAppend } from '../clients/delta/index.js';
-import type { AppendJob, AppendResponse, JobResult } from './deltaWriter.js';
+import type { AppendJob, JobResult, WriterRequest, WriterResponse } from './deltaWriter.js';
 
 const tables = new Map<string, Promise<DeltaTable>>();
 
@@ -63,9 +63,17 @@ async function run(first: AppendJob[], then: AppendJob | undefined): Promise<{ f
   return { first: firstResults, then: await commitStaged(stagedThen) };
 }
 
-parentPort!.on('message', (request: { id: number; first: AppendJob[]; then?: AppendJob }) => {
-  void run(request.first, request.then).then((results) => {
-    const response: AppendResponse = { id: request.id, ...results };
-    parentPort!.postMessage(response);
-  });
+/** Opens tables ahead of their first append (see DeltaWriterThread.warmUp). */
+async function openAll(tables: Array<{ path: string; options: DeltaTableOptions }>): Promise<{ openError?: { name: string; message: string } }> {
+  try {
+    await Promise.all(tables.map(({ path, options }) => open(path, options)));
+    return {};
+  } catch (error) {
+    return { openError: { name: (error as Error).name, message: (error as Error).message } };
+  }
+}
+
+parentPort!.on('message', (request: WriterRequest) => {
+  const work: Promise<Omit<WriterResponse, 'id'>> = 'open' in request ? openAll(request.open) : run(request.first, request.then);
+  void work.then((results) => parentPort!.postMessage({ id: request.id, ...results }));
 });

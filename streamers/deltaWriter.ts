@@ -1,7 +1,7 @@
 // The main-thread side of the Delta writer thread (streamers/deltaWorker.ts): appends are sent as
 // Arrow IPC (buffers transferred, not copied) and answered with the commit outcomes. The thread
-// starts on the first append and ends after a while without work, so a forgotten close() leaks
-// nothing.
+// starts on warmUp or the first append and runs until close(); while it has no work it does not
+// keep the process alive, so a forgotten close() blocks nothing.
 import { Worker } from 'node:worker_threads';
 import { tableToIPC, type Table } from 'apache-arrow';
 import type { DeltaTableOptions } from '../clients/delta/index.js';
@@ -37,13 +37,15 @@ export interface AppendResponse {
   then?: JobResult;
 }
 
-const IDLE_EXIT_MS = 30_000;
+export type WriterResponse = AppendResponse | { id: number; openError?: { name: string; message: string } };
+
+/** What the thread receives: a batch's appends, or tables to open ahead of the first batch. */
+export type WriterRequest = { id: number; first: AppendJob[]; then?: AppendJob } | { id: number; open: Array<{ path: string; options: DeltaTableOptions }> };
 
 export class DeltaWriterThread {
   private worker?: Worker;
-  private idleTimer?: NodeJS.Timeout;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (response: AppendResponse) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (response: WriterResponse) => void; reject: (error: Error) => void }>();
 
   /** One append; rejects with the thread's error when it fails. */
   async append(spec: AppendSpec): Promise<AppendOutcome> {
@@ -57,40 +59,47 @@ export class DeltaWriterThread {
    * when all of those committed. Failures come back per append, not as a rejection.
    */
   appendInOrder(first: AppendSpec[], then?: AppendSpec): Promise<AppendResponse> {
-    const worker = this.running();
-    const id = this.nextId++;
     const jobs = [...first, ...(then ? [then] : [])].map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') }));
+    const request = { id: this.nextId++, first: jobs.slice(0, first.length), then: then ? jobs[first.length] : undefined };
+    return this.request(request, jobs.map((job) => job.ipc.buffer as ArrayBuffer)) as Promise<AppendResponse>;
+  }
+
+  /**
+   * Starts the thread and opens the tables now, so the first batch does not wait for the thread to
+   * boot (about half a second): its commit latency is then like every other batch's.
+   */
+  async warmUp(tables: Array<{ path: string; options: DeltaTableOptions }>): Promise<void> {
+    const response = await this.request({ id: this.nextId++, open: tables });
+    if ('openError' in response && response.openError) throw Object.assign(new Error(response.openError.message), { name: response.openError.name });
+  }
+
+  private request(request: WriterRequest, transfer: ArrayBuffer[] = []): Promise<WriterResponse> {
+    const worker = this.running();
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      const request = { id, first: jobs.slice(0, first.length), then: then ? jobs[first.length] : undefined };
-      worker.postMessage(request, jobs.map((job) => job.ipc.buffer as ArrayBuffer));
+      this.waiting.set(request.id, { resolve, reject });
+      worker.postMessage(request, transfer);
     });
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     await worker?.terminate();
   }
 
   private running(): Worker {
-    clearTimeout(this.idleTimer);
     if (this.worker) {
       this.worker.ref();
       return this.worker;
     }
     const worker = new Worker(new URL('./deltaWorker.boot.mjs', import.meta.url));
-    worker.on('message', (response: AppendResponse) => {
+    worker.on('message', (response: WriterResponse) => {
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
       this.waiting.delete(response.id);
       waiter.resolve(response);
-      if (this.waiting.size === 0) {
-        // Idle: let the process exit if nothing else runs, and end the thread after a while.
-        worker.unref();
-        this.idleTimer = setTimeout(() => void this.close(), IDLE_EXIT_MS).unref();
-      }
+      // Idle: let the process exit if nothing else runs.
+      if (this.waiting.size === 0) worker.unref();
     });
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => {
