@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { createKafkaClient, type KafkaClient, type OutgoingMessage } from '../clients/kafka/index.js';
 import { createSearchClient } from '../clients/search/index.js';
 import { loadConfig } from '../config/load.js';
-import { createTrafficGenerator, toJsonLine } from '../generator/index.js';
+import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, toJsonLine } from '../generator/index.js';
 import type { LogEvent } from '../logs/record.js';
 import { createScorer } from '../ml/kmeansScorer.js';
 import { staticModelWatcher } from '../ml/modelWatcher.js';
@@ -57,9 +57,9 @@ async function trainBenchModel(): Promise<ModelWatcher> {
   return staticModelWatcher(createScorer(model, 'bench'));
 }
 
-/** Generated traffic at 1,000 logs/s with 2% labelled anomalies. */
+/** Generated traffic as `logstream generate --rate <offered rate>` makes it (the latency run's load). */
 function generatedLogs(count: number, seed: number, startTimeMs: number): LogEvent[] {
-  const generator = createTrafficGenerator({ seed, startTimeMs, ratePerSecond: 1000, anomalyRate: 0.02 });
+  const generator = createTrafficGenerator({ seed, startTimeMs, ratePerSecond: offeredRate, anomalyRate: DEFAULT_ANOMALY_RATE });
   return Array.from({ length: count }, () => generator.next());
 }
 
