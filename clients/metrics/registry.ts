@@ -2,6 +2,7 @@
 // consistent (Prometheus conventions: snake_case, unit suffix, _total for counters).
 // Label values are bounded: no client IPs or raw paths; endpoints go through BoundedLabelSet.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram } from './fastHistogram.js';
 import { BoundedLabelSet } from './labels.js';
 
 export const registry = new Registry();
@@ -81,7 +82,7 @@ export const kafkaLag = new Gauge({
   registers: [registry],
 });
 
-export const endToEndLatency = new Histogram({
+export const endToEndLatency = new FastHistogram({
   name: 'logstream_end_to_end_latency_seconds',
   help: 'Time from the Kafka produce timestamp to the Delta commit (sink=delta) or the anomaly alert (sink=alert)',
   labelNames: ['sink'] as const,
@@ -103,7 +104,7 @@ export const scoredRecords = new Counter({
   registers: [registry],
 });
 
-export const anomalyScore = new Histogram({
+export const anomalyScore = new FastHistogram({
   name: 'logstream_anomaly_score',
   help: 'Distribution of anomaly scores (distance to the nearest centroid over its calibrated radius; 1 = threshold)',
   buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
@@ -117,7 +118,7 @@ export const requests = new Counter({
   registers: [registry],
 });
 
-export const responseTime = new Histogram({
+export const responseTime = new FastHistogram({
   name: 'logstream_http_response_time_seconds',
   help: 'Response time of web requests seen in the logs, by endpoint template',
   labelNames: ['endpoint'] as const,
