@@ -223,16 +223,23 @@ const HOUR_MS = 3_600_000;
 const TWO_PI = 2 * Math.PI;
 
 interface EndpointLookup {
+  method: string;
   frequency: number | undefined;
-  byStatus: Map<number, { latency: number | null; bytes: number }>;
+  byStatus: Map<number, ExpectedResponse>;
+  /** The last status looked up and its expected response: most rows of an endpoint share one status. */
+  lastStatus: number;
+  lastExpected: ExpectedResponse | undefined;
 }
 
+type ExpectedResponse = { latency: number | null; bytes: number };
+
 /**
- * Per-vocabulary caches so the hot loop builds no strings: endpoint by method then template,
- * expected response by status, user-agent class by agent string. Bounded: cleared when full.
+ * Per-vocabulary caches so the hot loop builds no strings: endpoint by template then method (a
+ * template has one or two methods, found by a short scan), expected response by status,
+ * user-agent class by agent string. Bounded: cleared when full.
  */
 interface Lookups {
-  endpoints: Map<string, Map<string, EndpointLookup>>;
+  endpoints: Map<string, EndpointLookup[]>;
   endpointCount: number;
   agents: Map<string, AgentClass>;
 }
@@ -256,20 +263,32 @@ function lookupsFor(vocabulary: FeatureVocabulary): Lookups {
 }
 
 function endpointLookup(lookups: Lookups, vocabulary: FeatureVocabulary, method: string, template: string): EndpointLookup {
-  let byTemplate = lookups.endpoints.get(method);
-  if (!byTemplate) lookups.endpoints.set(method, (byTemplate = new Map()));
-  let entry = byTemplate.get(template);
-  if (!entry) {
+  let byMethod = lookups.endpoints.get(template);
+  if (byMethod) {
+    for (const entry of byMethod) if (entry.method === method) return entry;
+  } else {
     if (lookups.endpointCount >= MAX_CACHED_ENDPOINTS) {
       lookups.endpoints.clear();
       lookups.endpointCount = 0;
-      lookups.endpoints.set(method, (byTemplate = new Map()));
     }
-    entry = { frequency: vocabulary.endpointLogFrequency[`${method} ${template}`], byStatus: new Map() };
-    byTemplate.set(template, entry);
-    lookups.endpointCount += 1;
+    lookups.endpoints.set(template, (byMethod = []));
   }
+  const entry: EndpointLookup = { method, frequency: vocabulary.endpointLogFrequency[`${method} ${template}`], byStatus: new Map(), lastStatus: -1, lastExpected: undefined };
+  byMethod.push(entry);
+  lookups.endpointCount += 1;
   return entry;
+}
+
+function expectedFor(endpoint: EndpointLookup, vocabulary: FeatureVocabulary, event: LogEvent): ExpectedResponse {
+  if (endpoint.lastStatus === event.status) return endpoint.lastExpected!;
+  let expected = endpoint.byStatus.get(event.status);
+  if (!expected) {
+    expected = expectedResponse(vocabulary, `${event.method} ${event.pathTemplate}`, event.status);
+    endpoint.byStatus.set(event.status, expected);
+  }
+  endpoint.lastStatus = event.status;
+  endpoint.lastExpected = expected;
+  return expected;
 }
 
 function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
@@ -285,11 +304,7 @@ function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
 
 function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: FeatureVocabulary, lookups: Lookups, scratch: Scratch, out: Float32Array, offset: number): void {
   const endpoint = endpointLookup(lookups, vocabulary, event.method, event.pathTemplate);
-  let expected = endpoint.byStatus.get(event.status);
-  if (!expected) {
-    expected = expectedResponse(vocabulary, `${event.method} ${event.pathTemplate}`, event.status);
-    endpoint.byStatus.set(event.status, expected);
-  }
+  const expected = expectedFor(endpoint, vocabulary, event);
   const status = Math.floor(event.status / 100);
   const logBytes = Math.log1p(Math.max(0, event.responseBytes));
   const missing = event.responseTimeMs === null || expected.latency === null;
