@@ -88,10 +88,16 @@ export async function* scanFiles(storage: Storage, tablePath: string, files: Ite
   }
 }
 
-/** All matching rows as one Arrow table (schema order; empty table with the schema when nothing matches). */
+/**
+ * All matching rows as one Arrow table: the table's columns in schema order, or the asked-for
+ * columns in the order asked (as each file's batches are selected); an empty table with that
+ * schema when nothing matches.
+ */
 export async function scanToTable(storage: Storage, tablePath: string, files: Iterable<AddFile>, schema: DeltaStructType, partitionColumns: readonly string[], options: ScanOptions = {}): Promise<Table> {
   const arrowSchema = deltaSchemaToArrow(schema);
-  const projected = options.columns ? new Schema(arrowSchema.fields.filter((field) => options.columns!.includes(field.name))) : arrowSchema;
+  const projected = options.columns
+    ? new Schema(options.columns.flatMap((name) => arrowSchema.fields.filter((field) => field.name === name)))
+    : arrowSchema;
   const batches = [];
   for await (const { table } of scanFiles(storage, tablePath, files, schema, partitionColumns, options)) batches.push(...table.batches);
   return new Table(projected, batches as never);

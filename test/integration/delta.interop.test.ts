@@ -139,6 +139,26 @@ describe('tables written by this engine', () => {
     assert.equal(await expectSameAsDeltaRs(path), '1310 rows match');
   });
 
+  it('commits staged files like an append, deletes them when refused as a duplicate, and projects columns in the order asked', async () => {
+    const path = join(scratch(), 'staged');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
+    const dataFiles = () => readdirSync(path, { recursive: true }).filter((name) => String(name).endsWith('.parquet')).length;
+    const staged = await table.stageAppend(makeLogTable(50));
+    assert.equal((await table.snapshot()).fileCount, 0, 'staged files are not part of the table yet');
+    assert.equal((await table.commitStaged(staged, { txns: [{ appId: 'web-logs-0', version: 49 }] })).status, 'committed');
+    const filesAfterCommit = dataFiles();
+    const replayed = await table.stageAppend(makeLogTable(50));
+    assert.ok(dataFiles() > filesAfterCommit);
+    assert.equal((await table.commitStaged(replayed, { txns: [{ appId: 'web-logs-0', version: 49 }] })).status, 'duplicate');
+    assert.equal(dataFiles(), filesAfterCommit, 'the refused files are gone');
+    const snapshot = await table.snapshot();
+    assert.equal(snapshot.numRows, 50);
+    const projected = await snapshot.scan({ columns: ['kafka_offset', 'client_ip'] });
+    assert.deepEqual(projected.schema.fields.map((field) => field.name), ['kafka_offset', 'client_ip']);
+    assert.equal(projected.numRows, 50);
+    assert.equal(await expectSameAsDeltaRs(path), '50 rows match');
+  });
+
   it('answers txn versions and drops a replayed batch as a duplicate', async () => {
     const path = join(scratch(), 'txn');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
