@@ -1,7 +1,13 @@
 // `logstream stream` runs one streamer in the foreground until Ctrl-C (or SIGTERM); `generate` and
 // `replay` feed the topic. The three commands of the streaming data path register here.
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import { MlflowClient } from '../../clients/mlflow/client.js';
+import type { PipelineConfig } from '../../config/schema.js';
+import { createScorer } from '../../ml/kmeansScorer.js';
+import { createModelWatcher, staticModelWatcher } from '../../ml/modelWatcher.js';
+import { loadModel } from '../../ml/registry.js';
+import type { ModelWatcher } from '../../ml/scorer.js';
 import { createKafkaClient } from '../../clients/kafka/index.js';
 import { createSearchClient } from '../../clients/search/index.js';
 import { openLakehouseTables } from '../../streamers/deltaSinks.js';
@@ -16,6 +22,7 @@ interface StreamOptions {
   topic?: string;
   group?: string;
   search: boolean;
+  model: string;
 }
 
 export function registerStreamingCommands(program: Command): void {
@@ -27,12 +34,14 @@ export function registerStreamingCommands(program: Command): void {
     .option('--topic <name>', 'topic to consume (default: kafka.topic)')
     .option('--group <id>', 'consumer group (default: kafka.consumer_group)')
     .option('--no-search', 'do not index into the search engine')
-    .addHelpText('after', '\nThe streamer resumes after the last Delta commit of each partition, so it can be stopped or killed at any time.\nLogs are JSON lines on stderr; the final position is printed as JSON on stdout.')
+    .option('--model <ref>', 'score with this model: an alias of the registered model (followed as it moves), a registry version, a model JSON file, or "none" for the fixed placeholder rule', 'champion')
+    .addHelpText('after', '\nThe streamer resumes after the last Delta commit of each partition, so it can be stopped or killed at any time.\nWith an alias (default champion) it checks the registry between batches and swaps models without stopping;\nuntil a model loads (MLflow down, nothing registered yet) it scores with the placeholder rule.\nLogs are JSON lines on stderr; the final position is printed as JSON on stdout.')
     .action(async (options: StreamOptions) => {
       const { config } = context();
       const logger = pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'info' }, pino.destination(2));
       const topic = options.topic ?? config.kafka.topic;
       const kafka = createKafkaClient(config.kafka);
+      const models = await streamerModels(options.model, config, logger);
       const lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
       let search: SearchSink | undefined;
       if (options.search && config.elasticsearch.enabled) search = lazyTemplateSearchSink(createSearchClient(config));
@@ -52,6 +61,7 @@ export function registerStreamingCommands(program: Command): void {
         maxMessageBytes: config.streaming.max_message_bytes,
         sinks: lakehouse.sinks,
         search,
+        models,
         signal: abort.signal,
         logger,
         onProgress: interactive ? (progress) => process.stderr.write(`\r${progressLine(progress)}`) : undefined,
@@ -66,8 +76,31 @@ export function registerStreamingCommands(program: Command): void {
         process.off('SIGTERM', onSignal);
         await kafka.close();
         await lakehouse.close();
+        models?.dispose();
       }
     });
+}
+
+/**
+ * The model the streamer scores with. An alias is followed through the registry (a failed first
+ * load is a warning: the streamer starts with the placeholder and keeps asking); a version or a
+ * file must load, since the user asked for that one.
+ */
+async function streamerModels(reference: string, config: PipelineConfig, logger: Logger): Promise<(ModelWatcher & { dispose(): void }) | undefined> {
+  if (reference === 'none') return undefined;
+  const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
+  const registry = { client, registeredModel: config.mlflow.registered_model };
+  if (/^\d+$/.test(reference) || /[/\\.]/.test(reference)) {
+    const { model, version } = await loadModel(reference, registry);
+    const scorer = createScorer(model, version);
+    logger.info({ modelVersion: version }, 'scoring with a fixed model');
+    return { ...staticModelWatcher(scorer), dispose: () => scorer.dispose() };
+  }
+  const watcher = createModelWatcher({ ...registry, alias: reference });
+  const first = await watcher.check();
+  if (first.status === 'failed') logger.warn({ alias: reference, error: first.error.message }, 'no model yet: scoring with the placeholder rule until one loads');
+  else logger.info({ alias: reference, modelVersion: first.scorer.modelVersion }, 'scoring with the registered model');
+  return watcher;
 }
 
 /** Installs the index template on first use, so a search engine that is down at start is not fatal. */
