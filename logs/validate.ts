@@ -91,7 +91,7 @@ function cachedPathTemplate(path: string): string {
 /** Splits "/a/b?x=1" into path and query; absolute proxy URLs keep only their path. */
 export function splitTarget(target: string): { path: string; query: string | null } {
   let rest = target;
-  const absolute = /^https?:\/\/[^/?#]*/i.exec(rest);
+  const absolute = rest.charCodeAt(0) === 47 ? null : /^https?:\/\/[^/?#]*/i.exec(rest); // "/": the usual origin-form target
   if (absolute) rest = rest.slice(absolute[0].length) || '/';
   const fragmentAt = rest.indexOf('#');
   if (fragmentAt >= 0) rest = rest.slice(0, fragmentAt);

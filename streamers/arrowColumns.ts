@@ -37,17 +37,29 @@ export function utf8Column<Row = string | null>(rows: readonly Row[], read: Read
   const validity = new Validity(length);
   const values: string[] = new Array(length);
   let characters = 0;
+  const first = length ? read(rows[0]!) : undefined;
+  let allFirst = typeof first === 'string';
   for (let index = 0; index < length; index += 1) {
     const value = read(rows[index]!);
     if (value === null || value === undefined) {
       validity.setNull(index);
       values[index] = '';
+      allFirst = false;
     } else {
       validity.setValid(index);
       values[index] = value;
       characters += value.length;
+      allFirst &&= value === first;
     }
     valueOffsets[index + 1] = characters;
+  }
+  // One value in every row (topic, model version, date): its bytes repeated, no join.
+  if (allFirst) {
+    const bytes = Buffer.from(first as string, 'utf8');
+    for (let index = 0; index <= length; index += 1) valueOffsets[index] = index * bytes.length;
+    const data = new Uint8Array(bytes.length * length);
+    if (bytes.length) Buffer.from(data.buffer).fill(bytes);
+    return makeVector(makeData({ type: new Utf8(), length, nullCount: 0, nullBitmap: undefined, valueOffsets, data }));
   }
   // Access logs are nearly all ASCII: then one join and one native encode replace per-value
   // encoding, and character offsets are byte offsets (the byte count says whether that holds).

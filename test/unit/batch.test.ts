@@ -160,6 +160,10 @@ describe('Arrow columns', () => {
     assert.deepEqual(column.toArray(), ['/café', null, '', 'plain', '日本']);
     assert.equal(column.nullCount, 1);
     assert.deepEqual(utf8Column(['a', null, 'bc']).toArray(), ['a', null, 'bc']);
+    // One value repeated (topic, model version) takes a shortcut that must give the same column.
+    assert.deepEqual(utf8Column(['web-logs', 'web-logs', 'web-logs']).toArray(), ['web-logs', 'web-logs', 'web-logs']);
+    assert.deepEqual(utf8Column(['日本', '日本']).toArray(), ['日本', '日本']);
+    assert.deepEqual(utf8Column(['', '']).toArray(), ['', '']);
   });
 
   it('int64 and timestamps are exact for large and negative values', () => {
