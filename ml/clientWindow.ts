@@ -61,6 +61,8 @@ export class ClientWindow {
   private arena: Float64Array;
   private readonly freeRecords: number[] = [];
   private usedRecords = 0;
+  /** sumBuckets' result, reused. */
+  private readonly totals = new Float64Array(4);
 
   constructor(options: ClientWindowOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -126,24 +128,23 @@ export class ClientWindow {
 
   private statsAt(record: number, nowMs: number, out: ClientStats): ClientStats {
     const nowBucket = Math.floor(nowMs / this.bucketMs);
-    const state = this.arena;
-    let requests = 0;
-    let errors = 0;
-    let low = 0;
-    let high = 0;
-    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
-      const id = state[base + BUCKET_ID]!;
-      if (id <= nowBucket - this.bucketCount || id > nowBucket) continue;
-      requests += state[base + COUNT]!;
-      errors += state[base + ERRORS]!;
-      low |= state[base + BITS_LOW]!;
-      high |= state[base + BITS_HIGH]!;
-    }
-    return this.fill(out, record, nowMs, nowBucket, requests, errors, popcount(low) + popcount(high));
+    const [requests, errors, low, high] = this.sumBuckets(record, nowBucket, -1);
+    return this.fill(out, record, nowMs, nowBucket, requests!, errors!, popcount(low!) + popcount(high!));
   }
 
-  /** Totals of the buckets in bucketId's window other than its own slot (at `ownBase`). */
+  /** Caches the totals of the buckets in bucketId's window other than its own slot (at `ownBase`). */
   private cacheOtherBuckets(record: number, bucketId: number, ownBase: number): void {
+    const [requests, errors, low, high] = this.sumBuckets(record, bucketId, ownBase);
+    const state = this.arena;
+    state[record + CACHED_BUCKET] = bucketId;
+    state[record + OTHER_REQUESTS] = requests!;
+    state[record + OTHER_ERRORS] = errors!;
+    state[record + OTHER_BITS_LOW] = low!;
+    state[record + OTHER_BITS_HIGH] = high!;
+  }
+
+  /** Requests, errors and the path sketch's two words over the buckets in bucketId's window, but the slot at skipBase. */
+  private sumBuckets(record: number, bucketId: number, skipBase: number): Float64Array {
     const state = this.arena;
     let requests = 0;
     let errors = 0;
@@ -151,17 +152,18 @@ export class ClientWindow {
     let high = 0;
     for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
       const id = state[base + BUCKET_ID]!;
-      if (base === ownBase || id <= bucketId - this.bucketCount || id > bucketId) continue;
+      if (base === skipBase || id <= bucketId - this.bucketCount || id > bucketId) continue;
       requests += state[base + COUNT]!;
       errors += state[base + ERRORS]!;
       low |= state[base + BITS_LOW]!;
       high |= state[base + BITS_HIGH]!;
     }
-    state[record + CACHED_BUCKET] = bucketId;
-    state[record + OTHER_REQUESTS] = requests;
-    state[record + OTHER_ERRORS] = errors;
-    state[record + OTHER_BITS_LOW] = low >>> 0;
-    state[record + OTHER_BITS_HIGH] = high >>> 0;
+    const totals = this.totals;
+    totals[0] = requests;
+    totals[1] = errors;
+    totals[2] = low >>> 0;
+    totals[3] = high >>> 0;
+    return totals;
   }
 
   private fill(out: ClientStats, record: number, nowMs: number, nowBucket: number, requests: number, errors: number, setBits: number): ClientStats {
