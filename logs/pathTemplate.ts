@@ -15,7 +15,23 @@ export function pathTemplate(path: string): string {
   if (segments.length === 0) return '/';
   const normalised = segments.slice(0, MAX_SEGMENTS).map(normaliseSegment);
   if (segments.length > MAX_SEGMENTS) normalised.push('{…}');
-  return `/${normalised.join('/')}`;
+  return intern(['', ...normalised].join('/'));
+}
+
+/**
+ * One string instance per template. Templates are map keys all along the pipeline (features,
+ * metrics labels, per-minute aggregates); a shared instance hashes once, where every fresh copy
+ * would be hashed again at each lookup. Bounded: forgotten when full.
+ */
+const interned = new Map<string, string>();
+const MAX_INTERNED = 10_000;
+
+function intern(template: string): string {
+  const known = interned.get(template);
+  if (known !== undefined) return known;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(template, template);
+  return template;
 }
 
 function normaliseSegment(segment: string): string {
