@@ -5,6 +5,7 @@ import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDependencies, HealthProbes } from './ports.js';
 import { heartbeatAgeCheck, lagCheck, summariseHealth } from './healthLogic.js';
 import { statusQuery } from '../workflows/signals.js';
+import { healthCheck, healthCheckedAt } from '../clients/metrics/index.js';
 
 const DEFAULT_MAX_DELTA_AGE_SECONDS = 15 * 60;
 
@@ -27,13 +28,23 @@ export function createHealthActivities(deps: ActivityDependencies, getClient: ()
           { name: 'streamer-heartbeats', status: 'fail' as const, detail: error.message.split('\n')[0] ?? 'failed' },
         ]),
       ]);
-      const checks = [...probed, ...pipeline];
-      return summariseHealth(checks, new Date());
+      const report = summariseHealth([...probed, ...pipeline], new Date());
+      exportHealth(report);
+      return report;
     },
   };
 }
 
 export type HealthActivities = ReturnType<typeof createHealthActivities>;
+
+/** Each check's status as an info series (the series of its previous status goes), and the time of the run. */
+export function exportHealth(report: HealthReport): void {
+  for (const check of [...report.checks, { name: 'overall', status: report.overall }]) {
+    for (const status of ['ok', 'warn', 'fail', 'unknown', 'degraded', 'down']) if (status !== check.status) healthCheck.remove(check.name, status);
+    healthCheck.labels(check.name, check.status).set(1);
+  }
+  healthCheckedAt.set(Date.parse(report.checkedAt) / 1000);
+}
 
 function bind(probes: HealthProbes, key: keyof HealthProbes, call: () => Promise<HealthCheck>) {
   return probes[key] ? call : undefined;

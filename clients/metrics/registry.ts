@@ -133,6 +133,19 @@ export const modelInfo = new Gauge({
   registers: [registry],
 });
 
+export const healthCheck = new Gauge({
+  name: 'logstream_health_check_info',
+  help: 'Latest result of each health check: value 1 on the series of its current status (ok, warn, fail, unknown); check="overall" is the verdict (ok, degraded, down)',
+  labelNames: ['check', 'status'] as const,
+  registers: [registry],
+});
+
+export const healthCheckedAt = new Gauge({
+  name: 'logstream_health_checked_at_seconds',
+  help: 'Unix time of the latest health check run by this worker',
+  registers: [registry],
+});
+
 /** When each running streamer last finished a batch or reported while idle. */
 const lastHeartbeatMs = new Map<string, number>();
 
