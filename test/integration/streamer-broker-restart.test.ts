@@ -3,7 +3,6 @@
 // so restarting it disturbs no other test.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, openSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -12,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PipelineConfig } from '../../config/schema.js';
+import { clusterIdArgument, newClusterId } from '../../infra/stack/services/kafka.js';
 import { freePort, stackConfig, waitFor } from '../helpers/stack.js';
 import { generatedMessages, produce, startStreamer, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
 
@@ -48,8 +48,7 @@ async function dedicatedBroker(): Promise<{ port: number; start(): Promise<void>
     'transaction.state.log.min.isr=1', 'group.initial.rebalance.delay.ms=0', 'auto.create.topics.enable=false', '',
   ].join('\n'));
   const classpath = `${kafkaLibs}/*`;
-  const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
-  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--standalone'], { encoding: 'utf8' });
+  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', clusterIdArgument(newClusterId()), '-c', properties, '--standalone'], { encoding: 'utf8' });
   if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr}`);
   let child: ChildProcess | undefined;
   return {

@@ -7,7 +7,7 @@ import { selectServices } from '../../infra/stack/manager.js';
 import { formatPidRecord, isSameProcess, parseCmdline, parsePidRecord, parseStartTicks, type PidRecord } from '../../infra/stack/pidRecord.js';
 import { describeProcess, hostOf, parseListeningSockets, portOf, socketInode, urlPort } from '../../infra/stack/ports.js';
 import type { ServiceSpec } from '../../infra/stack/service.js';
-import { newClusterId, renderTemplate } from '../../infra/stack/services/kafka.js';
+import { clusterIdArgument, newClusterId, renderTemplate } from '../../infra/stack/services/kafka.js';
 import { parsePrometheusVersion } from '../../infra/stack/services/prometheus.js';
 import { parseTemporalVersion } from '../../infra/stack/services/temporal.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
@@ -75,6 +75,8 @@ test('the Kafka template is rendered completely or not at all', () => {
   assert.equal(renderTemplate('listeners=PLAINTEXT://${HOST}:${PORT}', { HOST: '127.0.0.1', PORT: '9092' }), 'listeners=PLAINTEXT://127.0.0.1:9092');
   assert.throws(() => renderTemplate('log.dirs=${LOG_DIRS}', {}), /LOG_DIRS/);
   assert.match(newClusterId(), /^[A-Za-z0-9_-]{22}$/);
+  // An id starting with "-" must not read as an option of the storage tool.
+  assert.equal(clusterIdArgument('-AbCdEfGhIjKlMnOpQrStU'), '--cluster-id=-AbCdEfGhIjKlMnOpQrStU');
 });
 
 test('versions are read from what the programs print', () => {

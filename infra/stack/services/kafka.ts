@@ -33,6 +33,14 @@ export function newClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/**
+ * The storage tool's cluster-id option as one argument: a base64url id may start with "-" (1 in
+ * 64), which the tool would read as an option if the id came as a separate argument.
+ */
+export function clusterIdArgument(clusterId: string): string {
+  return `--cluster-id=${clusterId}`;
+}
+
 function javaArgs(paths: StackPaths, stateDir: string, mainClass: string, args: string[]): string[] {
   return [
     '-Xms256m',
@@ -119,7 +127,7 @@ export const kafkaService: ServiceSpec = {
       await runInstallCommand(
         'kafka',
         'java',
-        javaArgs(paths, dataDir, 'kafka.tools.StorageTool', ['format', '--standalone', '-t', newClusterId(), '-c', serverProperties]),
+        javaArgs(paths, dataDir, 'kafka.tools.StorageTool', ['format', '--standalone', clusterIdArgument(newClusterId()), '-c', serverProperties]),
       );
     }
     return { command: 'java', args: javaArgs(paths, dataDir, 'kafka.Kafka', [serverProperties]), cwd: dataDir };
