@@ -66,13 +66,25 @@ export function explainRow(
   const names = model.featureSpec.names;
   const width = names.length;
   const centroid = model.centroids[cluster]!;
-  const reasons: AnomalyReason[] = [];
+  const deviationOf = (feature: number) => round(standardised[row * stride + feature]! - centroid[feature]!);
+  // The maxReasons largest |deviation|s, earlier features first on ties, without sorting them all.
+  const top: number[] = [];
+  const sizes: number[] = [];
   for (let feature = 0; feature < width; feature += 1) {
     const deviation = standardised[row * stride + feature]! - centroid[feature]!;
-    if (deviation !== 0) reasons.push({ feature: names[feature]!, value: round(raw[row * width + feature]!), deviation: round(deviation) });
+    if (deviation === 0) continue;
+    const size = Math.abs(round(deviation));
+    let at = top.length;
+    while (at > 0 && size > sizes[at - 1]!) at -= 1;
+    if (at >= maxReasons) continue;
+    top.splice(at, 0, feature);
+    sizes.splice(at, 0, size);
+    if (top.length > maxReasons) {
+      top.pop();
+      sizes.pop();
+    }
   }
-  reasons.sort((a, b) => Math.abs(b.deviation) - Math.abs(a.deviation));
-  return reasons.slice(0, maxReasons);
+  return top.map((feature): AnomalyReason => ({ feature: names[feature]!, value: round(raw[row * width + feature]!), deviation: deviationOf(feature) }));
 }
 
 const round = (value: number): number => Math.round(value * 1000) / 1000;
