@@ -487,24 +487,27 @@ export class Streamer {
     // The side tables are independent of each other; only the logs commit (the checkpoint) must come
     // last. All of them go to the writer in one hand-off; whatever does not commit there (a rival
     // writer after a rebalance, an I/O error) is retried table by table below.
-    const sidePlans = [
-      newBad.length ? this.planCommit('quarantine', newBad, quarantineTable, batchLastOffsets) : undefined,
-      newAnomalies.length ? this.planCommit('anomalies', newAnomalies, anomaliesTable, batchLastOffsets) : undefined,
-      aggregates.length ? this.planCommit('metrics', aggregates, metricsTable, batchLastOffsets) : undefined,
-    ].filter((plan) => plan !== undefined);
-    const logsPlan = this.planCommit('logs', good, logsTable, batchLastOffsets);
+    const table = <Row extends { partition: number }>(name: TableName, tableRows: Row[], build: (rows: Row[]) => Parameters<TableSink['append']>[0]) => ({
+      plan: () => this.planCommit(name, tableRows, build, batchLastOffsets),
+      commitAlone: () => this.commitTable(name, tableRows, build, batchLastOffsets),
+    });
+    const sideTables = [
+      ...(newBad.length ? [table('quarantine', newBad, quarantineTable)] : []),
+      ...(newAnomalies.length ? [table('anomalies', newAnomalies, anomaliesTable)] : []),
+      ...(aggregates.length ? [table('metrics', aggregates, metricsTable)] : []),
+    ];
+    const logs = table('logs', good, logsTable);
+    const sidePlans = sideTables.map((side) => side.plan()).filter((plan) => plan !== undefined);
+    const logsPlan = logs.plan();
     const together = await this.options.sinks.commitInOrder(sidePlans.map((plan) => plan.append), logsPlan?.append);
-    const sideMs = sidePlans.map((plan, index) => this.settleCommit(plan, together.first[index]!));
-    let committedLogs = logsPlan && together.then && this.settleCommit(logsPlan, together.then) !== undefined ? logsPlan.rows : undefined;
-    const phases = { sideTablesMs: Math.max(0, ...sideMs.map((ms) => ms ?? 0)), logsMs: logsPlan && together.then && 'durationMs' in together.then ? together.then.durationMs : 0 };
+    const sideMs = sidePlans.map((plan, index) => this.settleCommit(plan, together.first[index]!) ?? 0);
+    const logsMs = logsPlan && together.then ? this.settleCommit(logsPlan, together.then) : undefined;
+    const phases = { sideTablesMs: Math.max(0, ...sideMs), logsMs: logsMs ?? 0 };
+    let committedLogs = logsMs === undefined ? undefined : logsPlan!.rows;
     if (committedLogs === undefined) {
       const retryStartedMs = Date.now();
-      await Promise.all([
-        newBad.length ? this.commitTable('quarantine', newBad, quarantineTable, batchLastOffsets) : undefined,
-        newAnomalies.length ? this.commitTable('anomalies', newAnomalies, anomaliesTable, batchLastOffsets) : undefined,
-        aggregates.length ? this.commitTable('metrics', aggregates, metricsTable, batchLastOffsets) : undefined,
-      ]);
-      committedLogs = await this.commitTable('logs', good, logsTable, batchLastOffsets);
+      await Promise.all(sideTables.map((side) => side.commitAlone()));
+      committedLogs = await logs.commitAlone();
       phases.logsMs = Date.now() - retryStartedMs;
     }
     this.options.onBatchCommitted?.(committedLogs, Date.now());
