@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
-import { DeltaWriterThread, type AppendSpec, type DeltaTxn, type JobResult } from './deltaWriter.js';
+import { DeltaWriterThread, type AppendSpec } from './deltaWriter.js';
+import { commitInOrder, type DeltaTxn, type OrderedResult } from './orderedCommit.js';
 import type { AppendOutcome, LakehouseSinks, ScoredRecord, TableAppend, TableAppendResult, TableName, TableSink, TxnMarker } from './sinks.js';
 import {
   ANOMALIES_PARTITION_COLUMNS, LOGS_PARTITION_COLUMNS, METRICS_PARTITION_COLUMNS, QUARANTINE_PARTITION_COLUMNS,
@@ -36,26 +37,24 @@ export async function openLakehouseTables(root: string, options: DeltaTableOptio
   const writer = lakehouse.writerThread === false ? undefined : new DeltaWriterThread();
   const { storage: _storage, ...serializable } = options;
   const sink = (name: string, table: DeltaTable) => (writer ? threadSink(name, table, writer, serializable) : deltaSink(name, table));
-  const sinks: Omit<LakehouseSinks, 'commitInOrder'> = {
-    logs: { ...sink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
-    anomalies: sink('anomalies', anomalies),
-    metrics: sink('metrics_1m', metrics),
-    quarantine: sink('quarantine', quarantine),
-  };
   await writer?.warmUp(Object.values(tables).map((table) => ({ path: table.path, options: serializable })));
   const spec = (append: TableAppend): AppendSpec => ({
     path: tables[append.table].path, options: serializable, rows: append.rows, txns: append.txns.map(toDeltaTxn), operation: STREAMING_UPDATE,
   });
+  const here = async (append: TableAppend) => ({ table: tables[append.table], rows: append.rows, txns: append.txns.map(toDeltaTxn), operation: STREAMING_UPDATE });
   return {
     tables,
     sinks: {
-      ...sinks,
-      commitInOrder: writer
-        ? async (first, then) => {
-          const response = await writer.appendInOrder(first.map(spec), then && spec(then));
-          return { first: response.first.map(toResult), then: response.then && toResult(response.then) };
-        }
-        : (first, then) => commitInOrder(sinks, first, then),
+      logs: { ...sink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
+      anomalies: sink('anomalies', anomalies),
+      metrics: sink('metrics_1m', metrics),
+      quarantine: sink('quarantine', quarantine),
+      async commitInOrder(first, then) {
+        const response = writer
+          ? await writer.appendInOrder(first.map(spec), then && spec(then))
+          : await commitInOrder(first.map(here), then && here(then));
+        return { first: response.first.map(toResult), then: response.then && toResult(response.then) };
+      },
     },
     close: async () => writer?.close(),
   };
@@ -63,23 +62,8 @@ export async function openLakehouseTables(root: string, options: DeltaTableOptio
 
 const STREAMING_UPDATE = 'STREAMING UPDATE';
 
-function toResult(result: JobResult): TableAppendResult {
+function toResult(result: OrderedResult): TableAppendResult {
   return 'error' in result ? { error: Object.assign(new Error(result.error.message), { name: result.error.name }) } : result;
-}
-
-/** commitInOrder on this thread, one append after another through the table sinks. */
-async function commitInOrder(sinks: Omit<LakehouseSinks, 'commitInOrder'>, first: TableAppend[], then?: TableAppend) {
-  const appendOne = async ({ table, rows, txns }: TableAppend): Promise<TableAppendResult> => {
-    const startedMs = performance.now();
-    try {
-      return { outcome: await sinks[table].append(rows, txns), durationMs: performance.now() - startedMs };
-    } catch (error) {
-      return { error: error as Error };
-    }
-  };
-  const results = await Promise.all(first.map(appendOne));
-  const allCommitted = results.every((result) => 'outcome' in result && result.outcome.kind === 'committed');
-  return { first: results, then: then && allCommitted ? await appendOne(then) : undefined };
 }
 
 /** Reads versions on this thread (cheap), appends on the writer thread. */

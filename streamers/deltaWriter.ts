@@ -8,7 +8,7 @@ import type { DeltaTableOptions } from '../clients/delta/index.js';
 import type { AppendOutcome } from './sinks.js';
 import { StreamerFailedError } from './errors.js';
 
-export type DeltaTxn = { appId: string; version: number; previousVersion?: number };
+import type { DeltaTxn, OrderedResult } from './orderedCommit.js';
 
 /** One table's append as the thread receives it. */
 export interface AppendJob {
@@ -28,13 +28,11 @@ export interface AppendSpec {
   operation: string;
 }
 
-export type JobResult = { outcome: AppendOutcome; durationMs: number } | { error: { name: string; message: string } };
-
 export interface AppendResponse {
   id: number;
-  first: JobResult[];
+  first: OrderedResult[];
   /** Absent when `then` was not asked for, or was not attempted because a first append did not commit. */
-  then?: JobResult;
+  then?: OrderedResult;
 }
 
 export type WriterResponse = AppendResponse | { id: number; openError?: { name: string; message: string } };
@@ -54,10 +52,7 @@ export class DeltaWriterThread {
     return result.outcome;
   }
 
-  /**
-   * Writes the files of every append at once, commits the `first` ones, then commits `then` only
-   * when all of those committed. Failures come back per append, not as a rejection.
-   */
+  /** commitInOrder (orderedCommit.ts) on the writer thread. */
   appendInOrder(first: AppendSpec[], then?: AppendSpec): Promise<AppendResponse> {
     const jobs = [...first, ...(then ? [then] : [])].map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') }));
     const request = { id: this.nextId++, first: jobs.slice(0, first.length), then: then ? jobs[first.length] : undefined };
