@@ -78,20 +78,18 @@ export function utf8Column<Row = string | null>(rows: readonly Row[], read: Read
 
 export function int32Column<Row = number | null>(rows: readonly Row[], read: Read<Row, number | null> = itself): Vector<Int32> {
   const data = new Int32Array(rows.length);
-  const validity = new Validity(rows.length);
-  for (let index = 0; index < rows.length; index += 1) {
-    const value = read(rows[index]!);
-    if (value === null || value === undefined) validity.setNull(index);
-    else {
-      validity.setValid(index);
-      data[index] = value;
-    }
-  }
+  const validity = fillNumbers(rows, read, data);
   return makeVector(makeData({ type: new Int32(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
 }
 
 export function float64Column<Row = number | null>(rows: readonly Row[], read: Read<Row, number | null> = itself): Vector<Float64> {
   const data = new Float64Array(rows.length);
+  const validity = fillNumbers(rows, read, data);
+  return makeVector(makeData({ type: new Float64(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
+}
+
+/** Reads each row's value into `data`, and the nulls into the returned validity. */
+function fillNumbers<Row>(rows: readonly Row[], read: Read<Row, number | null>, data: Int32Array | Float64Array): Validity {
   const validity = new Validity(rows.length);
   for (let index = 0; index < rows.length; index += 1) {
     const value = read(rows[index]!);
@@ -101,7 +99,7 @@ export function float64Column<Row = number | null>(rows: readonly Row[], read: R
       data[index] = value;
     }
   }
-  return makeVector(makeData({ type: new Float64(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
+  return validity;
 }
 
 /** Writes whole numbers below 2^53 into a BigInt64Array's memory without creating BigInts. */
@@ -112,7 +110,8 @@ function setInt64(words: Uint32Array, index: number, value: number): void {
   words[index * 2 + 1] = Math.floor((value - unsignedLow) / 4_294_967_296) >>> 0;
 }
 
-export function int64Column<Row = bigint | number | null>(rows: readonly Row[], read: Read<Row, bigint | number | null> = itself): Vector<Int64> {
+/** int64 values (bigints, or whole numbers below 2^53) of each row, and the nulls. */
+function fillInt64<Row>(rows: readonly Row[], read: Read<Row, bigint | number | null>): { data: BigInt64Array; validity: Validity } {
   const data = new BigInt64Array(rows.length);
   const words = new Uint32Array(data.buffer);
   const validity = new Validity(rows.length);
@@ -125,22 +124,20 @@ export function int64Column<Row = bigint | number | null>(rows: readonly Row[], 
       else setInt64(words, index, value);
     }
   }
+  return { data, validity };
+}
+
+export function int64Column<Row = bigint | number | null>(rows: readonly Row[], read: Read<Row, bigint | number | null> = itself): Vector<Int64> {
+  const { data, validity } = fillInt64(rows, read);
   return makeVector(makeData({ type: new Int64(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
 }
 
 /** Epoch milliseconds in, Delta's microsecond UTC timestamps out. */
 export function timestampColumn<Row = number | null>(rows: readonly Row[], readMs: Read<Row, number | null> = itself): Vector<Timestamp> {
-  const data = new BigInt64Array(rows.length);
-  const words = new Uint32Array(data.buffer);
-  const validity = new Validity(rows.length);
-  for (let index = 0; index < rows.length; index += 1) {
-    const value = readMs(rows[index]!);
-    if (value === null || value === undefined) validity.setNull(index);
-    else {
-      validity.setValid(index);
-      setInt64(words, index, Math.round(value * 1000));
-    }
-  }
+  const { data, validity } = fillInt64(rows, (row) => {
+    const ms = readMs(row);
+    return ms === null || ms === undefined ? null : Math.round(ms * 1000);
+  });
   return makeVector(makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
 }
 
