@@ -24,27 +24,40 @@ export interface ClientStats {
 }
 
 /**
- * Every client's window lives in one shared Float64Array (an arena of fixed-width records, so a
- * new client allocates nothing): [firstSeenMs, lastSeenMs, then the totals of the window's other
- * buckets as of cachedBucket (cachedBucket, requests, errors, pathBitsLow, pathBitsHigh), then
- * per bucket: bucketId, requests, errors, pathBitsLow, pathBitsHigh]. The cached totals make the
- * common case, another request in the client's current bucket, O(1): only a new bucket sums the
- * others again.
+ * Each client has a hot record and a ring of past buckets, both in shared typed arrays (arenas of
+ * fixed-width records, so a new client allocates nothing and a lookup touches little memory).
+ *
+ * The hot record (HOT_BYTES, a cache line's worth) holds what the common case, another request in
+ * the client's latest bucket, reads and writes: first and last seen time, the latest bucket's id
+ * and its requests, errors and path sketch, and the totals of the window's older buckets. Only a
+ * request in a new bucket reads the ring: it moves the finished bucket there and sums the ring again.
+ *
+ * The ring holds the buckets before the latest one, bucket b at slot b mod bucketCount. Bucket ids
+ * are implicit: moving on to a later bucket clears the slots of the buckets skipped, so every slot
+ * but the latest bucket's holds a bucket inside the window.
  */
+const HOT_BYTES = 64;
+const HOT_FLOATS = HOT_BYTES / 8;
+const HOT_INTS = HOT_BYTES / 4;
+// Float64 fields (index within the record's HOT_FLOATS).
 const FIRST_SEEN = 0;
 const LAST_SEEN = 1;
-const CACHED_BUCKET = 2;
-const OTHER_REQUESTS = 3;
-const OTHER_ERRORS = 4;
-const OTHER_BITS_LOW = 5;
-const OTHER_BITS_HIGH = 6;
-const HEADER = 7;
-const SLOT_WIDTH = 5;
-const BUCKET_ID = 0;
-const COUNT = 1;
-const ERRORS = 2;
-const BITS_LOW = 3;
-const BITS_HIGH = 4;
+const LATEST_BUCKET = 2;
+// Int32 fields (index within the record's HOT_INTS), after the three float64s.
+const LATEST_REQUESTS = 6;
+const LATEST_ERRORS = 7;
+const LATEST_BITS_LOW = 8;
+const LATEST_BITS_HIGH = 9;
+const OLDER_REQUESTS = 10;
+const OLDER_ERRORS = 11;
+const OLDER_BITS_LOW = 12;
+const OLDER_BITS_HIGH = 13;
+// Int32 fields of a ring slot.
+const SLOT_WIDTH = 4;
+const REQUESTS = 0;
+const ERRORS = 1;
+const BITS_LOW = 2;
+const BITS_HIGH = 3;
 
 const SKETCH_BITS = 64;
 const INITIAL_CAPACITY = 1024;
@@ -55,14 +68,16 @@ export class ClientWindow {
   readonly maxClients: number;
   private readonly bucketMs: number;
   private readonly minRateSpanMs: number;
-  private readonly recordWidth: number;
-  /** Client IP → offset of its record in the arena. */
+  private readonly ringWidth: number;
+  /** Client IP → record number. */
   private readonly clients = new Map<string, number>();
-  private arena: Float64Array;
+  private hotFloats: Float64Array;
+  private hotInts: Int32Array;
+  private ring: Int32Array;
   private readonly freeRecords: number[] = [];
   private usedRecords = 0;
-  /** sumBuckets' result, reused. */
-  private readonly totals = new Float64Array(4);
+  /** sumWindow's result (requests, errors, bits low, bits high), reused. */
+  private readonly totals = new Int32Array(4);
 
   constructor(options: ClientWindowOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -70,9 +85,12 @@ export class ClientWindow {
     this.maxClients = options.maxClients ?? 100_000;
     this.minRateSpanMs = options.minRateSpanMs ?? 5_000;
     this.bucketMs = this.windowMs / this.bucketCount;
-    if (!(this.bucketMs > 0) || this.maxClients < 1) throw new RangeError('ClientWindow needs a positive window, buckets and maxClients');
-    this.recordWidth = HEADER + this.bucketCount * SLOT_WIDTH;
-    this.arena = new Float64Array(this.recordWidth * Math.min(INITIAL_CAPACITY, this.maxClients));
+    if (!(this.bucketMs > 0) || !Number.isInteger(this.bucketCount) || this.maxClients < 1) throw new RangeError('ClientWindow needs a positive window, a whole number of buckets and maxClients');
+    this.ringWidth = this.bucketCount * SLOT_WIDTH;
+    const capacity = Math.min(INITIAL_CAPACITY, this.maxClients);
+    this.hotFloats = new Float64Array(capacity * HOT_FLOATS);
+    this.hotInts = new Int32Array(this.hotFloats.buffer);
+    this.ring = new Int32Array(capacity * this.ringWidth);
   }
 
   get size(): number {
@@ -84,91 +102,153 @@ export class ClientWindow {
    * when given (the scorer's hot loop reuses one object instead of allocating per row).
    */
   observe(clientIp: string, timestampMs: number, status: number, path: string, out: ClientStats = emptyStats()): ClientStats {
-    const bucketId = Math.floor(timestampMs / this.bucketMs);
-    const slot = (bucketId % this.bucketCount) * SLOT_WIDTH;
+    const bucket = Math.floor(timestampMs / this.bucketMs);
     let record = this.clients.get(clientIp);
     if (record === undefined) {
-      record = this.newRecord(timestampMs, bucketId, slot);
+      record = this.newRecord(timestampMs, bucket);
       this.clients.set(clientIp, record);
     }
-    const state = this.arena;
-    const base = record + HEADER + slot;
-    if (timestampMs > state[record + LAST_SEEN]!) state[record + LAST_SEEN] = timestampMs;
-
-    if (state[record + CACHED_BUCKET] !== bucketId) {
-      if (!this.hasLiveBuckets(record, bucketId)) state[record + FIRST_SEEN] = timestampMs;
-      if (state[base + BUCKET_ID] !== bucketId) {
-        if (state[base + BUCKET_ID]! > bucketId) return this.statsAt(record, timestampMs, out); // older than the window keeps: not counted
-        state[base + BUCKET_ID] = bucketId;
-        state[base + COUNT] = 0;
-        state[base + ERRORS] = 0;
-        state[base + BITS_LOW] = 0;
-        state[base + BITS_HIGH] = 0;
-      }
-      this.cacheOtherBuckets(record, bucketId, base);
-    }
-    state[base + COUNT]! += 1;
-    if (status >= 400) state[base + ERRORS]! += 1;
+    const floats = this.hotFloats;
+    const ints = this.hotInts;
+    const f = record * HOT_FLOATS;
+    const i = record * HOT_INTS;
+    if (timestampMs > floats[f + LAST_SEEN]!) floats[f + LAST_SEEN] = timestampMs;
+    const latest = floats[f + LATEST_BUCKET]!;
     const bit = hashPath(path) % SKETCH_BITS;
-    const word = base + (bit < 32 ? BITS_LOW : BITS_HIGH);
-    state[word] = (state[word]! | (1 << (bit & 31))) >>> 0;
-    if (timestampMs < state[record + FIRST_SEEN]!) state[record + FIRST_SEEN] = timestampMs;
+    const isError = status >= 400 ? 1 : 0;
+    if (bucket !== latest) {
+      if (bucket < latest) return this.observeEarlier(record, timestampMs, bucket, isError, bit, out);
+      this.moveOn(record, timestampMs, bucket);
+    }
+    ints[i + LATEST_REQUESTS] += 1;
+    ints[i + LATEST_ERRORS] += isError;
+    ints[i + (bit < 32 ? LATEST_BITS_LOW : LATEST_BITS_HIGH)] |= 1 << (bit & 31);
+    if (timestampMs < floats[f + FIRST_SEEN]!) floats[f + FIRST_SEEN] = timestampMs;
 
-    const requests = state[record + OTHER_REQUESTS]! + state[base + COUNT]!;
-    const errors = state[record + OTHER_ERRORS]! + state[base + ERRORS]!;
-    const setBits = popcount(state[record + OTHER_BITS_LOW]! | state[base + BITS_LOW]!) + popcount(state[record + OTHER_BITS_HIGH]! | state[base + BITS_HIGH]!);
-    return this.fill(out, record, timestampMs, bucketId, requests, errors, setBits);
+    const requests = ints[i + OLDER_REQUESTS]! + ints[i + LATEST_REQUESTS]!;
+    const errors = ints[i + OLDER_ERRORS]! + ints[i + LATEST_ERRORS]!;
+    const setBits = popcount(ints[i + OLDER_BITS_LOW]! | ints[i + LATEST_BITS_LOW]!) + popcount(ints[i + OLDER_BITS_HIGH]! | ints[i + LATEST_BITS_HIGH]!);
+    return this.fill(out, record, timestampMs, bucket, requests, errors, setBits);
   }
 
   /** Statistics of a client at a time without recording a request. */
   stats(clientIp: string, nowMs: number): ClientStats {
     const record = this.clients.get(clientIp);
-    return record === undefined ? emptyStats() : this.statsAt(record, nowMs, emptyStats());
+    return record === undefined ? emptyStats() : this.statsAt(record, nowMs, Math.floor(nowMs / this.bucketMs), emptyStats());
   }
 
-  private statsAt(record: number, nowMs: number, out: ClientStats): ClientStats {
-    const nowBucket = Math.floor(nowMs / this.bucketMs);
-    const [requests, errors, low, high] = this.sumBuckets(record, nowBucket, -1);
+  private statsAt(record: number, nowMs: number, nowBucket: number, out: ClientStats): ClientStats {
+    const [requests, errors, low, high] = this.sumWindow(record, nowBucket);
     return this.fill(out, record, nowMs, nowBucket, requests!, errors!, popcount(low!) + popcount(high!));
   }
 
-  /** Caches the totals of the buckets in bucketId's window other than its own slot (at `ownBase`). */
-  private cacheOtherBuckets(record: number, bucketId: number, ownBase: number): void {
-    const [requests, errors, low, high] = this.sumBuckets(record, bucketId, ownBase);
-    const state = this.arena;
-    state[record + CACHED_BUCKET] = bucketId;
-    state[record + OTHER_REQUESTS] = requests!;
-    state[record + OTHER_ERRORS] = errors!;
-    state[record + OTHER_BITS_LOW] = low!;
-    state[record + OTHER_BITS_HIGH] = high!;
-  }
-
-  /** Requests, errors and the path sketch's two words over the buckets in bucketId's window, but the slot at skipBase. */
-  private sumBuckets(record: number, bucketId: number, skipBase: number): Float64Array {
-    const state = this.arena;
+  /**
+   * A request in a later bucket than the client's latest: the latest bucket moves to the ring,
+   * the slots of skipped buckets are cleared, and the older buckets' totals are summed again.
+   */
+  private moveOn(record: number, timestampMs: number, bucket: number): void {
+    const floats = this.hotFloats;
+    const ints = this.hotInts;
+    const ring = this.ring;
+    const f = record * HOT_FLOATS;
+    const i = record * HOT_INTS;
+    const r = record * this.ringWidth;
+    const latest = floats[f + LATEST_BUCKET]!;
+    if (bucket - latest < this.bucketCount) {
+      const slot = r + this.slotOf(latest);
+      ring[slot + REQUESTS] = ints[i + LATEST_REQUESTS]!;
+      ring[slot + ERRORS] = ints[i + LATEST_ERRORS]!;
+      ring[slot + BITS_LOW] = ints[i + LATEST_BITS_LOW]!;
+      ring[slot + BITS_HIGH] = ints[i + LATEST_BITS_HIGH]!;
+      for (let skipped = latest + 1; skipped < bucket; skipped += 1) clearSlot(ring, r + this.slotOf(skipped));
+    } else {
+      // The whole window passed without a request (the latest bucket always holds one): the
+      // client starts afresh, its rate measured from now.
+      floats[f + FIRST_SEEN] = timestampMs;
+      for (let slot = r; slot < r + this.ringWidth; slot += SLOT_WIDTH) clearSlot(ring, slot);
+    }
+    floats[f + LATEST_BUCKET] = bucket;
+    ints[i + LATEST_REQUESTS] = 0;
+    ints[i + LATEST_ERRORS] = 0;
+    ints[i + LATEST_BITS_LOW] = 0;
+    ints[i + LATEST_BITS_HIGH] = 0;
+    // Every ring slot but the new latest bucket's now holds a bucket of its window.
+    const own = r + this.slotOf(bucket);
     let requests = 0;
     let errors = 0;
     let low = 0;
     let high = 0;
-    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
-      const id = state[base + BUCKET_ID]!;
-      if (base === skipBase || id <= bucketId - this.bucketCount || id > bucketId) continue;
-      requests += state[base + COUNT]!;
-      errors += state[base + ERRORS]!;
-      low |= state[base + BITS_LOW]!;
-      high |= state[base + BITS_HIGH]!;
+    for (let slot = r; slot < r + this.ringWidth; slot += SLOT_WIDTH) {
+      if (slot === own) continue;
+      requests += ring[slot + REQUESTS]!;
+      errors += ring[slot + ERRORS]!;
+      low |= ring[slot + BITS_LOW]!;
+      high |= ring[slot + BITS_HIGH]!;
     }
+    ints[i + OLDER_REQUESTS] = requests;
+    ints[i + OLDER_ERRORS] = errors;
+    ints[i + OLDER_BITS_LOW] = low;
+    ints[i + OLDER_BITS_HIGH] = high;
+  }
+
+  /**
+   * A request that arrived late, in a bucket before the client's latest: counted in its ring slot
+   * (and in the older buckets' totals) while the window still holds that bucket, else ignored.
+   * Returns the statistics as of its own time, over the buckets the window still holds.
+   */
+  private observeEarlier(record: number, timestampMs: number, bucket: number, isError: number, bit: number, out: ClientStats): ClientStats {
+    const f = record * HOT_FLOATS;
+    const i = record * HOT_INTS;
+    if (bucket > this.hotFloats[f + LATEST_BUCKET]! - this.bucketCount) {
+      const ints = this.hotInts;
+      const slot = record * this.ringWidth + this.slotOf(bucket);
+      const word = bit < 32 ? 0 : 1;
+      const mask = 1 << (bit & 31);
+      this.ring[slot + REQUESTS] += 1;
+      this.ring[slot + ERRORS] += isError;
+      this.ring[slot + BITS_LOW + word] |= mask;
+      ints[i + OLDER_REQUESTS] += 1;
+      ints[i + OLDER_ERRORS] += isError;
+      ints[i + OLDER_BITS_LOW + word] |= mask;
+      if (timestampMs < this.hotFloats[f + FIRST_SEEN]!) this.hotFloats[f + FIRST_SEEN] = timestampMs;
+    }
+    return this.statsAt(record, timestampMs, bucket, out);
+  }
+
+  /** Requests, errors and the path sketch's two words of the client's buckets inside the window that ends with `bucket`. */
+  private sumWindow(record: number, bucket: number): Int32Array {
+    const latest = this.hotFloats[record * HOT_FLOATS + LATEST_BUCKET]!;
     const totals = this.totals;
-    totals[0] = requests;
-    totals[1] = errors;
-    totals[2] = low >>> 0;
-    totals[3] = high >>> 0;
+    totals.fill(0);
+    const first = Math.max(bucket, latest) - this.bucketCount + 1;
+    if (latest <= bucket && latest >= first) {
+      const i = record * HOT_INTS;
+      totals[REQUESTS] = this.hotInts[i + LATEST_REQUESTS]!;
+      totals[ERRORS] = this.hotInts[i + LATEST_ERRORS]!;
+      totals[BITS_LOW] = this.hotInts[i + LATEST_BITS_LOW]!;
+      totals[BITS_HIGH] = this.hotInts[i + LATEST_BITS_HIGH]!;
+    }
+    // Ring buckets: those before the latest that the window reaches, up to `bucket`.
+    const ring = this.ring;
+    const r = record * this.ringWidth;
+    for (let past = first; past < latest && past <= bucket; past += 1) {
+      const slot = r + this.slotOf(past);
+      totals[REQUESTS] += ring[slot + REQUESTS]!;
+      totals[ERRORS] += ring[slot + ERRORS]!;
+      totals[BITS_LOW] |= ring[slot + BITS_LOW]!;
+      totals[BITS_HIGH] |= ring[slot + BITS_HIGH]!;
+    }
     return totals;
+  }
+
+  private slotOf(bucket: number): number {
+    const residue = bucket % this.bucketCount;
+    return (residue < 0 ? residue + this.bucketCount : residue) * SLOT_WIDTH;
   }
 
   private fill(out: ClientStats, record: number, nowMs: number, nowBucket: number, requests: number, errors: number, setBits: number): ClientStats {
     const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
-    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(this.arena[record + FIRST_SEEN]!, windowStartMs));
+    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(this.hotFloats[record * HOT_FLOATS + FIRST_SEEN]!, windowStartMs));
     out.requests = requests;
     out.requestsPerSecond = (requests * 1000) / spanMs;
     out.errorRatio = requests === 0 ? 0 : errors / requests;
@@ -176,38 +256,35 @@ export class ClientWindow {
     return out;
   }
 
-  private hasLiveBuckets(record: number, bucketId: number): boolean {
-    const state = this.arena;
-    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) {
-      if (state[base + BUCKET_ID]! > bucketId - this.bucketCount && state[base + COUNT]! > 0) return true;
-    }
-    return false;
-  }
-
-  /**
-   * A zeroed record for a client first seen now, its current bucket open and the other buckets'
-   * totals (none) cached, so the caller takes the O(1) path.
-   */
-  private newRecord(timestampMs: number, bucketId: number, slot: number): number {
+  /** A zeroed record for a client first seen now, with `bucket` as its latest. */
+  private newRecord(timestampMs: number, bucket: number): number {
     if (this.clients.size >= this.maxClients) this.evict(timestampMs);
     let record = this.freeRecords.pop();
     if (record === undefined) {
-      record = this.usedRecords * this.recordWidth;
+      record = this.usedRecords;
       this.usedRecords += 1;
-      if (record + this.recordWidth > this.arena.length) {
-        const grown = new Float64Array(Math.min(this.arena.length * 2, this.maxClients * this.recordWidth));
-        grown.set(this.arena);
-        this.arena = grown;
-      }
+      if ((record + 1) * HOT_FLOATS > this.hotFloats.length) this.grow();
     }
-    const state = this.arena;
-    state.fill(0, record, record + this.recordWidth);
-    state[record + FIRST_SEEN] = timestampMs;
-    state[record + LAST_SEEN] = timestampMs;
-    for (let base = record + HEADER; base < record + this.recordWidth; base += SLOT_WIDTH) state[base + BUCKET_ID] = Number.NEGATIVE_INFINITY;
-    state[record + HEADER + slot + BUCKET_ID] = bucketId;
-    state[record + CACHED_BUCKET] = bucketId;
+    const f = record * HOT_FLOATS;
+    this.hotFloats[f + FIRST_SEEN] = timestampMs;
+    this.hotFloats[f + LAST_SEEN] = timestampMs;
+    this.hotFloats[f + LATEST_BUCKET] = bucket;
+    const i = record * HOT_INTS;
+    for (let field = LATEST_REQUESTS; field <= OLDER_BITS_HIGH; field += 1) this.hotInts[i + field] = 0;
+    const r = record * this.ringWidth;
+    for (let slot = r; slot < r + this.ringWidth; slot += SLOT_WIDTH) clearSlot(this.ring, slot);
     return record;
+  }
+
+  private grow(): void {
+    const capacity = Math.min((this.hotFloats.length / HOT_FLOATS) * 2, this.maxClients);
+    const hotFloats = new Float64Array(capacity * HOT_FLOATS);
+    hotFloats.set(this.hotFloats);
+    const ring = new Int32Array(capacity * this.ringWidth);
+    ring.set(this.ring);
+    this.hotFloats = hotFloats;
+    this.hotInts = new Int32Array(hotFloats.buffer);
+    this.ring = ring;
   }
 
   /**
@@ -217,15 +294,23 @@ export class ClientWindow {
   private evict(nowMs: number): void {
     const horizonMs = nowMs - this.windowMs;
     const target = Math.floor(this.maxClients * 0.9);
+    const lastSeen = (record: number) => this.hotFloats[record * HOT_FLOATS + LAST_SEEN]!;
     const forget = (ip: string, record: number) => {
       this.clients.delete(ip);
       this.freeRecords.push(record);
     };
-    for (const [ip, record] of this.clients) if (this.arena[record + LAST_SEEN]! < horizonMs) forget(ip, record);
+    for (const [ip, record] of this.clients) if (lastSeen(record) < horizonMs) forget(ip, record);
     if (this.clients.size <= target) return;
-    const byAge = [...this.clients].sort((a, b) => this.arena[a[1] + LAST_SEEN]! - this.arena[b[1] + LAST_SEEN]!);
+    const byAge = [...this.clients].sort((a, b) => lastSeen(a[1]) - lastSeen(b[1]));
     for (let index = 0; this.clients.size > target; index += 1) forget(...byAge[index]!);
   }
+}
+
+function clearSlot(ring: Int32Array, slot: number): void {
+  ring[slot + REQUESTS] = 0;
+  ring[slot + ERRORS] = 0;
+  ring[slot + BITS_LOW] = 0;
+  ring[slot + BITS_HIGH] = 0;
 }
 
 const emptyStats = (): ClientStats => ({ requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 });

@@ -89,6 +89,23 @@ describe('ClientWindow', () => {
     assert.equal(window.stats('a', start + 200_000).requests, 0, 'forgotten after the window');
   });
 
+  it('counts a late request that is still inside the window, and ignores one the window has left behind', () => {
+    const window = new ClientWindow({ windowMs: 60_000, buckets: 6 });
+    const start = Date.UTC(2026, 0, 1);
+    window.observe('a', start + 50_000, 200, '/a');
+    window.observe('a', start + 5_000, 500, '/late'); // 45 s late: its bucket is still in the window
+    window.observe('a', start + 100_000, 200, '/b'); // the window now starts at 50 s
+    assert.equal(window.observe('a', start + 1_000, 500, '/too-late').requests, 0, 'a request from before the window is not counted');
+    const stats = window.stats('a', start + 100_000);
+    assert.equal(stats.requests, 2, 'the late request left the window with its bucket; the one too late never entered');
+    assert.equal(stats.errorRatio, 0);
+    assert.equal(window.stats('a', start + 45_000).requests, 0, 'no statistics for a time the window no longer holds');
+    const other = new ClientWindow();
+    other.observe('b', start + 50_000, 200, '/a');
+    assert.equal(other.observe('b', start + 5_000, 500, '/late').requests, 1, 'statistics as of the late request\'s own time');
+    assert.equal(other.stats('b', start + 55_000).errorRatio, 0.5);
+  });
+
   it('keeps memory bounded by forgetting the least recently seen clients', () => {
     const window = new ClientWindow({ maxClients: 1_000 });
     for (let index = 0; index < 5_000; index += 1) window.observe(`10.0.${index >> 8}.${index & 255}`, 1_000 + index, 200, '/');
