@@ -46,7 +46,10 @@ export type FeatureKind = 'standardised' | 'fixed';
  * Kind and weight of each feature. Weights say how many units of distance a feature may add:
  * response and client-behaviour deviations carry the anomaly signal and weigh most; absolute
  * sizes and times mostly separate endpoints and weigh less; the time of day only nudges
- * clusters, since traffic at an unusual hour is not an anomaly by itself.
+ * clusters, since traffic at an unusual hour is not an anomaly by itself. The clock features are
+ * points on the unit circle, so they keep those units: their spread in training depends only on
+ * how much of the week the training rows cover, and a model retrained on a one-day lookback would
+ * otherwise stretch the day-of-week axis until every other day of the week looked anomalous.
  */
 const FEATURE_DEFINITIONS: Record<FeatureName, { kind: FeatureKind; weight: number }> = {
   log_response_time_ms: { kind: 'standardised', weight: 0.5 },
@@ -67,10 +70,10 @@ const FEATURE_DEFINITIONS: Record<FeatureName, { kind: FeatureKind; weight: numb
   agent_bot: { kind: 'fixed', weight: 1 },
   agent_api: { kind: 'fixed', weight: 1 },
   agent_other: { kind: 'fixed', weight: 1 },
-  hour_sin: { kind: 'standardised', weight: 0.3 },
-  hour_cos: { kind: 'standardised', weight: 0.3 },
-  weekday_sin: { kind: 'standardised', weight: 0.3 },
-  weekday_cos: { kind: 'standardised', weight: 0.3 },
+  hour_sin: { kind: 'fixed', weight: 0.3 },
+  hour_cos: { kind: 'fixed', weight: 0.3 },
+  weekday_sin: { kind: 'fixed', weight: 0.3 },
+  weekday_cos: { kind: 'fixed', weight: 0.3 },
 };
 
 export const FEATURE_WEIGHTS: readonly number[] = FEATURE_NAMES.map((name) => FEATURE_DEFINITIONS[name].weight);

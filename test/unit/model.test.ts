@@ -48,6 +48,24 @@ describe('model training and score calibration', () => {
   });
 });
 
+describe('a model trained on a single day', () => {
+  it('does not flag ordinary traffic on other days of the week (retraining from the lakehouse sees one lookback window)', async () => {
+    // A day of Monday traffic, sparse like a sample of the logs table over a 24-hour lookback.
+    const monday = createTrafficGenerator({ seed: 7, startTimeMs: Date.UTC(2026, 0, 12), ratePerSecond: 0.08, anomalyRate: 0.02 });
+    const day = Array.from({ length: 7_000 }, () => monday.next());
+    assert.ok(day.at(-1)!.timestampMs - day[0]!.timestampMs > 20 * 3_600_000, 'the training rows span most of a day');
+    const oneDay = (await trainModel(day, options)).model;
+    // Thursday afternoon at a few requests per second: clients about as busy as in the sample.
+    const thursday = createTrafficGenerator({ seed: 8, startTimeMs: Date.UTC(2026, 0, 15, 14), ratePerSecond: 3, anomalyRate: 0 });
+    const events = Array.from({ length: 10_000 }, () => thursday.next());
+    const scorer = createScorer(oneDay, 'one-day');
+    const results = await scorer.score(events, new ClientWindow());
+    scorer.dispose();
+    const flagged = results.filter((result) => result.isAnomaly).length / events.length;
+    assert.ok(flagged < 0.01, `flags ${(100 * flagged).toFixed(1)}% of Thursday's normal traffic`);
+  });
+});
+
 describe('model artifact validation', () => {
   const reparse = (artifact: unknown) => parseModelArtifact(JSON.parse(JSON.stringify(artifact)), 'test.json');
 
