@@ -1,5 +1,5 @@
-// Labeled training data: generated traffic spread over a simulated week, so every hour of the day
-// and day of the week is represented, written as JSON lines for `logstream generate --training-data`.
+// Labeled training data: generated traffic in segments spread over a simulated week, so hours of
+// the day and days of the week are represented, written as JSON lines for `logstream generate --training-data`.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { toJsonLine } from './jsonLine.js';
@@ -15,20 +15,34 @@ export interface TrainingDataOptions {
 
 export const TRAINING_WEEK_START_MS = Date.UTC(2026, 0, 5);
 export const DEFAULT_TRAINING_RATE_PER_SECOND = 50;
-/** One segment every 6 hours of the week: short contiguous runs keep per-client windows realistic. */
-const SEGMENTS = 28;
+/** Up to one segment every 6 hours of the week, so every hour and weekday can be represented. */
+const MAX_SEGMENTS = 28;
 const SEGMENT_SPACING_MS = 6 * 3_600_000;
+/**
+ * A segment lasts at least two client windows (2 × 60 s): the first window warms up each client's
+ * request rate, error ratio and distinct paths, and the rest look like a long-running streamer's.
+ * Shorter segments would teach the model that clients are quieter than they are in production.
+ */
+const MIN_SEGMENT_SECONDS = 120;
+
+/** How many segments `count` logs at `ratePerSecond` make, each at least MIN_SEGMENT_SECONDS long (pure). */
+export function trainingSegments(count: number, ratePerSecond: number): number {
+  return Math.max(1, Math.min(MAX_SEGMENTS, Math.floor(count / (ratePerSecond * MIN_SEGMENT_SECONDS))));
+}
 
 /** Yields `count` labeled logs in time order, deterministic for a seed. */
 export function* trainingLogs(count: number, seed: number, options: TrainingDataOptions = {}): Generator<GeneratedLog> {
   const ratePerSecond = options.ratePerSecond ?? DEFAULT_TRAINING_RATE_PER_SECOND;
   const startTimeMs = options.startTimeMs ?? TRAINING_WEEK_START_MS;
-  for (let segment = 0; segment < SEGMENTS; segment += 1) {
-    const segmentCount = Math.floor((count * (segment + 1)) / SEGMENTS) - Math.floor((count * segment) / SEGMENTS);
+  const segments = trainingSegments(count, ratePerSecond);
+  // Segments spread evenly over the week's 6-hour slots.
+  const slotStep = MAX_SEGMENTS / segments;
+  for (let segment = 0; segment < segments; segment += 1) {
+    const segmentCount = Math.floor((count * (segment + 1)) / segments) - Math.floor((count * segment) / segments);
     if (segmentCount === 0) continue;
     const generator = createTrafficGenerator({
       seed: (seed * 31 + segment) >>> 0,
-      startTimeMs: startTimeMs + segment * SEGMENT_SPACING_MS,
+      startTimeMs: startTimeMs + Math.floor(segment * slotStep) * SEGMENT_SPACING_MS,
       ratePerSecond,
       anomalyRate: options.anomalyRate ?? DEFAULT_ANOMALY_RATE,
     });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeLine } from '../../logs/decode.js';
-import { createTrafficGenerator, generateTrainingData, SCENARIO_NAMES, toJsonLine, trafficShape, writeTrainingData, type GeneratedLog } from '../../generator/index.js';
+import { createTrafficGenerator, generateTrainingData, SCENARIO_NAMES, trainingSegments, toJsonLine, trafficShape, writeTrainingData, type GeneratedLog } from '../../generator/index.js';
 
 const START = Date.UTC(2026, 0, 6, 12);
 const take = (count: number, options: Partial<Parameters<typeof createTrafficGenerator>[0]> = {}): GeneratedLog[] => {
@@ -90,13 +90,21 @@ describe('JSON lines and training data', () => {
     }
   });
 
-  it('spreads training data over a week and writes it as JSON lines with progress', async () => {
-    const logs = generateTrainingData(5_600, 3);
+  it('spreads training data over a week in segments long enough to warm the client window, and writes it as JSON lines with progress', async () => {
+    const logs = generateTrainingData(168_000, 3);
     const hours = new Set(logs.map((log) => new Date(log.timestampMs).getUTCHours()));
     const days = new Set(logs.map((log) => new Date(log.timestampMs).getUTCDay()));
     assert.equal(days.size, 7);
     assert.ok(hours.size >= 4);
-    assert.deepEqual(generateTrainingData(5_600, 3), logs, 'reproducible from the seed');
+    const segmentStarts = logs.filter((log, index) => index === 0 || log.timestampMs - logs[index - 1]!.timestampMs > 3_600_000);
+    assert.equal(segmentStarts.length, 28);
+    // 6,000 logs a segment at 50 logs/s: two minutes, two client windows.
+    const firstSegment = logs.slice(0, 6_000);
+    assert.ok(firstSegment.at(-1)!.timestampMs - firstSegment[0]!.timestampMs >= 110_000, 'a segment spans about two minutes');
+    // Fewer logs make fewer segments rather than shorter ones.
+    assert.equal(trainingSegments(10_000, 50), 1);
+    assert.equal(trainingSegments(60_000, 50), 10);
+    assert.deepEqual(generateTrainingData(5_600, 3), generateTrainingData(5_600, 3), 'reproducible from the seed');
 
     const file = join(mkdtempSync(join(tmpdir(), 'logstream-generator-')), 'train.jsonl');
     const progress: number[] = [];
