@@ -106,6 +106,8 @@ export interface FeatureVocabulary {
 /** Endpoints seen fewer times than this in training are "unseen": too rare to have a profile. */
 const MIN_ENDPOINT_ROWS = 5;
 const MIN_ENDPOINT_SHARE = 0.0002;
+/** Nor is an endpoint only one or two clients asked for: a scanner's paths are not the site's endpoints. */
+const MIN_ENDPOINT_CLIENTS = 3;
 /** Rows an (endpoint, status) pair needs for its own medians. */
 const MIN_EXACT_PROFILE_ROWS = 20;
 
@@ -136,6 +138,7 @@ const samplesFor = (map: Map<string, Samples>, key: string): Samples => {
 
 export function fitVocabulary(events: readonly LogEvent[]): FeatureVocabulary {
   const endpointCounts = new Map<string, number>();
+  const endpointClients = new Map<string, Set<string>>();
   const exact = new Map<string, Samples>();
   const successes = new Map<string, Samples>();
   const everything = new Map<string, Samples>();
@@ -143,6 +146,8 @@ export function fitVocabulary(events: readonly LogEvent[]): FeatureVocabulary {
   for (const event of events) {
     const key = endpointKey(event);
     endpointCounts.set(key, (endpointCounts.get(key) ?? 0) + 1);
+    const clients = endpointClients.get(key) ?? new Set<string>();
+    if (clients.size < MIN_ENDPOINT_CLIENTS) endpointClients.set(key, clients.add(event.clientIp));
     samplesFor(exact, `${key} ${event.status}`).add(event);
     samplesFor(everything, key).add(event);
     if (isSuccess(event.status)) {
@@ -153,7 +158,7 @@ export function fitVocabulary(events: readonly LogEvent[]): FeatureVocabulary {
   const minRows = Math.max(MIN_ENDPOINT_ROWS, MIN_ENDPOINT_SHARE * events.length);
   const endpointLogFrequency: Record<string, number> = {};
   for (const [key, count] of endpointCounts) {
-    if (count >= minRows) endpointLogFrequency[key] = Math.log10(count / events.length);
+    if (count >= minRows && endpointClients.get(key)!.size >= MIN_ENDPOINT_CLIENTS) endpointLogFrequency[key] = Math.log10(count / events.length);
   }
   const endpointProfiles: Record<string, ResponseProfile> = {};
   for (const [key, samples] of everything) {

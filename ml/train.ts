@@ -69,7 +69,7 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   }
   options.onProgress?.({ stage: 'calibrate' });
   const chosen = best!.result;
-  const clusters = profileClusters(chosen, options.thresholdPercentile);
+  const clusters = profileClusters(chosen, options.thresholdPercentile, ordered.map((event) => event.clientIp));
   const centroids = Array.from({ length: chosen.k }, (_, cluster) => Array.from(chosen.centroids.subarray(cluster * FEATURE_COUNT, (cluster + 1) * FEATURE_COUNT)));
 
   const tensors = scoringTensors({ centroids, clusters });
@@ -104,9 +104,10 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   return { model, candidates };
 }
 
-function profileClusters(result: KMeansResult, percentile: number): ClusterProfile[] {
+function profileClusters(result: KMeansResult, percentile: number, clientIps: readonly string[]): ClusterProfile[] {
   const members: number[][] = Array.from({ length: result.k }, () => []);
   result.assignments.forEach((cluster, row) => members[cluster]!.push(result.distances[row]!));
+  const topClientShares = topClientShare(result.assignments, result.k, clientIps);
   const total = result.assignments.length;
   const profiles = members.map((distances) => {
     const sorted = Float64Array.from(distances).sort();
@@ -122,15 +123,33 @@ function profileClusters(result: KMeansResult, percentile: number): ClusterProfi
   // Anomalies in the training rows can gather into a cluster of their own: small, and far more
   // spread out than the clusters of ordinary traffic. Such a cluster is not normal behaviour.
   const typicalRadius = weightedMedian(profiles.map((profile) => [profile.radius, profile.size] as const));
-  for (const profile of profiles) {
-    if (profile.fraction < MAX_OUTLIER_CLUSTER_FRACTION && profile.radius > OUTLIER_CLUSTER_SPREAD * typicalRadius) profile.normal = false;
-  }
+  // Or they gather one client's attack (a scan, a flood): ordinary behaviour is shared by many clients.
+  profiles.forEach((profile, cluster) => {
+    if (profile.fraction >= MAX_OUTLIER_CLUSTER_FRACTION) return;
+    if (profile.radius > OUTLIER_CLUSTER_SPREAD * typicalRadius || topClientShares[cluster]! > MAX_SINGLE_CLIENT_SHARE) profile.normal = false;
+  });
   return profiles;
 }
 
-/** A cluster with less than this share of rows and OUTLIER_CLUSTER_SPREAD times the typical radius gathers outliers. */
+/** Per cluster, the share of its rows that its busiest client sent. */
+function topClientShare(assignments: Int32Array, k: number, clientIps: readonly string[]): number[] {
+  const perCluster = Array.from({ length: k }, () => new Map<string, number>());
+  const sizes = new Array<number>(k).fill(0);
+  assignments.forEach((cluster, row) => {
+    const counts = perCluster[cluster]!;
+    counts.set(clientIps[row]!, (counts.get(clientIps[row]!) ?? 0) + 1);
+    sizes[cluster]! += 1;
+  });
+  return perCluster.map((counts, cluster) => (sizes[cluster] ? Math.max(...counts.values()) / sizes[cluster]! : 0));
+}
+
+/**
+ * A cluster with less than this share of rows gathers outliers when it is OUTLIER_CLUSTER_SPREAD
+ * times as spread as the typical one, or when one client sent more than MAX_SINGLE_CLIENT_SHARE of it.
+ */
 const MAX_OUTLIER_CLUSTER_FRACTION = 0.05;
 const OUTLIER_CLUSTER_SPREAD = 2;
+const MAX_SINGLE_CLIENT_SHARE = 0.5;
 
 function weightedMedian(values: readonly (readonly [number, number])[]): number {
   const sorted = [...values].sort((a, b) => a[0] - b[0]);

@@ -48,6 +48,19 @@ describe('model training and score calibration', () => {
   });
 });
 
+describe('anomalies inside the training data', () => {
+  it("are not learned as normal behaviour: a scanner's episode in the training rows still scores as anomalous", async () => {
+    const training = generateTrainingData(6_000, 42);
+    const scan = training.filter((event) => event.label === 'path_scan');
+    assert.ok(scan.length > 100 && new Set(scan.map((event) => event.clientIp)).size === 1, "the training rows hold one client's path scan");
+    const scorer = createScorer(model, 'test');
+    const results = await scorer.score(training, new ClientWindow());
+    scorer.dispose();
+    const flagged = results.filter((result, index) => result.isAnomaly && training[index]!.label === 'path_scan').length;
+    assert.ok(flagged / scan.length > 0.9, `${flagged} of ${scan.length} scan rows flagged`);
+  });
+});
+
 describe('a model trained on a single day', () => {
   it('does not flag ordinary traffic on other days of the week (retraining from the lakehouse sees one lookback window)', async () => {
     // A day of Monday traffic, sparse like a sample of the logs table over a 24-hour lookback.
