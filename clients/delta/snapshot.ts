@@ -12,6 +12,8 @@ export interface SnapshotScanOptions {
   predicate?: string | Predicate;
   columns?: string[];
   limit?: number;
+  /** Read files in ascending order of this column's minimum statistic instead of by path (scanBatches only). */
+  filesByMinOf?: string;
 }
 
 export class Snapshot {
@@ -97,6 +99,11 @@ export class Snapshot {
 
   /** Matching rows file by file, for output that starts before the whole scan is done. */
   scanBatches(options: SnapshotScanOptions = {}): AsyncGenerator<{ add: AddFile; table: Table }> {
-    return scanFiles(this.storage, this.tablePath, this.state.files.values(), this.schema, this.partitionColumns, { comparisons: this.bind(options.predicate), columns: options.columns, limit: options.limit });
+    return scanFiles(this.storage, this.tablePath, this.state.files.values(), this.schema, this.partitionColumns, {
+      comparisons: this.bind(options.predicate),
+      columns: options.columns,
+      limit: options.limit,
+      filesByMinOf: options.filesByMinOf,
+    });
   }
 }
