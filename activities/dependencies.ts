@@ -13,7 +13,6 @@ import { observeLag } from '../streamers/metrics.js';
 import { MlflowClient } from '../clients/mlflow/client.js';
 import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
 import { createDesiredModelWatcher } from './modelSelection.js';
-import { sampleLogsFromDelta } from '../ml/deltaSample.js';
 import { trainInChildProcess } from './trainingProcess.js';
 import type { ActivityDependencies, StreamerProgressUpdate, StreamerRunRequest } from './ports.js';
 import { workerLog } from './runtimeLogger.js';
@@ -122,13 +121,8 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
 
 /** Trains on a seeded sample of the Delta logs table's lookback window, publishes to MLflow, promotes if at least as good. */
 async function trainFromDelta(config: PipelineConfig, input: TrainingInput, signal: AbortSignal): Promise<TrainingOutcome> {
-  const { events } = await sampleLogsFromDelta({
-    root: config.delta.root,
-    lookbackHours: input.lookbackHours ?? config.ml.lookback_hours,
-    samples: input.trainingSamples ?? config.ml.training_samples,
-    seed: config.ml.seed,
-  });
-  return trainInChildProcess(config, events, signal);
+  const ml = { ...config.ml, lookback_hours: input.lookbackHours ?? config.ml.lookback_hours, training_samples: input.trainingSamples ?? config.ml.training_samples };
+  return trainInChildProcess({ ...config, ml }, signal);
 }
 
 export function toProgressUpdate(progress: StreamerProgress, highWatermarks: ReadonlyMap<number, bigint>): StreamerProgressUpdate {

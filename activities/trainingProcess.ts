@@ -7,8 +7,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PipelineConfig } from '../config/schema.js';
 import { LogstreamError } from '../config/errors.js';
-import { toJsonLine } from '../generator/jsonLine.js';
-import type { LogEvent } from '../logs/record.js';
 import type { TrainingOutcome } from '../workflows/types.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../bin/logstream.js', import.meta.url));
@@ -37,16 +35,18 @@ export function parseTrainOutput(stdout: string): TrainingOutcome {
   };
 }
 
-export async function trainInChildProcess(config: PipelineConfig, events: readonly LogEvent[], signal: AbortSignal): Promise<TrainingOutcome> {
+/**
+ * Trains on a sample of the lakehouse's logs table in a child `logstream train`, which samples the
+ * table itself (with the client statistics the streamer computed, see ml/deltaSample.ts).
+ */
+export async function trainInChildProcess(config: PipelineConfig, signal: AbortSignal): Promise<TrainingOutcome> {
   const folder = await mkdtemp(join(tmpdir(), 'logstream-training-'));
   try {
-    const dataFile = join(folder, 'events.jsonl');
     const configFile = join(folder, 'pipeline_config.json');
-    await writeFile(dataFile, events.map((event) => `${toJsonLine(event)}\n`).join(''));
     // The child must see exactly the worker's configuration, not whatever LOGSTREAM_* it would inherit.
     await writeFile(configFile, JSON.stringify(config));
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_') || name === 'LOGSTREAM_LOG_LEVEL'));
-    const stdout = await run(process.execPath, [CLI_ENTRY, '--config', configFile, 'train', '--data', dataFile, '--json'], env, signal);
+    const stdout = await run(process.execPath, [CLI_ENTRY, '--config', configFile, 'train', '--json'], env, signal);
     return parseTrainOutput(stdout);
   } finally {
     await rm(folder, { recursive: true, force: true });

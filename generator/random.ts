@@ -50,7 +50,8 @@ export function createRandom(seed: number): Random {
 
 /** Picks indices in proportion to fixed weights in O(log n) per draw. */
 export interface WeightedPicker {
-  pick(random: Random): number;
+  /** An index below `count` (default: all), in proportion to the weights of those indices. */
+  pick(random: Random, count?: number): number;
 }
 
 export function weightedPicker(weights: readonly number[]): WeightedPicker {
@@ -62,10 +63,11 @@ export function weightedPicker(weights: readonly number[]): WeightedPicker {
   });
   if (total <= 0) throw new RangeError('weightedPicker needs at least one positive weight');
   return {
-    pick(random) {
-      const target = random.next() * total;
+    pick(random, count = cumulative.length) {
+      const high0 = Math.max(1, Math.min(count, cumulative.length)) - 1;
+      const target = random.next() * cumulative[high0]!;
       let low = 0;
-      let high = cumulative.length - 1;
+      let high = high0;
       while (low < high) {
         const middle = (low + high) >>> 1;
         if (cumulative[middle]! > target) high = middle;

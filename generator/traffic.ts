@@ -38,7 +38,7 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
   if (!(anomalyRate >= 0 && anomalyRate < 1)) throw new RangeError(`anomalyRate must be in [0, 1), got ${anomalyRate}`);
 
   const random = createRandom(options.seed);
-  const population = createClientPopulation(options.seed);
+  const population = createClientPopulation(options.seed, { peakRatePerSecond: options.ratePerSecond * PEAK_TRAFFIC_SHAPE });
   const endpointPickers = pickersByKind();
   let normalTimeMs = options.startTimeMs;
   let currentTimeMs = options.startTimeMs;
@@ -60,7 +60,7 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
       episodes.push({ episode, nextTimeMs: timeMs + random.exponential(1000 / episode.ratePerSecond) });
       normalLogsUntilEpisode = gapBeforeEpisode(random, anomalyRate, episodeSize);
     }
-    return normalLog(random, population.pick(random), endpointPickers, timeMs, load);
+    return normalLog(random, population.pick(random, options.ratePerSecond * load), endpointPickers, timeMs, load);
   };
 
   const emitAnomaly = (index: number): GeneratedLog => {
@@ -113,11 +113,16 @@ function meanEpisodeLogs(scenarios: readonly ScenarioName[]): number {
 export function trafficShape(timeMs: number): number {
   const date = new Date(timeMs);
   const hour = date.getUTCHours() + date.getUTCMinutes() / 60;
-  const daily = 1 + 0.55 * Math.cos((2 * Math.PI * (hour - 14)) / 24);
+  const daily = 1 + DAILY_SWING * Math.cos((2 * Math.PI * (hour - 14)) / 24);
   const day = date.getUTCDay();
-  const weekly = day === 0 ? 0.8 : day === 6 ? 0.85 : 1.07;
+  const weekly = day === 0 ? 0.8 : day === 6 ? 0.85 : WEEKDAY_FACTOR;
   return daily * weekly;
 }
+
+const DAILY_SWING = 0.55;
+const WEEKDAY_FACTOR = 1.07;
+/** The largest value trafficShape takes: a weekday at 14:00 UTC. */
+export const PEAK_TRAFFIC_SHAPE = (1 + DAILY_SWING) * WEEKDAY_FACTOR;
 
 function pickersByKind(): Record<ClientKind, WeightedPicker> {
   const forKind = (kind: ClientKind) => weightedPicker(ENDPOINTS.map((endpoint) => endpoint.weights[kind]));

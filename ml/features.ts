@@ -1,7 +1,7 @@
 // Feature spec "web-access-v1": turns canonical log rows into numeric vectors for K-means.
 // The spec id is stored in every model; a model trained on another spec is refused.
 import type { LogEvent } from '../logs/record.js';
-import type { ClientStats, ClientWindow } from './clientWindow.js';
+import { ClientWindow, type ClientStats } from './clientWindow.js';
 import { scalerKernel, type Scaler, type ScalerKernel } from './scaler.js';
 import { classifyUserAgent, type AgentClass } from './userAgent.js';
 
@@ -199,11 +199,16 @@ export function expectedResponse(vocabulary: FeatureVocabulary, key: string, sta
 }
 
 /**
- * Features of a batch, row-major (events.length × FEATURE_COUNT). Records each event in the
- * client window first, in order, so a client's behaviour includes the request being scored.
+ * Where a row's client behaviour comes from: a client window, which records each event first, in
+ * order, so a client's behaviour includes the request being scored; or, for training rows sampled
+ * from the lakehouse, the statistics recorded per row when they were sampled.
  */
-export function extractFeatures(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary): Float32Array {
-  return featureRows(events, window, vocabulary).raw;
+export type ClientSource = ClientWindow | readonly ClientStats[];
+
+/** Features of a batch, row-major (events.length × FEATURE_COUNT). */
+export function extractFeatures(events: readonly LogEvent[], clients: ClientSource, vocabulary: FeatureVocabulary): Float32Array {
+  if (Array.isArray(clients) && clients.length !== events.length) throw new RangeError(`${clients.length} client statistics for ${events.length} events`);
+  return featureRows(events, clients, vocabulary).raw;
 }
 
 /**
@@ -214,13 +219,17 @@ export function extractScaledFeatures(events: readonly LogEvent[], window: Clien
   return featureRows(events, window, vocabulary, scalerKernel(scaler)) as { raw: Float32Array; augmented: Float32Array };
 }
 
-function featureRows(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary, kernel?: ScalerKernel): { raw: Float32Array; augmented?: Float32Array } {
+function featureRows(events: readonly LogEvent[], clients: ClientSource, vocabulary: FeatureVocabulary, kernel?: ScalerKernel): { raw: Float32Array; augmented?: Float32Array } {
   const lookups = lookupsFor(vocabulary);
   const raw = new Float32Array(events.length * FEATURE_COUNT);
   const augmented = kernel ? new Float32Array(events.length * (FEATURE_COUNT + 2)) : undefined;
   const scratch: Scratch = { client: { requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 }, second: Number.NaN, clock: new Float64Array(4) };
+  const window = clients instanceof ClientWindow ? clients : undefined;
+  const recorded = window ? undefined : (clients as readonly ClientStats[]);
   for (let index = 0; index < events.length; index += 1) {
-    writeFeatures(events[index]!, window, vocabulary, lookups, scratch, raw, index * FEATURE_COUNT);
+    const event = events[index]!;
+    const client = window ? window.observe(event.clientIp, event.timestampMs, event.status, event.path, scratch.client) : recorded![index]!;
+    writeFeatures(event, client, vocabulary, lookups, scratch, raw, index * FEATURE_COUNT);
     kernel?.scaleRowAugmented(raw, index * FEATURE_COUNT, augmented!, index * (FEATURE_COUNT + 2));
   }
   return { raw, augmented };
@@ -310,7 +319,7 @@ function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
   return agent;
 }
 
-function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: FeatureVocabulary, lookups: Lookups, scratch: Scratch, out: Float32Array, offset: number): void {
+function writeFeatures(event: LogEvent, client: ClientStats, vocabulary: FeatureVocabulary, lookups: Lookups, scratch: Scratch, out: Float32Array, offset: number): void {
   const endpoint = endpointLookup(lookups, vocabulary, event.method, event.pathTemplate);
   const expected = expectedFor(endpoint, vocabulary, event);
   const status = Math.floor(event.status / 100);
@@ -319,7 +328,6 @@ function writeFeatures(event: LogEvent, window: ClientWindow, vocabulary: Featur
   // Missing response times (combined logs) are imputed with the endpoint's typical one: neutral, not suspicious.
   const logLatency = missing ? (expected.latency ?? 0) : Math.log1p(Math.max(0, event.responseTimeMs!));
   const frequency = endpoint.frequency;
-  const client = window.observe(event.clientIp, event.timestampMs, event.status, event.path, scratch.client);
   const agent = agentClass(lookups, event.userAgent);
   const clock = clockFeatures(scratch, event.timestampMs);
 

@@ -2,7 +2,7 @@
 // per-cluster radii and a threshold calibrated on the training rows.
 import type { LogEvent } from '../logs/record.js';
 import { initBackend } from './backend.js';
-import { ClientWindow } from './clientWindow.js';
+import { ClientWindow, type ClientStats } from './clientWindow.js';
 import { TrainingDataError } from './errors.js';
 import { extractFeatures, FEATURE_COUNT, FEATURE_KINDS, FEATURE_NAMES, FEATURE_SPEC_ID, FEATURE_WEIGHTS, fitVocabulary } from './features.js';
 import { fitKMeans, silhouetteScore, type KMeansResult } from './kmeans.js';
@@ -19,6 +19,12 @@ export interface TrainOptions {
   /** Where the rows came from, recorded in the model (file name, table and window). */
   source: string;
   silhouetteSample?: number;
+  /**
+   * Per event, its client's statistics as recorded when it was sampled (sampleLogsFromDelta).
+   * Without them, a client window is run over the events in time order, which suits contiguous
+   * traffic such as a log file or generated training data.
+   */
+  clientStats?: readonly ClientStats[];
   onProgress?: (progress: TrainingProgress) => void;
 }
 
@@ -49,17 +55,26 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   if (options.kMin > options.kMax) throw new TrainingDataError(`ml.k_min (${options.kMin}) is larger than ml.k_max (${options.kMax})`);
   const startedMs = performance.now();
   const backend = await initBackend();
-  const ordered = [...events].sort((a, b) => a.timestampMs - b.timestampMs);
+  const order = events.map((_, index) => index).sort((a, b) => events[a]!.timestampMs - events[b]!.timestampMs);
+  const ordered = order.map((index) => events[index]!);
+  const recorded = options.clientStats;
+  if (recorded && recorded.length !== events.length) throw new RangeError(`${recorded.length} client statistics for ${events.length} training rows`);
 
   const vocabulary = fitVocabulary(ordered);
-  const raw = extractFeatures(ordered, new ClientWindow(), vocabulary);
+  const allRaw = extractFeatures(ordered, recorded ? order.map((index) => recorded[index]!) : new ClientWindow(), vocabulary);
   options.onProgress?.({ stage: 'features', rows: ordered.length });
+  // Every row fed the client window above; the model learns from rows where no client has more
+  // than a small share. An attack inside the training rows is one or a few clients with many
+  // requests, ordinary behaviour is shared by many clients.
+  const fitted = rowsWithClientCap(ordered.map((event) => event.clientIp), Math.max(MIN_ROWS_PER_CLIENT, Math.floor(MAX_CLIENT_SHARE * ordered.length)));
+  const raw = selectRows(allRaw, fitted, FEATURE_COUNT);
+  const clientIps = fitted.map((index) => ordered[index]!.clientIp);
   const scaler = fitScaler(raw, FEATURE_COUNT, FEATURE_WEIGHTS, FEATURE_KINDS);
   const rows = applyScaler(scaler, raw);
 
   const candidates: KCandidate[] = [];
   let best: { result: KMeansResult; silhouette: number } | undefined;
-  const kMax = Math.min(options.kMax, ordered.length - 1);
+  const kMax = Math.min(options.kMax, fitted.length - 1);
   for (let k = options.kMin; k <= kMax; k += 1) {
     const result = await fitKMeans(rows, FEATURE_COUNT, k, { seed: options.seed });
     const silhouette = await silhouetteScore(rows, FEATURE_COUNT, result.assignments, k, options.silhouetteSample ?? 2_000, options.seed);
@@ -69,7 +84,7 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   }
   options.onProgress?.({ stage: 'calibrate' });
   const chosen = best!.result;
-  const clusters = profileClusters(chosen, options.thresholdPercentile, ordered.map((event) => event.clientIp));
+  const clusters = profileClusters(chosen, options.thresholdPercentile, clientIps);
   const centroids = Array.from({ length: chosen.k }, (_, cluster) => Array.from(chosen.centroids.subarray(cluster * FEATURE_COUNT, (cluster + 1) * FEATURE_COUNT)));
 
   const tensors = scoringTensors({ centroids, clusters });
@@ -95,13 +110,40 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
       k: chosen.k,
       candidates,
       trainingSeconds: (performance.now() - startedMs) / 1000,
-      flaggedFraction: flagged / ordered.length,
+      flaggedFraction: flagged / fitted.length,
       source: options.source,
     },
     backend: backend.name,
     createdAt: new Date().toISOString(),
   };
   return { model, candidates };
+}
+
+/** Share of the fitted rows one client may have at most, and the rows it may always have. */
+const MAX_CLIENT_SHARE = 0.01;
+const MIN_ROWS_PER_CLIENT = 20;
+
+/** Indices of the rows to fit, in order: all of a client's rows, or `cap` of them evenly spread over its requests (pure). */
+export function rowsWithClientCap(clientIps: readonly string[], cap: number): number[] {
+  const totals = new Map<string, number>();
+  for (const ip of clientIps) totals.set(ip, (totals.get(ip) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const kept: number[] = [];
+  clientIps.forEach((ip, index) => {
+    const nth = seen.get(ip) ?? 0;
+    seen.set(ip, nth + 1);
+    const total = totals.get(ip)!;
+    // Keep the nth request when it crosses one of `cap` evenly spaced marks.
+    if (total <= cap || Math.floor(((nth + 1) * cap) / total) > Math.floor((nth * cap) / total)) kept.push(index);
+  });
+  return kept;
+}
+
+function selectRows(rows: Float32Array, indices: readonly number[], width: number): Float32Array {
+  if (indices.length * width === rows.length) return rows;
+  const out = new Float32Array(indices.length * width);
+  indices.forEach((row, at) => out.set(rows.subarray(row * width, (row + 1) * width), at * width));
+  return out;
 }
 
 function profileClusters(result: KMeansResult, percentile: number, clientIps: readonly string[]): ClusterProfile[] {

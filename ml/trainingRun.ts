@@ -5,6 +5,7 @@ import { MlflowClient } from '../clients/mlflow/client.js';
 import { MlflowUnavailableError } from '../clients/mlflow/errors.js';
 import type { PipelineConfig } from '../config/schema.js';
 import type { LogEvent } from '../logs/record.js';
+import type { ClientStats } from './clientWindow.js';
 import { sampleLogsFromDelta } from './deltaSample.js';
 import { TrainingDataError } from './errors.js';
 import type { EvaluationMetrics } from './evaluate.js';
@@ -49,6 +50,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   if (register && !(await client.healthy())) throw new MlflowUnavailableError(config.mlflow.tracking_uri, new Error('GET /health failed'));
 
   let events: readonly LogEvent[];
+  let clientStats: readonly ClientStats[] | undefined;
   let source: string;
   let rejectedLines = 0;
   if (options.dataFile) {
@@ -64,6 +66,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     options.onProgress?.({ stage: 'reading', lines: 0 });
     const sample = await sampleLogsFromDelta({ root: config.delta.root, lookbackHours: config.ml.lookback_hours, samples: config.ml.training_samples, seed });
     events = sample.events;
+    clientStats = sample.clientStats;
     source = sample.source;
   }
 
@@ -73,6 +76,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     seed,
     thresholdPercentile: config.ml.threshold_percentile,
     source,
+    clientStats,
     onProgress: options.onProgress,
   });
   if (options.outFile) await writeFile(options.outFile, serializeModel(model));

@@ -7,7 +7,8 @@ import { evaluateDetections } from '../../ml/evaluate.js';
 import { createScorer } from '../../ml/kmeansScorer.js';
 import { MODEL_SCHEMA_VERSION, parseModelArtifact, serializeModel, type ModelArtifact } from '../../ml/model.js';
 import { renderEvaluationReport } from '../../ml/report.js';
-import { trainModel } from '../../ml/train.js';
+import { rowsWithClientCap, trainModel } from '../../ml/train.js';
+import type { LogEvent } from '../../logs/record.js';
 
 let model: ModelArtifact;
 const options = { kMin: 2, kMax: 4, seed: 42, thresholdPercentile: 99, source: 'unit-test' };
@@ -49,10 +50,24 @@ describe('model training and score calibration', () => {
 });
 
 describe('anomalies inside the training data', () => {
+  it('fit at most a capped number of rows per client, spread over its requests', () => {
+    const clients = [...Array.from({ length: 100 }, (_, index) => (index % 10 === 0 ? 'b' : 'a')), 'c'];
+    const kept = rowsWithClientCap(clients, 10);
+    assert.equal(kept.filter((index) => clients[index] === 'a').length, 10);
+    assert.equal(kept.filter((index) => clients[index] === 'b').length, 10, 'exactly at the cap: all kept');
+    assert.ok(kept.includes(100), 'a light client keeps its row');
+    assert.deepEqual(kept, [...kept].sort((x, y) => x - y), 'in order');
+    const fromA = kept.filter((index) => clients[index] === 'a');
+    assert.ok(fromA[0]! < 15 && fromA.at(-1)! > 85, `spread over the client's requests: ${fromA.join(',')}`);
+  });
+
   it("are not learned as normal behaviour: a scanner's episode in the training rows still scores as anomalous", async () => {
-    const training = generateTrainingData(6_000, 42);
+    // Seed 6: these 8,000 rows hold one scan of 219 requests.
+    const generator = createTrafficGenerator({ seed: 6, startTimeMs: Date.UTC(2026, 0, 12, 10), ratePerSecond: 50, anomalyRate: 0.02, scenarios: ['path_scan'] });
+    const training = Array.from({ length: 8_000 }, () => generator.next());
     const scan = training.filter((event) => event.label === 'path_scan');
-    assert.ok(scan.length > 100 && new Set(scan.map((event) => event.clientIp)).size === 1, "the training rows hold one client's path scan");
+    assert.ok(scan.length > 100 && new Set(scan.map((event) => event.clientIp)).size === 1, `the training rows hold one client's path scan (${scan.length} rows)`);
+    const model = (await trainModel(training, options)).model;
     const scorer = createScorer(model, 'test');
     const results = await scorer.score(training, new ClientWindow());
     scorer.dispose();
@@ -65,8 +80,8 @@ describe('a model trained on a single day', () => {
   it('does not flag ordinary traffic on other days of the week (retraining from the lakehouse sees one lookback window)', async () => {
     // A day of Monday traffic, sparse like a sample of the logs table over a 24-hour lookback.
     const monday = createTrafficGenerator({ seed: 7, startTimeMs: Date.UTC(2026, 0, 12), ratePerSecond: 0.08, anomalyRate: 0.02 });
-    const day = Array.from({ length: 7_000 }, () => monday.next());
-    assert.ok(day.at(-1)!.timestampMs - day[0]!.timestampMs > 20 * 3_600_000, 'the training rows span most of a day');
+    const day: LogEvent[] = [];
+    while (day.length === 0 || day.at(-1)!.timestampMs < Date.UTC(2026, 0, 13)) day.push(monday.next());
     const oneDay = (await trainModel(day, options)).model;
     // Thursday afternoon at a few requests per second: clients about as busy as in the sample.
     const thursday = createTrafficGenerator({ seed: 8, startTimeMs: Date.UTC(2026, 0, 15, 14), ratePerSecond: 3, anomalyRate: 0 });
