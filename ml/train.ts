@@ -63,10 +63,11 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   const vocabulary = fitVocabulary(ordered);
   const allRaw = extractFeatures(ordered, recorded ? order.map((index) => recorded[index]!) : new ClientWindow(), vocabulary);
   options.onProgress?.({ stage: 'features', rows: ordered.length });
-  // Every row fed the client window above; the model learns from rows where no client has more
-  // than a small share. An attack inside the training rows is one or a few clients with many
-  // requests, ordinary behaviour is shared by many clients.
-  const fitted = rowsWithClientCap(ordered.map((event) => event.clientIp), Math.max(MIN_ROWS_PER_CLIENT, Math.floor(MAX_CLIENT_SHARE * ordered.length)));
+  // Every row fed the client window above; the model learns from at most MAX_ROWS_PER_CLIENT_MINUTE
+  // rows of a client per minute. An attack inside the training rows is a burst of one or a few
+  // clients (a flood, a scan); left whole, it can be big enough to form a cluster of "normal"
+  // behaviour. The rows kept still carry the burst's true request rate.
+  const fitted = rowsWithCap(ordered.map((event) => `${event.clientIp} ${Math.floor(event.timestampMs / 60_000)}`), MAX_ROWS_PER_CLIENT_MINUTE);
   const raw = selectRows(allRaw, fitted, FEATURE_COUNT);
   const clientIps = fitted.map((index) => ordered[index]!.clientIp);
   const scaler = fitScaler(raw, FEATURE_COUNT, FEATURE_WEIGHTS, FEATURE_KINDS);
@@ -119,20 +120,19 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   return { model, candidates };
 }
 
-/** Share of the fitted rows one client may have at most, and the rows it may always have. */
-const MAX_CLIENT_SHARE = 0.01;
-const MIN_ROWS_PER_CLIENT = 20;
+/** Rows of one client in one minute that the model is fitted on at most. */
+const MAX_ROWS_PER_CLIENT_MINUTE = 30;
 
-/** Indices of the rows to fit, in order: all of a client's rows, or `cap` of them evenly spread over its requests (pure). */
-export function rowsWithClientCap(clientIps: readonly string[], cap: number): number[] {
+/** Indices of the rows to fit, in order: all rows of a key, or `cap` of them evenly spread (pure). */
+export function rowsWithCap(keys: readonly string[], cap: number): number[] {
   const totals = new Map<string, number>();
-  for (const ip of clientIps) totals.set(ip, (totals.get(ip) ?? 0) + 1);
+  for (const key of keys) totals.set(key, (totals.get(key) ?? 0) + 1);
   const seen = new Map<string, number>();
   const kept: number[] = [];
-  clientIps.forEach((ip, index) => {
-    const nth = seen.get(ip) ?? 0;
-    seen.set(ip, nth + 1);
-    const total = totals.get(ip)!;
+  keys.forEach((key, index) => {
+    const nth = seen.get(key) ?? 0;
+    seen.set(key, nth + 1);
+    const total = totals.get(key)!;
     // Keep the nth request when it crosses one of `cap` evenly spaced marks.
     if (total <= cap || Math.floor(((nth + 1) * cap) / total) > Math.floor((nth * cap) / total)) kept.push(index);
   });

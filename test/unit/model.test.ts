@@ -7,7 +7,7 @@ import { evaluateDetections } from '../../ml/evaluate.js';
 import { createScorer } from '../../ml/kmeansScorer.js';
 import { MODEL_SCHEMA_VERSION, parseModelArtifact, serializeModel, type ModelArtifact } from '../../ml/model.js';
 import { renderEvaluationReport } from '../../ml/report.js';
-import { rowsWithClientCap, trainModel } from '../../ml/train.js';
+import { rowsWithCap, trainModel } from '../../ml/train.js';
 import type { LogEvent } from '../../logs/record.js';
 
 let model: ModelArtifact;
@@ -50,9 +50,9 @@ describe('model training and score calibration', () => {
 });
 
 describe('anomalies inside the training data', () => {
-  it('fit at most a capped number of rows per client, spread over its requests', () => {
+  it('fit at most a capped number of rows per client and minute, spread over its requests', () => {
     const clients = [...Array.from({ length: 100 }, (_, index) => (index % 10 === 0 ? 'b' : 'a')), 'c'];
-    const kept = rowsWithClientCap(clients, 10);
+    const kept = rowsWithCap(clients, 10);
     assert.equal(kept.filter((index) => clients[index] === 'a').length, 10);
     assert.equal(kept.filter((index) => clients[index] === 'b').length, 10, 'exactly at the cap: all kept');
     assert.ok(kept.includes(100), 'a light client keeps its row');
