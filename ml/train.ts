@@ -121,7 +121,7 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
 }
 
 /** Rows of one client in one minute that the model is fitted on at most. */
-const MAX_ROWS_PER_CLIENT_MINUTE = 30;
+const MAX_ROWS_PER_CLIENT_MINUTE = 60;
 
 /** Indices of the rows to fit, in order: all rows of a key, or `cap` of them evenly spread (pure). */
 export function rowsWithCap(keys: readonly string[], cap: number): number[] {
