@@ -128,7 +128,7 @@ export function registerUpCommand(program: Command): void {
     .option('--rate <logs-per-second>', 'generated traffic', '20')
     .option('--no-generator', 'do not generate traffic (feed the topic yourself, e.g. with `logstream replay`)')
     .option('--no-train', 'do not train a first model when MLflow has no champion (streamers use the placeholder scorer)')
-    .option('--training-samples <n>', 'logs to train the first model on', '10000')
+    .option('--training-samples <n>', 'generated logs to train the first model on', '50000')
     .action(async (options: UpOptions) => {
       const { config, file: configFile } = context();
       const rate = parsePositiveInteger('--rate', options.rate);
