@@ -17,35 +17,57 @@ export interface Random {
 
 /** mulberry32: tiny, fast and good enough for traffic simulation (not for cryptography). */
 export function createRandom(seed: number): Random {
-  let state = seed >>> 0;
-  let spareNormal: number | null = null;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
+  return new Mulberry32(seed);
+}
+
+/** A class rather than closures: the generator makes one per client copy, so creating one must be cheap. */
+class Mulberry32 implements Random {
+  private state: number;
+  private spareNormal: number | null = null;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let value = this.state;
     value = Math.imul(value ^ (value >>> 15), value | 1);
     value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
     return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = (): number => {
-    if (spareNormal !== null) {
-      const value = spareNormal;
-      spareNormal = null;
+  }
+
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  normal(): number {
+    if (this.spareNormal !== null) {
+      const value = this.spareNormal;
+      this.spareNormal = null;
       return value;
     }
-    const radius = Math.sqrt(-2 * Math.log(1 - next()));
-    const angle = 2 * Math.PI * next();
-    spareNormal = radius * Math.sin(angle);
+    const radius = Math.sqrt(-2 * Math.log(1 - this.next()));
+    const angle = 2 * Math.PI * this.next();
+    this.spareNormal = radius * Math.sin(angle);
     return radius * Math.cos(angle);
-  };
-  return {
-    next,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    normal,
-    logNormal: (median, sigma) => median * Math.exp(sigma * normal()),
-    exponential: (mean) => -mean * Math.log(1 - next()),
-    chance: (probability) => next() < probability,
-    pick: (items) => items[Math.floor(next() * items.length)]!,
-  };
+  }
+
+  logNormal(median: number, sigma: number): number {
+    return median * Math.exp(sigma * this.normal());
+  }
+
+  exponential(mean: number): number {
+    return -mean * Math.log(1 - this.next());
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
 }
 
 /** Picks indices in proportion to fixed weights in O(log n) per draw. */
