@@ -1,6 +1,7 @@
 // Per-client behaviour over a sliding time window (request rate, error ratio, distinct paths),
 // held by a streamer across micro-batches. Memory is bounded: a fixed number of time buckets per
-// client, a 64-bit sketch for distinct paths, and eviction of idle, then least recently seen, clients.
+// client, a 64-bit sketch for distinct paths, a small table for clients seen only once, and
+// eviction of idle, then least recently seen, clients.
 
 export interface ClientWindowOptions {
   /** Window length (default 60 s). */
@@ -61,6 +62,8 @@ const BITS_HIGH = 3;
 
 const SKETCH_BITS = 64;
 const INITIAL_CAPACITY = 1024;
+/** Last-seen times an eviction sweep samples to find its cutoff. */
+const EVICTION_SAMPLE = 1024;
 
 export class ClientWindow {
   readonly windowMs: number;
@@ -76,6 +79,14 @@ export class ClientWindow {
   private ring: Int32Array;
   private readonly freeRecords: number[] = [];
   private usedRecords = 0;
+  /**
+   * Clients seen once get no record yet, only a slot here (by address hash, direct-mapped): most
+   * addresses of a busy site make a single request within a window, and a record, a map entry
+   * and a retained address string for each cost more than everything else the window does. A
+   * second request promotes the client to a record that holds both, exactly as if it had had one.
+   */
+  private probation = new Probation(PROBATION_INITIAL_SLOTS);
+  private readonly maxProbationSlots: number;
   /** sumWindow's result (requests, errors, bits low, bits high), reused. */
   private readonly totals = new Int32Array(4);
 
@@ -91,8 +102,10 @@ export class ClientWindow {
     this.hotFloats = new Float64Array(capacity * HOT_FLOATS);
     this.hotInts = new Int32Array(this.hotFloats.buffer);
     this.ring = new Int32Array(capacity * this.ringWidth);
+    this.maxProbationSlots = Math.max(PROBATION_INITIAL_SLOTS, 2 ** Math.ceil(Math.log2(this.maxClients * 8)));
   }
 
+  /** Clients with a record: those with two or more requests (clients seen once are on probation). */
   get size(): number {
     return this.clients.size;
   }
@@ -103,9 +116,18 @@ export class ClientWindow {
    */
   observe(clientIp: string, timestampMs: number, status: number, path: string, out: ClientStats = emptyStats()): ClientStats {
     const bucket = Math.floor(timestampMs / this.bucketMs);
+    const bit = hashString(path) % SKETCH_BITS;
+    const isError = status >= 400 ? 1 : 0;
     let record = this.clients.get(clientIp);
     if (record === undefined) {
-      record = this.newRecord(timestampMs, bucket);
+      const key = hashString(clientIp) | 0;
+      const slot = this.probation.find(key);
+      if (slot >= 0 && Math.floor(this.probation.time(slot) / this.bucketMs) > bucket - this.bucketCount) {
+        record = this.promote(slot);
+      } else {
+        this.remember(key, timestampMs, isError, bit);
+        return this.fill(out, timestampMs, timestampMs, bucket, 1, isError, 1);
+      }
       this.clients.set(clientIp, record);
     }
     const floats = this.hotFloats;
@@ -114,8 +136,6 @@ export class ClientWindow {
     const i = record * HOT_INTS;
     if (timestampMs > floats[f + LAST_SEEN]!) floats[f + LAST_SEEN] = timestampMs;
     const latest = floats[f + LATEST_BUCKET]!;
-    const bit = hashPath(path) % SKETCH_BITS;
-    const isError = status >= 400 ? 1 : 0;
     if (bucket !== latest) {
       if (bucket < latest) return this.observeEarlier(record, timestampMs, bucket, isError, bit, out);
       this.moveOn(record, timestampMs, bucket);
@@ -128,18 +148,46 @@ export class ClientWindow {
     const requests = ints[i + OLDER_REQUESTS]! + ints[i + LATEST_REQUESTS]!;
     const errors = ints[i + OLDER_ERRORS]! + ints[i + LATEST_ERRORS]!;
     const setBits = popcount(ints[i + OLDER_BITS_LOW]! | ints[i + LATEST_BITS_LOW]!) + popcount(ints[i + OLDER_BITS_HIGH]! | ints[i + LATEST_BITS_HIGH]!);
-    return this.fill(out, record, timestampMs, bucket, requests, errors, setBits);
+    return this.fill(out, floats[f + FIRST_SEEN]!, timestampMs, bucket, requests, errors, setBits);
   }
 
   /** Statistics of a client at a time without recording a request. */
   stats(clientIp: string, nowMs: number): ClientStats {
+    const nowBucket = Math.floor(nowMs / this.bucketMs);
     const record = this.clients.get(clientIp);
-    return record === undefined ? emptyStats() : this.statsAt(record, nowMs, Math.floor(nowMs / this.bucketMs), emptyStats());
+    if (record !== undefined) return this.statsAt(record, nowMs, nowBucket, emptyStats());
+    const first = this.probation;
+    const slot = first.find(hashString(clientIp) | 0);
+    if (slot < 0) return emptyStats();
+    const firstBucket = Math.floor(first.time(slot) / this.bucketMs);
+    if (firstBucket <= nowBucket - this.bucketCount || firstBucket > nowBucket) return emptyStats();
+    return this.fill(emptyStats(), first.time(slot), nowMs, nowBucket, 1, (first.facts(slot) >> 1) & 1, 1);
+  }
+
+  /** Notes a client's first request on probation, making the table bigger when it has grown too crowded. */
+  private remember(key: number, timestampMs: number, isError: number, bit: number): void {
+    if (this.probation.overwrites > this.probation.size / 16 && this.probation.size < this.maxProbationSlots) this.probation = this.probation.grown();
+    this.probation.put(key, timestampMs, 1 | (isError << 1) | (bit << 2), timestampMs - this.windowMs);
+  }
+
+  /** A record for a client on probation, holding its first request as observe would have counted it. */
+  private promote(slot: number): number {
+    const first = this.probation;
+    const firstMs = first.time(slot);
+    const facts = first.facts(slot);
+    first.clear(slot);
+    const record = this.newRecord(firstMs, Math.floor(firstMs / this.bucketMs));
+    const i = record * HOT_INTS;
+    const bit = facts >>> 2;
+    this.hotInts[i + LATEST_REQUESTS] = 1;
+    this.hotInts[i + LATEST_ERRORS] = (facts >> 1) & 1;
+    this.hotInts[i + (bit < 32 ? LATEST_BITS_LOW : LATEST_BITS_HIGH)] = 1 << (bit & 31);
+    return record;
   }
 
   private statsAt(record: number, nowMs: number, nowBucket: number, out: ClientStats): ClientStats {
     const [requests, errors, low, high] = this.sumWindow(record, nowBucket);
-    return this.fill(out, record, nowMs, nowBucket, requests!, errors!, popcount(low!) + popcount(high!));
+    return this.fill(out, this.hotFloats[record * HOT_FLOATS + FIRST_SEEN]!, nowMs, nowBucket, requests!, errors!, popcount(low!) + popcount(high!));
   }
 
   /**
@@ -246,9 +294,9 @@ export class ClientWindow {
     return (residue < 0 ? residue + this.bucketCount : residue) * SLOT_WIDTH;
   }
 
-  private fill(out: ClientStats, record: number, nowMs: number, nowBucket: number, requests: number, errors: number, setBits: number): ClientStats {
+  private fill(out: ClientStats, firstSeenMs: number, nowMs: number, nowBucket: number, requests: number, errors: number, setBits: number): ClientStats {
     const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
-    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(this.hotFloats[record * HOT_FLOATS + FIRST_SEEN]!, windowStartMs));
+    const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(firstSeenMs, windowStartMs));
     out.requests = requests;
     out.requestsPerSecond = (requests * 1000) / spanMs;
     out.errorRatio = requests === 0 ? 0 : errors / requests;
@@ -288,21 +336,31 @@ export class ClientWindow {
   }
 
   /**
-   * Makes room: forgets clients not seen within the window, then (if still full) the least
-   * recently seen tenth. A sweep is O(clients) but runs once per maxClients / 10 new clients.
+   * Makes room: forgets the least recently seen tenth of the clients (and every client not seen
+   * within the window). The cutoff comes from a sample of last-seen times rather than a sort of
+   * all clients: busy sites meet new clients by the thousand per second, and a sweep is two passes
+   * over the clients, once per maxClients / 10 new ones.
    */
   private evict(nowMs: number): void {
-    const horizonMs = nowMs - this.windowMs;
     const target = Math.floor(this.maxClients * 0.9);
     const lastSeen = (record: number) => this.hotFloats[record * HOT_FLOATS + LAST_SEEN]!;
+    const stride = Math.max(1, Math.floor(this.clients.size / EVICTION_SAMPLE));
+    const sample: number[] = [];
+    let index = 0;
+    for (const record of this.clients.values()) if (index++ % stride === 0) sample.push(lastSeen(record));
+    sample.sort((a, b) => a - b);
+    const share = (this.clients.size - target) / this.clients.size;
+    const cutoff = Math.max(nowMs - this.windowMs, sample[Math.min(sample.length - 1, Math.ceil(share * sample.length))]!);
     const forget = (ip: string, record: number) => {
       this.clients.delete(ip);
       this.freeRecords.push(record);
     };
-    for (const [ip, record] of this.clients) if (lastSeen(record) < horizonMs) forget(ip, record);
-    if (this.clients.size <= target) return;
-    const byAge = [...this.clients].sort((a, b) => lastSeen(a[1]) - lastSeen(b[1]));
-    for (let index = 0; this.clients.size > target; index += 1) forget(...byAge[index]!);
+    for (const [ip, record] of this.clients) if (lastSeen(record) < cutoff) forget(ip, record);
+    // Many clients seen at the cutoff time itself: the first met go first.
+    for (const [ip, record] of this.clients) {
+      if (this.clients.size <= target) break;
+      forget(ip, record);
+    }
   }
 }
 
@@ -327,11 +385,86 @@ function popcount(word: number): number {
 }
 
 /** FNV-1a: fast and well spread over short strings. */
-function hashPath(path: string): number {
+function hashString(text: string): number {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < path.length; index += 1) {
-    hash ^= path.charCodeAt(index);
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193);
   }
   return hash >>> 0;
+}
+
+const PROBATION_INITIAL_SLOTS = 4096;
+const WAYS = 4;
+
+/**
+ * First requests of clients without a record, by address hash: sets of WAYS slots (the hash picks
+ * the set), a slot being 16 bytes (time as float64, then the hash and 1 | isError << 1 |
+ * pathBit << 2 as int32; 0: empty), so a set is one 64-byte cache line.
+ */
+class Probation {
+  private readonly floats: Float64Array;
+  private readonly ints: Int32Array;
+  /** Entries still inside the window that a newcomer replaced: the table is too small for the traffic. */
+  overwrites = 0;
+
+  constructor(readonly size: number) {
+    this.floats = new Float64Array(size * 2);
+    this.ints = new Int32Array(this.floats.buffer);
+  }
+
+  time(slot: number): number {
+    return this.floats[slot * 2]!;
+  }
+
+  facts(slot: number): number {
+    return this.ints[slot * 4 + 3]!;
+  }
+
+  private key(slot: number): number {
+    return this.ints[slot * 4 + 2]!;
+  }
+
+  private setOf(key: number): number {
+    // FNV's low bits are weak for similar strings: fold the high half in.
+    return ((key ^ (key >>> 16)) & (this.size - 1)) & ~(WAYS - 1);
+  }
+
+  /** The slot holding this hash, or -1. */
+  find(key: number): number {
+    const set = this.setOf(key);
+    for (let slot = set; slot < set + WAYS; slot += 1) if (this.facts(slot) !== 0 && this.key(slot) === key) return slot;
+    return -1;
+  }
+
+  /** Stores an entry in its set: in an empty slot, else over the oldest one (counted when newer than `staleBeforeMs`). */
+  put(key: number, timeMs: number, facts: number, staleBeforeMs: number): void {
+    const set = this.setOf(key);
+    let target = set;
+    for (let slot = set; slot < set + WAYS; slot += 1) {
+      if (this.facts(slot) === 0 || this.key(slot) === key) {
+        target = slot;
+        break;
+      }
+      if (this.time(slot) < this.time(target)) target = slot;
+    }
+    if (this.facts(target) !== 0 && this.key(target) !== key && this.time(target) >= staleBeforeMs) this.overwrites += 1;
+    this.floats[target * 2] = timeMs;
+    this.ints[target * 4 + 2] = key;
+    this.ints[target * 4 + 3] = facts;
+  }
+
+  clear(slot: number): void {
+    this.ints[slot * 4 + 3] = 0;
+  }
+
+  /** Twice the size, holding the same entries. */
+  grown(): Probation {
+    const bigger = new Probation(this.size * 2);
+    for (let slot = 0; slot < this.size; slot += 1) {
+      if (this.facts(slot) !== 0) bigger.put(this.key(slot), this.time(slot), this.facts(slot), Number.NEGATIVE_INFINITY);
+    }
+    bigger.overwrites = 0;
+    return bigger;
+  }
 }

@@ -108,10 +108,29 @@ describe('ClientWindow', () => {
 
   it('keeps memory bounded by forgetting the least recently seen clients', () => {
     const window = new ClientWindow({ maxClients: 1_000 });
-    for (let index = 0; index < 5_000; index += 1) window.observe(`10.0.${index >> 8}.${index & 255}`, 1_000 + index, 200, '/');
+    const ip = (index: number) => `10.0.${index >> 8}.${index & 255}`;
+    for (let index = 0; index < 5_000; index += 1) {
+      window.observe(ip(index), 1_000 + index, 200, '/');
+      window.observe(ip(index), 1_000 + index, 200, '/a');
+    }
     assert.ok(window.size <= 1_000 && window.size >= 900, `${window.size} clients tracked`);
-    assert.equal(window.stats('10.0.0.0', 6_000).requests, 0);
-    assert.equal(window.stats(`10.0.${4999 >> 8}.${4999 & 255}`, 6_000).requests, 1);
+    assert.equal(window.stats(ip(0), 6_000).requests, 0);
+    assert.equal(window.stats(ip(4999), 6_000).requests, 2);
+  });
+
+  it('gives a client a record only at its second request, with the first one counted', () => {
+    const window = new ClientWindow();
+    const start = Date.UTC(2026, 0, 1);
+    for (let index = 0; index < 20_000; index += 1) window.observe(`one-off-${index}`, start + index, 200, '/');
+    assert.equal(window.size, 0, 'one-off clients take no record');
+    assert.equal(window.stats('one-off-19999', start + 20_000).requests, 1, 'but their request is known');
+    const first = window.observe('a', start + 30_000, 404, '/x');
+    assert.deepEqual(first, { requests: 1, requestsPerSecond: 0.2, errorRatio: 1, distinctPaths: 1 });
+    const second = window.observe('a', start + 31_000, 200, '/y');
+    assert.equal(window.size, 1);
+    assert.equal(second.requests, 2);
+    assert.equal(second.errorRatio, 0.5);
+    assert.ok(second.distinctPaths > 1.9 && second.distinctPaths <= 2);
   });
 });
 
