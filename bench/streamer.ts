@@ -20,6 +20,8 @@ import { createScorer } from '../ml/kmeansScorer.js';
 import { staticModelWatcher } from '../ml/modelWatcher.js';
 import type { ModelWatcher } from '../ml/scorer.js';
 import { trainModel } from '../ml/train.js';
+import type { ClientStats } from '../ml/clientWindow.js';
+import { SLICE_MS, SliceSampler, WARM_UP_MS } from '../ml/trainingSlices.js';
 import { openLakehouseTables } from '../streamers/deltaSinks.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
@@ -44,18 +46,30 @@ const quiet = pino({ level: 'error' }, pino.destination(2));
 let models: ModelWatcher | undefined;
 
 /**
- * The model every run scores with, trained as the pipeline trains: on the same traffic (another
- * seed, ten minutes earlier: generated traffic's mix follows the time of day), with the configured
- * sample size and k range.
+ * The model every run scores with, trained as the pipeline retrains from its lakehouse: the
+ * configured number of rows sampled from a one-minute slice of the same traffic (another seed, ten
+ * minutes earlier: generated traffic's mix follows the time of day), each with the client
+ * statistics a streamer computed for it, and the configured k range. (Rows taken from the first
+ * second of traffic had empty client windows: that model flagged 5.7% of the stream, against 2%
+ * of injected anomalies, and the alerts cost throughput.)
  */
 async function trainBenchModel(): Promise<ModelWatcher> {
   const startedMs = performance.now();
-  const sample = generatedLogs(config.ml.training_samples, 11, Date.now() - 600_000);
-  const { model } = await trainModel(sample, {
-    kMin: config.ml.k_min, kMax: config.ml.k_max, seed: 42, thresholdPercentile: config.ml.threshold_percentile, source: 'bench:streamer',
+  const sample = slicedSample(config.ml.training_samples, 11, Date.now() - 600_000);
+  const { model } = await trainModel(sample.events, {
+    kMin: config.ml.k_min, kMax: config.ml.k_max, seed: 42, thresholdPercentile: config.ml.threshold_percentile, source: 'bench:streamer', clientStats: sample.clientStats,
   });
-  console.log(`model: k=${model.training.k}, trained on ${sample.length} generated rows in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+  console.log(`model: k=${model.training.k}, trained on ${sample.events.length} rows of a one-minute slice in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
   return staticModelWatcher(createScorer(model, 'bench'));
+}
+
+function slicedSample(count: number, seed: number, startTimeMs: number): { events: LogEvent[]; clientStats: ClientStats[] } {
+  const slice = { warmUpFromMs: startTimeMs, startMs: startTimeMs + WARM_UP_MS, endMs: startTimeMs + WARM_UP_MS + SLICE_MS };
+  const sampler = new SliceSampler(slice, count, seed);
+  const generator = createTrafficGenerator({ seed, startTimeMs, ratePerSecond: offeredRate, anomalyRate: DEFAULT_ANOMALY_RATE });
+  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next()) sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
+  const rows = sampler.rows();
+  return { events: rows.map((row) => row.event), clientStats: rows.map((row) => row.client) };
 }
 
 /** Generated traffic as `logstream generate --rate <offered rate>` makes it (the latency run's load). */
