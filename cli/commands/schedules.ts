@@ -1,7 +1,7 @@
-// `logstream schedules apply|list|delete`: the Temporal Schedules of training, health checks and maintenance.
+// `logstream schedules apply|list|pause|resume|delete`: the Temporal Schedules of training, health checks and maintenance.
 import type { Command } from 'commander';
 import { withTemporal } from '../../clients/temporal/control.js';
-import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions, SCHEDULE_PREFIX } from '../../clients/temporal/schedules.js';
+import { applySchedules, deleteSchedules, listSchedules, pauseSchedules, resumeSchedules, scheduleDefinitions, SCHEDULE_PREFIX } from '../../clients/temporal/schedules.js';
 import { context } from '../context.js';
 import { formatTable } from '../format.js';
 
@@ -47,6 +47,19 @@ export function registerSchedulesCommands(program: Command): void {
         ),
       );
     });
+  for (const [name, verb] of [['pause', 'paused'], ['resume', 'resumed']] as const) {
+    schedules
+      .command(name)
+      .description(`${name} the logstream schedules (all three, or the ids given): a ${verb === 'paused' ? 'paused schedule starts no run' : 'resumed schedule starts runs again'}`)
+      .argument('[scheduleIds...]', 'schedule ids (default: the ones `apply` creates)')
+      .action(async (scheduleIds: string[]) => {
+        const config = context().config;
+        const ids = scheduleIds.length ? scheduleIds : scheduleDefinitions(config).map((definition) => definition.scheduleId);
+        const note = `${verb} with \`logstream schedules ${name}\``;
+        const changed = await withTemporal(config.temporal, (client) => (name === 'pause' ? pauseSchedules(client, ids, note) : resumeSchedules(client, ids, note)));
+        print(changed.length ? `${verb} ${changed.join(', ')}` : `nothing to ${name}`);
+      });
+  }
   schedules
     .command('delete')
     .description('delete the logstream schedules (all three, or the ids given)')

@@ -14,7 +14,7 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { MlflowClient } from '../../clients/mlflow/client.js';
 import { closeClient, connectClient } from '../../clients/temporal/connection.js';
 import { ensureWorkerPolling, rethrowTemporalError } from '../../clients/temporal/control.js';
-import { applySchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
+import { applySchedules, pauseSchedules, resumeSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
 import { stackDown, stackUp } from '../../infra/stack/manager.js';
 import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../../workflows/ids.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
@@ -28,6 +28,8 @@ const CLI = fileURLToPath(new URL('../../bin/logstream.js', import.meta.url));
 const WORKER_READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 90_000;
 const GENERATOR_DURATION_SECONDS = 365 * 24 * 3600;
+/** The note `logstream up` pauses its schedules with when it stops; only schedules paused with it are resumed on the next start. */
+const UP_PAUSE_NOTE = 'paused by `logstream up` when it stopped (its worker runs them)';
 
 interface UpOptions {
   rate: string;
@@ -154,6 +156,7 @@ export function registerUpCommand(program: Command): void {
       let generator: ChildProcess | undefined;
       let client: Client | undefined;
       let pipeline: { handle: WorkflowHandle; startedHere: boolean } | undefined;
+      let scheduleIds: string[] = [];
       try {
         if (options.train && !interrupted) await ensureChampion(config, runDir, samples, configFile);
         if (interrupted) return;
@@ -162,7 +165,9 @@ export function registerUpCommand(program: Command): void {
         client = await connectClient(config.temporal);
         await waitForWorker(client, config, worker, join(runDir, 'worker.log'));
         const schedules = await applySchedules(client, scheduleDefinitions(config));
-        say(`schedules: ${schedules.map((schedule) => `${schedule.scheduleId} ${schedule.outcome}`).join(', ')}`);
+        scheduleIds = schedules.map((schedule) => schedule.scheduleId);
+        const resumed = await resumeSchedules(client, scheduleIds, 'resumed by `logstream up`', UP_PAUSE_NOTE);
+        say(`schedules: ${schedules.map((schedule) => `${schedule.scheduleId} ${schedule.outcome}${resumed.includes(schedule.scheduleId) ? ' (resumed)' : ''}`).join(', ')}`);
         pipeline = await startOrAttach(client, config);
         await waitUntilRunning(pipeline.handle);
         if (options.generator && !interrupted) {
@@ -177,6 +182,12 @@ export function registerUpCommand(program: Command): void {
           say('stopping the pipeline: streamers finish their batch and commit');
           await pipeline.handle.signal(stopSignal).catch(() => undefined);
           await Promise.race([pipeline.handle.result().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]);
+        }
+        if (client && scheduleIds.length) {
+          // Without this command's worker nobody runs what the schedules start: their runs would
+          // wait, and fire at once on the next start. The next `logstream up` resumes them.
+          const paused = await pauseSchedules(client, scheduleIds, UP_PAUSE_NOTE).catch(() => [] as string[]);
+          if (paused.length) say(`paused the schedules until the next \`logstream up\` (or \`logstream schedules resume\`): ${paused.join(', ')}`);
         }
         if (client) await closeClient(client).catch(() => undefined);
         await stopChild(worker, 40_000);

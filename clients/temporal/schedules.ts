@@ -132,6 +132,44 @@ export async function listSchedules(client: Client, prefix = SCHEDULE_PREFIX): P
   return summaries.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
+/** Pauses the given schedules that are running, with a note the Temporal UI shows; returns the ids it paused. */
+export async function pauseSchedules(client: Client, scheduleIds: string[], note: string): Promise<string[]> {
+  return changeSchedules(client, scheduleIds, async (handle, state) => {
+    if (state.paused) return false;
+    await handle.pause(note);
+    return true;
+  });
+}
+
+/**
+ * Resumes the given schedules that are paused; with `pausedWithNote`, only those paused with that
+ * note (so a schedule someone paused on purpose stays paused). Returns the ids it resumed.
+ */
+export async function resumeSchedules(client: Client, scheduleIds: string[], note: string, pausedWithNote?: string): Promise<string[]> {
+  return changeSchedules(client, scheduleIds, async (handle, state) => {
+    if (!state.paused || (pausedWithNote !== undefined && state.note !== pausedWithNote)) return false;
+    await handle.unpause(note);
+    return true;
+  });
+}
+
+async function changeSchedules(
+  client: Client,
+  scheduleIds: string[],
+  change: (handle: ReturnType<Client['schedule']['getHandle']>, state: ScheduleDescription['state']) => Promise<boolean>,
+): Promise<string[]> {
+  const changed: string[] = [];
+  for (const scheduleId of scheduleIds) {
+    const handle = client.schedule.getHandle(scheduleId);
+    try {
+      if (await change(handle, (await handle.describe()).state)) changed.push(scheduleId);
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+  }
+  return changed;
+}
+
 /** Deletes the given schedules; returns the ids that existed. */
 export async function deleteSchedules(client: Client, scheduleIds: string[]): Promise<string[]> {
   const deleted: string[] = [];

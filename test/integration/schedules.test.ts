@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { loadDependencies } from '../../activities/dependencies.js';
 import { createKafkaClient } from '../../clients/kafka/index.js';
-import { applySchedules, deleteSchedules, listSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
+import { applySchedules, deleteSchedules, listSchedules, pauseSchedules, resumeSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { HealthReport, MaintenanceReport, TrainingReport } from '../../workflows/types.js';
 import { requireService, uniqueName } from '../helpers/stack.js';
@@ -90,6 +90,16 @@ test('schedules fire training and maintenance; the promoted model reaches the ru
   assert.equal(checks['delta-freshness'], 'ok');
   assert.equal(checks.mlflow, 'ok');
   assert.equal(checks['search-engine'], 'unknown', 'search is disabled in this test');
+
+  // Pause and resume: a schedule paused on purpose stays paused when `logstream up` resumes its own.
+  const ids = definitions.map((definition) => definition.scheduleId);
+  const states = async () => (await listSchedules(client, `${name}-`)).map((schedule) => schedule.paused);
+  assert.deepEqual(await pauseSchedules(client, ids, 'paused by the test'), ids);
+  assert.deepEqual(await states(), [true, true, true]);
+  assert.deepEqual(await pauseSchedules(client, ids, 'again'), [], 'already paused');
+  assert.deepEqual(await resumeSchedules(client, ids, 'resumed', 'paused by someone else'), [], 'only schedules paused with that note');
+  assert.deepEqual(await resumeSchedules(client, ids, 'resumed', 'paused by the test'), ids);
+  assert.deepEqual(await states(), [false, false, false]);
 
   // Replay determinism of each workflow type run here.
   await replayRecorded(client, trainingRun.workflowId, trainingRun.firstExecutionRunId, 'training');
