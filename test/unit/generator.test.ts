@@ -64,6 +64,23 @@ describe('traffic generator', () => {
     assert.ok((statuses.get('404') ?? 0) > 0 && (statuses.get('304') ?? 0) > 0);
   });
 
+  it("keeps a client's own request rate when the site's rate or the hour changes: more traffic means more clients", () => {
+    // Requests per minute of the client behind an average request, over one minute of traffic.
+    const clientRate = (ratePerSecond: number, hour: number) => {
+      const generator = createTrafficGenerator({ seed: 4, startTimeMs: Date.UTC(2026, 0, 15, hour), ratePerSecond, anomalyRate: 0 });
+      const logs: GeneratedLog[] = [];
+      for (let log = generator.next(); log.timestampMs < Date.UTC(2026, 0, 15, hour, 1); log = generator.next()) logs.push(log);
+      const perClient = [...countBy(logs, (log) => log.clientIp).values()];
+      return { weighted: perClient.reduce((sum, count) => sum + count * count, 0) / logs.length, clients: perClient.length };
+    };
+    // A tenth of the rate, at night: about a thirtieth of the traffic.
+    const quiet = clientRate(200, 3);
+    const busy = clientRate(2_000, 14);
+    assert.ok(busy.clients > 20 * quiet.clients, `${quiet.clients} clients at 200 logs/s at night, ${busy.clients} at 2,000 logs/s in the afternoon`);
+    const ratio = busy.weighted / quiet.weighted;
+    assert.ok(ratio > 0.5 && ratio < 2, `per-client requests a minute: ${quiet.weighted.toFixed(1)} at 200 logs/s at night, ${busy.weighted.toFixed(1)} at 2,000 logs/s`);
+  });
+
   it('follows the daily and weekly traffic shape', () => {
     assert.ok(trafficShape(Date.UTC(2026, 0, 6, 14)) > 2 * trafficShape(Date.UTC(2026, 0, 6, 2)));
     assert.ok(trafficShape(Date.UTC(2026, 0, 4, 14)) < trafficShape(Date.UTC(2026, 0, 6, 14)), 'Sunday is quieter than Tuesday');
