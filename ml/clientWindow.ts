@@ -80,7 +80,7 @@ export class ClientWindow {
   private readonly freeRecords: number[] = [];
   private usedRecords = 0;
   /**
-   * Clients seen once get no record yet, only a slot here (by address hash, direct-mapped): most
+   * Clients seen once get no record yet, only a slot here (by address hash): most
    * addresses of a busy site make a single request within a window, and a record, a map entry
    * and a retained address string for each cost more than everything else the window does. A
    * second request promotes the client to a record that holds both, exactly as if it had had one.
@@ -220,23 +220,12 @@ export class ClientWindow {
     ints[i + LATEST_ERRORS] = 0;
     ints[i + LATEST_BITS_LOW] = 0;
     ints[i + LATEST_BITS_HIGH] = 0;
-    // Every ring slot but the new latest bucket's now holds a bucket of its window.
-    const own = r + this.slotOf(bucket);
-    let requests = 0;
-    let errors = 0;
-    let low = 0;
-    let high = 0;
-    for (let slot = r; slot < r + this.ringWidth; slot += SLOT_WIDTH) {
-      if (slot === own) continue;
-      requests += ring[slot + REQUESTS]!;
-      errors += ring[slot + ERRORS]!;
-      low |= ring[slot + BITS_LOW]!;
-      high |= ring[slot + BITS_HIGH]!;
-    }
-    ints[i + OLDER_REQUESTS] = requests;
-    ints[i + OLDER_ERRORS] = errors;
-    ints[i + OLDER_BITS_LOW] = low;
-    ints[i + OLDER_BITS_HIGH] = high;
+    // With the new latest bucket still empty, its window's totals are those of the older buckets.
+    const [requests, errors, low, high] = this.sumWindow(record, bucket);
+    ints[i + OLDER_REQUESTS] = requests!;
+    ints[i + OLDER_ERRORS] = errors!;
+    ints[i + OLDER_BITS_LOW] = low!;
+    ints[i + OLDER_BITS_HIGH] = high!;
   }
 
   /**
@@ -267,15 +256,13 @@ export class ClientWindow {
   private sumWindow(record: number, bucket: number): Int32Array {
     const latest = this.hotFloats[record * HOT_FLOATS + LATEST_BUCKET]!;
     const totals = this.totals;
-    totals.fill(0);
     const first = Math.max(bucket, latest) - this.bucketCount + 1;
-    if (latest <= bucket && latest >= first) {
-      const i = record * HOT_INTS;
-      totals[REQUESTS] = this.hotInts[i + LATEST_REQUESTS]!;
-      totals[ERRORS] = this.hotInts[i + LATEST_ERRORS]!;
-      totals[BITS_LOW] = this.hotInts[i + LATEST_BITS_LOW]!;
-      totals[BITS_HIGH] = this.hotInts[i + LATEST_BITS_HIGH]!;
-    }
+    const latestCounts = latest <= bucket && latest >= first;
+    const i = record * HOT_INTS;
+    totals[REQUESTS] = latestCounts ? this.hotInts[i + LATEST_REQUESTS]! : 0;
+    totals[ERRORS] = latestCounts ? this.hotInts[i + LATEST_ERRORS]! : 0;
+    totals[BITS_LOW] = latestCounts ? this.hotInts[i + LATEST_BITS_LOW]! : 0;
+    totals[BITS_HIGH] = latestCounts ? this.hotInts[i + LATEST_BITS_HIGH]! : 0;
     // Ring buckets: those before the latest that the window reaches, up to `bucket`.
     const ring = this.ring;
     const r = record * this.ringWidth;
