@@ -51,8 +51,8 @@ async function main(): Promise<void> {
   const detection = evaluateDetections(stream.map((event) => event.label), streamResults.map((result) => result.isAnomaly));
   printDetection(detection, model);
 
-  // 1b. Normal traffic at other rates and hours: per-client request rates grow with both, so a model
-  // that learned clients from too short a history flags busy ones.
+  // 1b. Normal traffic at other rates and hours: a model that learned clients from too short a
+  // history, or from a generator whose clients got busier with the traffic, flags busy clients here.
   console.log(`\n== false positives on normal traffic (no scenarios) by rate and hour, same model`);
   const normalTraffic = await falsePositivesByRate(model);
   table(['LOGS/S', 'HOUR (UTC)', 'ROWS SCORED', 'FLAGGED'], normalTraffic.map((entry) => [String(entry.rate), String(entry.hour), String(entry.rows), `${fixed(100 * entry.flaggedFraction, 3)}%`]));

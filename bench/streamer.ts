@@ -21,7 +21,7 @@ import { staticModelWatcher } from '../ml/modelWatcher.js';
 import type { ModelWatcher } from '../ml/scorer.js';
 import { trainModel } from '../ml/train.js';
 import type { ClientStats } from '../ml/clientWindow.js';
-import { SLICE_MS, SliceSampler, WARM_UP_MS } from '../ml/trainingSlices.js';
+import { sliceAt, SliceSampler, WARM_UP_MS } from '../ml/trainingSlices.js';
 import { openLakehouseTables } from '../streamers/deltaSinks.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
@@ -64,9 +64,9 @@ async function trainBenchModel(): Promise<ModelWatcher> {
 }
 
 function slicedSample(count: number, seed: number, startTimeMs: number): { events: LogEvent[]; clientStats: ClientStats[] } {
-  const slice = { warmUpFromMs: startTimeMs, startMs: startTimeMs + WARM_UP_MS, endMs: startTimeMs + WARM_UP_MS + SLICE_MS };
+  const slice = sliceAt(startTimeMs + WARM_UP_MS);
   const sampler = new SliceSampler(slice, count, seed);
-  const generator = createTrafficGenerator({ seed, startTimeMs, ratePerSecond: offeredRate, anomalyRate: DEFAULT_ANOMALY_RATE });
+  const generator = createTrafficGenerator({ seed, startTimeMs: slice.warmUpFromMs, ratePerSecond: offeredRate, anomalyRate: DEFAULT_ANOMALY_RATE });
   for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next()) sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
   const rows = sampler.rows();
   return { events: rows.map((row) => row.event), clientStats: rows.map((row) => row.client) };

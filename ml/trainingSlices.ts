@@ -49,11 +49,16 @@ export function planSlices(input: SlicePlanInput): TimeSlice[] {
   const slices: TimeSlice[] = [];
   for (let stratum = 0; stratum < count; stratum += 1) {
     const stratumStart = input.sinceMs + stratum * stratumMs;
-    const startMs = Math.floor(stratumStart + random.next() * Math.max(0, stratumMs - SLICE_MS));
+    const slice = sliceAt(Math.floor(stratumStart + random.next() * Math.max(0, stratumMs - SLICE_MS)));
     // A window shorter than a slice is one slice, the whole window.
-    slices.push({ warmUpFromMs: startMs - WARM_UP_MS, startMs, endMs: Math.min(input.nowMs + 1, startMs + SLICE_MS) });
+    slices.push({ ...slice, endMs: Math.min(input.nowMs + 1, slice.endMs) });
   }
   return slices;
+}
+
+/** The slice whose sampled rows start at `startMs`, its warm-up the minute before. */
+export function sliceAt(startMs: number): TimeSlice {
+  return { warmUpFromMs: startMs - WARM_UP_MS, startMs, endMs: startMs + SLICE_MS };
 }
 
 /** A training row and the statistics its client had when the streamer would have scored it. */
