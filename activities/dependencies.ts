@@ -51,7 +51,10 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
     maintenance: {
       listTables: listDeltaTables,
       async maintainTable(tablePath, options) {
-        const table = await DeltaTable.open(tablePath, { logRetentionDays: config.delta.log_retention_days, checkpointInterval: config.delta.checkpoint_interval });
+        const table = await DeltaTable.open(tablePath, {
+          logRetentionDays: config.delta.log_retention_days,
+          checkpointInterval: config.delta.checkpoint_interval,
+        });
         const optimized = await table.optimize({ targetSizeBytes: options.targetFileSizeBytes });
         const checkpoint = await table.checkpoint();
         const vacuumed = options.skipVacuum ? { files: [] } : await table.vacuum({ retentionHours: options.vacuumRetentionHours });
@@ -80,7 +83,10 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
     desired: request.desiredModelVersion,
     onChange: (event) =>
       event.failed
-        ? workerLog().warn({ slot: request.slot, desired: request.desiredModelVersion(), error: event.failed }, 'cannot load the desired model; scoring with the current one')
+        ? workerLog().warn(
+            { slot: request.slot, desired: request.desiredModelVersion(), error: event.failed },
+            'cannot load the desired model; scoring with the current one',
+          )
         : workerLog().info({ slot: request.slot, modelVersion: event.loaded, previousVersion: event.previous }, 'streamer switched model'),
   });
   let lakehouse: Awaited<ReturnType<typeof openLakehouseTables>> | undefined;
@@ -105,7 +111,8 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
       onProgress: (progress) => {
         lag.refresh();
         const update = toProgressUpdate(progress, lag.highWatermarks);
-        for (const partition of update.partitions) if (partition.lag !== undefined) observeLag(settings.topic, partition.partition, partition.lag);
+        for (const partition of update.partitions)
+          if (partition.lag !== undefined) observeLag(settings.topic, partition.partition, partition.lag);
         request.onProgress(update);
       },
     });
@@ -121,7 +128,11 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
 
 /** Trains on a seeded sample of the Delta logs table's lookback window, publishes to MLflow, promotes if at least as good. */
 async function trainFromDelta(config: PipelineConfig, input: TrainingInput, signal: AbortSignal): Promise<TrainingOutcome> {
-  const ml = { ...config.ml, lookback_hours: input.lookbackHours ?? config.ml.lookback_hours, training_samples: input.trainingSamples ?? config.ml.training_samples };
+  const ml = {
+    ...config.ml,
+    lookback_hours: input.lookbackHours ?? config.ml.lookback_hours,
+    training_samples: input.trainingSamples ?? config.ml.training_samples,
+  };
   return trainInChildProcess({ ...config, ml }, signal);
 }
 
@@ -188,7 +199,13 @@ async function listDeltaTables(deltaRoot: string): Promise<string[]> {
   const tables: string[] = [];
   for (const name of names.sort()) {
     const logFolder = join(deltaRoot, name, '_delta_log');
-    if (await stat(logFolder).then((entry) => entry.isDirectory(), () => false)) tables.push(join(deltaRoot, name));
+    if (
+      await stat(logFolder).then(
+        (entry) => entry.isDirectory(),
+        () => false,
+      )
+    )
+      tables.push(join(deltaRoot, name));
   }
   return tables;
 }
@@ -197,7 +214,11 @@ async function kafkaBrokerCheck(config: PipelineConfig): Promise<HealthCheck> {
   return withKafka(config, async (kafka) => {
     const offsets = await kafka.topicOffsets(config.kafka.topic);
     const retained = offsets.reduce((sum, partition) => sum + Number(partition.high - partition.low), 0);
-    return { name: 'kafka', status: 'ok', detail: `${config.kafka.servers}: topic ${config.kafka.topic} has ${offsets.length} partition(s), ${retained} message(s) retained` };
+    return {
+      name: 'kafka',
+      status: 'ok',
+      detail: `${config.kafka.servers}: topic ${config.kafka.topic} has ${offsets.length} partition(s), ${retained} message(s) retained`,
+    };
   });
 }
 
@@ -219,7 +240,11 @@ async function deltaFreshnessCheck(config: PipelineConfig, maxAgeSeconds: number
 
 async function mlflowHealthCheck(config: PipelineConfig): Promise<HealthCheck> {
   const healthy = await new MlflowClient({ trackingUri: config.mlflow.tracking_uri, timeoutMs: 5_000 }).healthy();
-  return { name: 'mlflow', status: healthy ? 'ok' : 'fail', detail: `${config.mlflow.tracking_uri}: ${healthy ? 'healthy' : 'not answering /health'}` };
+  return {
+    name: 'mlflow',
+    status: healthy ? 'ok' : 'fail',
+    detail: `${config.mlflow.tracking_uri}: ${healthy ? 'healthy' : 'not answering /health'}`,
+  };
 }
 
 async function searchHealthCheck(config: PipelineConfig): Promise<HealthCheck> {
@@ -229,7 +254,11 @@ async function searchHealthCheck(config: PipelineConfig): Promise<HealthCheck> {
   try {
     const health = await search.health();
     const status = health.status === 'red' ? 'fail' : 'ok';
-    return { name, status, detail: `${health.engine} ${health.version} at ${health.url}: ${health.status}, ${health.numberOfNodes} node(s)` };
+    return {
+      name,
+      status,
+      detail: `${health.engine} ${health.version} at ${health.url}: ${health.status}, ${health.numberOfNodes} node(s)`,
+    };
   } finally {
     await search.close().catch(() => undefined);
   }

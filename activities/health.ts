@@ -40,7 +40,8 @@ export type HealthActivities = ReturnType<typeof createHealthActivities>;
 /** Each check's status as an info series (the series of its previous status goes), and the time of the run. */
 export function exportHealth(report: HealthReport): void {
   for (const check of [...report.checks, { name: 'overall', status: report.overall }]) {
-    for (const status of ['ok', 'warn', 'fail', 'unknown', 'degraded', 'down']) if (status !== check.status) healthCheck.remove(check.name, status);
+    for (const status of ['ok', 'warn', 'fail', 'unknown', 'degraded', 'down'])
+      if (status !== check.status) healthCheck.remove(check.name, status);
     healthCheck.labels(check.name, check.status).set(1);
   }
   healthCheckedAt.set(Date.parse(report.checkedAt) / 1000);
@@ -63,7 +64,7 @@ async function runProbe(name: string, probe: (() => Promise<HealthCheck>) | unde
 async function pipelineChecks(getClient: () => Promise<Client>, workflowId: string, maxAgeSeconds: number): Promise<HealthCheck[]> {
   const client = await getClient();
   const handle = client.workflow.getHandle(workflowId);
-  let description;
+  let description: Awaited<ReturnType<typeof handle.describe>>;
   try {
     description = await handle.describe();
   } catch {
@@ -74,7 +75,9 @@ async function pipelineChecks(getClient: () => Promise<Client>, workflowId: stri
   }
   const heartbeats = (description.raw.pendingActivities ?? []).map((activity) => {
     const seconds = activity.lastHeartbeatTime?.seconds;
-    return seconds === undefined || seconds === null ? undefined : Number(seconds) * 1000 + Math.floor((activity.lastHeartbeatTime?.nanos ?? 0) / 1e6);
+    return seconds === undefined || seconds === null
+      ? undefined
+      : Number(seconds) * 1000 + Math.floor((activity.lastHeartbeatTime?.nanos ?? 0) / 1e6);
   });
   const status = await handle.query(statusQuery);
   return [heartbeatAgeCheck(heartbeats, Date.now(), maxAgeSeconds), lagCheck(status)];

@@ -6,7 +6,11 @@ export const LAG_WARNING_MESSAGES = 100_000;
 
 /** down if any check fails, degraded if any warns, else ok; unknown checks do not count. */
 export function summariseHealth(checks: HealthCheck[], now: Date): HealthReport {
-  const overall = checks.some((check) => check.status === 'fail') ? 'down' : checks.some((check) => check.status === 'warn') ? 'degraded' : 'ok';
+  const overall = checks.some((check) => check.status === 'fail')
+    ? 'down'
+    : checks.some((check) => check.status === 'warn')
+      ? 'degraded'
+      : 'ok';
   return { checkedAt: now.toISOString(), overall, checks };
 }
 
@@ -18,7 +22,12 @@ export function heartbeatAgeCheck(heartbeatTimesMs: Array<number | undefined>, n
   if (known.length === 0) return { name, status: 'ok', detail: `${heartbeatTimesMs.length} streamer(s) starting`, value: 0 };
   const oldestAgeSeconds = Math.max(0, Math.round((nowMs - Math.min(...known)) / 1000));
   const status = oldestAgeSeconds > maxAgeSeconds ? 'fail' : 'ok';
-  return { name, status, detail: `${heartbeatTimesMs.length} streamer(s), oldest heartbeat ${oldestAgeSeconds}s ago (limit ${maxAgeSeconds}s)`, value: oldestAgeSeconds };
+  return {
+    name,
+    status,
+    detail: `${heartbeatTimesMs.length} streamer(s), oldest heartbeat ${oldestAgeSeconds}s ago (limit ${maxAgeSeconds}s)`,
+    value: oldestAgeSeconds,
+  };
 }
 
 /** Consumer lag summed over the partitions the streamers last reported. */
@@ -27,5 +36,10 @@ export function lagCheck(status: PipelineStatus, warnAboveMessages = LAG_WARNING
   const lags = status.streamers.flatMap((streamer) => streamer.partitions ?? []).filter((partition) => partition.lag !== undefined);
   if (lags.length === 0) return { name, status: 'unknown', detail: 'no streamer has reported lag yet' };
   const total = lags.reduce((sum, partition) => sum + (partition.lag ?? 0), 0);
-  return { name, status: total > warnAboveMessages ? 'warn' : 'ok', detail: `${total} messages behind over ${lags.length} partition(s)`, value: total };
+  return {
+    name,
+    status: total > warnAboveMessages ? 'warn' : 'ok',
+    detail: `${total} messages behind over ${lags.length} partition(s)`,
+    value: total,
+  };
 }

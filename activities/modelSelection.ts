@@ -50,7 +50,11 @@ export function createDesiredModelWatcher(options: DesiredModelWatcherOptions): 
     const previous = current();
     if (desired === 'champion') {
       if (!champion) {
-        champion = createModelWatcher({ client: options.client, registeredModel: options.registeredModel, checkIntervalMs: options.checkIntervalMs });
+        champion = createModelWatcher({
+          client: options.client,
+          registeredModel: options.registeredModel,
+          checkIntervalMs: options.checkIntervalMs,
+        });
       }
       const result = await champion!.check();
       if (result.status !== 'failed' || result.scorer) {

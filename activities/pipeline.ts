@@ -33,11 +33,19 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
       const info = activityInfo();
       let desiredModelVersion = input.modelVersion;
       let latest: StreamerProgressUpdate = { partitions: [], rowsTotal: 0, batches: 0, rowsPerSecond: 0 };
-      const progressOf = (): StreamerProgress => ({ ...latest, slot: input.slot, runId: input.runId, reportedAt: new Date().toISOString() });
+      const progressOf = (): StreamerProgress => ({
+        ...latest,
+        slot: input.slot,
+        runId: input.runId,
+        reportedAt: new Date().toISOString(),
+      });
 
       // Heartbeats come from a timer, not from the batch loop, so a long batch cannot starve them;
       // they are also how this activity learns it was cancelled.
-      const heartbeatTimer = setInterval(() => context.heartbeat(progressOf()), heartbeatIntervalMs(input.settings.heartbeatTimeoutSeconds));
+      const heartbeatTimer = setInterval(
+        () => context.heartbeat(progressOf()),
+        heartbeatIntervalMs(input.settings.heartbeatTimeoutSeconds),
+      );
       // Progress goes to the workflow as a signal (it lands in history, so not too often); the desired
       // model is a query (no history), asked more often so a reloadModel takes effect within seconds.
       const handle = async () => (await getClient()).workflow.getHandle(input.workflowId);
@@ -55,7 +63,9 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
           }
         };
       };
-      const report = guarded('report progress to the pipeline workflow', async () => (await handle()).signal(streamerProgressSignal, progressOf()));
+      const report = guarded('report progress to the pipeline workflow', async () =>
+        (await handle()).signal(streamerProgressSignal, progressOf()),
+      );
       const pollModel = guarded('ask the pipeline workflow for the desired model; keeping the current one', async () => {
         desiredModelVersion = await (await handle()).query(desiredModelQuery);
       });
@@ -82,7 +92,11 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
         clearInterval(modelTimer);
       }
       await report();
-      context.log.info('streamer stopped', { slot: input.slot, rowsTotal: latest.rowsTotal, cancelled: context.cancellationSignal.aborted });
+      context.log.info('streamer stopped', {
+        slot: input.slot,
+        rowsTotal: latest.rowsTotal,
+        cancelled: context.cancellationSignal.aborted,
+      });
       if (context.cancellationSignal.aborted) {
         // Report the clean exit as a cancellation so the workflow's scope sees what it asked for.
         const reason = context.cancellationSignal.reason;

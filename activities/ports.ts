@@ -2,7 +2,14 @@
 // The worker wires the real modules (streamers/, clients/kafka, clients/delta,
 // clients/search, clients/mlflow, ml/) into these in dependencies.ts; tests may pass others.
 import type { PipelineConfig } from '../config/schema.js';
-import type { HealthCheck, PipelineSettings, StreamerProgressUpdate, TableMaintenanceResult, TrainingInput, TrainingOutcome } from '../workflows/types.js';
+import type {
+  HealthCheck,
+  PipelineSettings,
+  StreamerProgressUpdate,
+  TableMaintenanceResult,
+  TrainingInput,
+  TrainingOutcome,
+} from '../workflows/types.js';
 
 /** What a streamer run reports as it goes (the workflow adds slot, run id and time). */
 export type { StreamerProgressUpdate };
@@ -44,7 +51,13 @@ export interface TableMaintenance {
   listTables(deltaRoot: string): Promise<string[]>;
   maintainTable(
     tablePath: string,
-    options: { vacuumRetentionHours: number; logRetentionDays: number; skipVacuum: boolean; targetFileSizeBytes: number; signal: AbortSignal },
+    options: {
+      vacuumRetentionHours: number;
+      logRetentionDays: number;
+      skipVacuum: boolean;
+      targetFileSizeBytes: number;
+      signal: AbortSignal;
+    },
   ): Promise<TableMaintenanceResult>;
 }
 

@@ -9,7 +9,8 @@ const MAX_PROGRESS_INTERVAL_SECONDS = 10;
 export function resolveSettings(input: PipelineInput, config: PipelineConfig): PipelineSettings {
   const partitions = positive(input.partitions, 'partitions') ?? config.kafka.partitions;
   const requestedStreamers = positive(input.streamers, 'streamers') ?? config.streaming.streamers;
-  const runSeconds = positive(input.runSeconds, 'runSeconds') ?? (positive(input.runMinutes, 'runMinutes') ?? config.streaming.run_minutes) * 60;
+  const runSeconds =
+    positive(input.runSeconds, 'runSeconds') ?? (positive(input.runMinutes, 'runMinutes') ?? config.streaming.run_minutes) * 60;
   const heartbeatTimeoutSeconds = config.temporal.heartbeat_timeout_seconds;
   return {
     topic: input.topic?.trim() || config.kafka.topic,
@@ -19,7 +20,10 @@ export function resolveSettings(input: PipelineInput, config: PipelineConfig): P
     heartbeatTimeoutSeconds,
     streamerTaskQueue: config.temporal.streamer_task_queue,
     consumerGroup: config.kafka.consumer_group,
-    progressIntervalSeconds: Math.min(MAX_PROGRESS_INTERVAL_SECONDS, Math.max(MIN_PROGRESS_INTERVAL_SECONDS, Math.floor(heartbeatTimeoutSeconds / 3))),
+    progressIntervalSeconds: Math.min(
+      MAX_PROGRESS_INTERVAL_SECONDS,
+      Math.max(MIN_PROGRESS_INTERVAL_SECONDS, Math.floor(heartbeatTimeoutSeconds / 3)),
+    ),
   };
 }
 

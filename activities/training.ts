@@ -17,7 +17,8 @@ export function createTrainingActivities(deps: ActivityDependencies, getClient: 
       try {
         const outcome = await deps.trainer.train(deps.config, input ?? {}, context.cancellationSignal);
         trainingRuns.labels(outcome.promoted ? 'promoted' : 'kept').inc();
-        for (const [metric, value] of Object.entries(outcome.metrics ?? {})) if (Number.isFinite(value)) trainingMetric.labels(metric).set(value);
+        for (const [metric, value] of Object.entries(outcome.metrics ?? {}))
+          if (Number.isFinite(value)) trainingMetric.labels(metric).set(value);
         return outcome;
       } catch (error) {
         if (!context.cancellationSignal.aborted) trainingRuns.labels('failed').inc();

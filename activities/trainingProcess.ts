@@ -45,7 +45,9 @@ export async function trainInChildProcess(config: PipelineConfig, signal: AbortS
     const configFile = join(folder, 'pipeline_config.json');
     // The child must see exactly the worker's configuration, not whatever LOGSTREAM_* it would inherit.
     await writeFile(configFile, JSON.stringify(config));
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_') || name === 'LOGSTREAM_LOG_LEVEL'));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_') || name === 'LOGSTREAM_LOG_LEVEL'),
+    );
     const stdout = await run(process.execPath, [CLI_ENTRY, '--config', configFile, 'train', '--json'], env, signal);
     return parseTrainOutput(stdout);
   } finally {

@@ -12,7 +12,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-const base = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 640, config: { font: 'system-ui, sans-serif', view: { stroke: null } } } as const;
+const base = {
+  $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  width: 640,
+  config: { font: 'system-ui, sans-serif', view: { stroke: null } },
+} as const;
 
 /** Lines of several numeric fields over a time field. */
 export function timeSeriesSpec(rows: Record<string, unknown>[], timeField: string, fields: string[], title: string): TopLevelSpec {
@@ -32,7 +36,13 @@ export function timeSeriesSpec(rows: Record<string, unknown>[], timeField: strin
 }
 
 /** Horizontal bars of one numeric field by a category, largest first. */
-export function barSpec(rows: Record<string, unknown>[], categoryField: string, valueField: string, title: string, format = ','): TopLevelSpec {
+export function barSpec(
+  rows: Record<string, unknown>[],
+  categoryField: string,
+  valueField: string,
+  title: string,
+  format = ',',
+): TopLevelSpec {
   return {
     ...base,
     title,

@@ -4,16 +4,23 @@ import { barSpec, renderSvg, timeSeriesSpec } from './charts.js';
 import { section, type AnalyticsReport, type ReportSection } from './report.js';
 
 const escapeHtml = (value: unknown): string =>
-  String(value ?? '').replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!);
+  String(value ?? '').replace(
+    /[&<>"']/g,
+    (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character]!,
+  );
 
-const formatNumber = (value: unknown): string => (typeof value === 'number' ? value.toLocaleString('en-US', { maximumFractionDigits: 4 }) : String(value ?? ''));
+const formatNumber = (value: unknown): string =>
+  typeof value === 'number' ? value.toLocaleString('en-US', { maximumFractionDigits: 4 }) : String(value ?? '');
 
 function table(part: ReportSection): string {
   if (part.rows.length === 0) return `<p class="empty">No rows.</p>`;
   const columns = Object.keys(part.rows[0]!);
   const head = columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
   const body = part.rows
-    .map((row) => `<tr>${columns.map((column) => `<td class="${typeof row[column] === 'number' ? 'num' : ''}">${escapeHtml(formatNumber(row[column]))}</td>`).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${columns.map((column) => `<td class="${typeof row[column] === 'number' ? 'num' : ''}">${escapeHtml(formatNumber(row[column]))}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<table data-section="${escapeHtml(part.name)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
@@ -36,7 +43,10 @@ function headline(report: AnalyticsReport): string {
     ['anomalies', rate(summary.anomalies), 'anomalies'],
   ];
   return `<div class="figures">${figures
-    .map(([name, value, label]) => `<div class="figure" data-figure="${name}"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`)
+    .map(
+      ([name, value, label]) =>
+        `<div class="figure" data-figure="${name}"><div class="value">${escapeHtml(value)}</div><div class="label">${escapeHtml(label)}</div></div>`,
+    )
     .join('')}</div>`;
 }
 
@@ -48,12 +58,15 @@ const FOLD_ROWS = 25;
 async function charts(report: AnalyticsReport): Promise<string[]> {
   const specs = [];
   const volume = section(report, 'volume');
-  if (volume?.rows.length) specs.push(timeSeriesSpec(volume.rows, 'bucket', ['requests', 'server_errors', 'anomalies'], `Requests per ${report.bucket}`));
+  if (volume?.rows.length)
+    specs.push(timeSeriesSpec(volume.rows, 'bucket', ['requests', 'server_errors', 'anomalies'], `Requests per ${report.bucket}`));
   const endpoints = section(report, 'endpoints');
   if (endpoints?.rows.length) {
     specs.push(barSpec(endpoints.rows, 'endpoint', 'requests', 'Busiest endpoints', COUNT));
-    if (endpoints.rows.some((row) => row.p95_ms !== null)) specs.push(barSpec(endpoints.rows, 'endpoint', 'p95_ms', 'Response time p95 (ms) by endpoint', COUNT));
-    if (endpoints.rows.some((row) => Number(row.error_rate) > 0)) specs.push(barSpec(endpoints.rows, 'endpoint', 'error_rate', 'Server error rate by endpoint', RATE));
+    if (endpoints.rows.some((row) => row.p95_ms !== null))
+      specs.push(barSpec(endpoints.rows, 'endpoint', 'p95_ms', 'Response time p95 (ms) by endpoint', COUNT));
+    if (endpoints.rows.some((row) => Number(row.error_rate) > 0))
+      specs.push(barSpec(endpoints.rows, 'endpoint', 'error_rate', 'Server error rate by endpoint', RATE));
   }
   const labels = section(report, 'anomaly_types');
   if (labels?.rows.length) specs.push(barSpec(labels.rows, 'label', 'anomaly_rate', 'Anomaly rate by label', RATE));
@@ -63,7 +76,11 @@ async function charts(report: AnalyticsReport): Promise<string[]> {
 }
 
 export async function renderHtml(report: AnalyticsReport, tablePath: string): Promise<string> {
-  const filter = [report.filter.from && `from ${report.filter.from}`, report.filter.to && `to ${report.filter.to}`, report.filter.endpoint && `endpoint ${report.filter.endpoint}`]
+  const filter = [
+    report.filter.from && `from ${report.filter.from}`,
+    report.filter.to && `to ${report.filter.to}`,
+    report.filter.endpoint && `endpoint ${report.filter.endpoint}`,
+  ]
     .filter(Boolean)
     .join(', ');
   const svgs = await charts(report);

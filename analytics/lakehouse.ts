@@ -19,7 +19,10 @@ export function activeFilePaths(snapshot: Snapshot): string[] {
 
 async function createView(session: SqlSession, name: string, snapshot: Snapshot): Promise<void> {
   const files = activeFilePaths(snapshot);
-  if (files.length === 0) throw new LogstreamError(`table ${snapshot.tablePath} has no rows yet`, { hint: 'run the pipeline (npm start) or `logstream replay FILE` first' });
+  if (files.length === 0)
+    throw new LogstreamError(`table ${snapshot.tablePath} has no rows yet`, {
+      hint: 'run the pipeline (npm start) or `logstream replay FILE` first',
+    });
   const list = `[${files.map(sqlString).join(', ')}]`;
   // Partition values live in the Delta log and in the Hive-style folder names, not in the files.
   await session.query(`CREATE VIEW ${name} AS SELECT * FROM read_parquet(${list}, hive_partitioning = true, union_by_name = true)`);
@@ -29,7 +32,10 @@ async function createView(session: SqlSession, name: string, snapshot: Snapshot)
 export async function openLakehouse(root: string, options: { version?: number } = {}): Promise<Lakehouse> {
   const logsPath = join(root, 'logs');
   if (!existsSync(join(logsPath, '_delta_log'))) {
-    throw new LogstreamError(`no logs table under ${root}`, { exitCode: 2, hint: 'set delta.root (or --root) to the folder that holds the pipeline\'s tables' });
+    throw new LogstreamError(`no logs table under ${root}`, {
+      exitCode: 2,
+      hint: "set delta.root (or --root) to the folder that holds the pipeline's tables",
+    });
   }
   const session = await openSession();
   try {

@@ -53,7 +53,11 @@ export function bucketForRange(rangeMs: number): { label: string; interval: stri
 }
 
 export function summaryQuery(filter: AnalyticsFilter): Query {
-  return filtered('summary', 'Summary', filter, (where) => `SELECT count(*) AS requests,
+  return filtered(
+    'summary',
+    'Summary',
+    filter,
+    (where) => `SELECT count(*) AS requests,
         count(DISTINCT client_ip) AS clients,
         count(DISTINCT path_template) AS endpoints,
         sum(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS server_errors,
@@ -61,20 +65,30 @@ export function summaryQuery(filter: AnalyticsFilter): Query {
         sum(CASE WHEN is_anomaly THEN 1 ELSE 0 END) AS anomalies,
         min(event_time) AS first_seen,
         max(event_time) AS last_seen
-      FROM logs ${where}`);
+      FROM logs ${where}`,
+  );
 }
 
 export function volumeQuery(filter: AnalyticsFilter, interval: string): Query {
-  return filtered('volume', 'Requests over time', filter, (where) => `SELECT time_bucket(INTERVAL '${interval}', event_time) AS bucket,
+  return filtered(
+    'volume',
+    'Requests over time',
+    filter,
+    (where) => `SELECT time_bucket(INTERVAL '${interval}', event_time) AS bucket,
         count(*) AS requests,
         sum(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS server_errors,
         sum(CASE WHEN is_anomaly THEN 1 ELSE 0 END) AS anomalies
       FROM logs ${where}
-      GROUP BY bucket ORDER BY bucket`);
+      GROUP BY bucket ORDER BY bucket`,
+  );
 }
 
 export function endpointsQuery(filter: AnalyticsFilter, limit: number): Query {
-  return filtered('endpoints', 'Endpoints: error rate and latency', filter, (where) => `SELECT path_template AS endpoint,
+  return filtered(
+    'endpoints',
+    'Endpoints: error rate and latency',
+    filter,
+    (where) => `SELECT path_template AS endpoint,
         count(*) AS requests,
         round(avg(CASE WHEN status >= 500 THEN 1.0 ELSE 0.0 END), 4) AS error_rate,
         round(quantile_cont(response_time_ms, 0.5), 1) AS p50_ms,
@@ -82,37 +96,58 @@ export function endpointsQuery(filter: AnalyticsFilter, limit: number): Query {
         round(quantile_cont(response_time_ms, 0.99), 1) AS p99_ms,
         sum(response_bytes) AS bytes
       FROM logs ${where}
-      GROUP BY path_template ORDER BY requests DESC, endpoint LIMIT ${Math.trunc(limit)}`);
+      GROUP BY path_template ORDER BY requests DESC, endpoint LIMIT ${Math.trunc(limit)}`,
+  );
 }
 
 export function anomalyTypesQuery(filter: AnalyticsFilter): Query {
-  return filtered('anomaly_types', 'Anomaly rate by label', filter, (where) => `SELECT coalesce(label, 'unlabeled') AS label,
+  return filtered(
+    'anomaly_types',
+    'Anomaly rate by label',
+    filter,
+    (where) => `SELECT coalesce(label, 'unlabeled') AS label,
         count(*) AS requests,
         sum(CASE WHEN is_anomaly THEN 1 ELSE 0 END) AS anomalies,
         round(avg(CASE WHEN is_anomaly THEN 1.0 ELSE 0.0 END), 4) AS anomaly_rate
       FROM logs ${where}
-      GROUP BY 1 ORDER BY anomalies DESC, label`);
+      GROUP BY 1 ORDER BY anomalies DESC, label`,
+  );
 }
 
 export function topClientsQuery(filter: AnalyticsFilter, limit: number): Query {
-  return filtered('top_clients', 'Top clients', filter, (where) => `SELECT client_ip, count(*) AS requests,
+  return filtered(
+    'top_clients',
+    'Top clients',
+    filter,
+    (where) => `SELECT client_ip, count(*) AS requests,
         sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
         sum(CASE WHEN is_anomaly THEN 1 ELSE 0 END) AS anomalies,
         count(DISTINCT path) AS distinct_paths
       FROM logs ${where}
-      GROUP BY client_ip ORDER BY requests DESC, client_ip LIMIT ${Math.trunc(limit)}`);
+      GROUP BY client_ip ORDER BY requests DESC, client_ip LIMIT ${Math.trunc(limit)}`,
+  );
 }
 
 export function topPathsQuery(filter: AnalyticsFilter, limit: number): Query {
-  return filtered('top_paths', 'Top paths', filter, (where) => `SELECT path, count(*) AS requests,
+  return filtered(
+    'top_paths',
+    'Top paths',
+    filter,
+    (where) => `SELECT path, count(*) AS requests,
         sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors
       FROM logs ${where}
-      GROUP BY path ORDER BY requests DESC, path LIMIT ${Math.trunc(limit)}`);
+      GROUP BY path ORDER BY requests DESC, path LIMIT ${Math.trunc(limit)}`,
+  );
 }
 
 export function latestAnomaliesQuery(filter: AnalyticsFilter, limit: number): Query {
-  return filtered('latest_anomalies', 'Latest anomalies', filter, (where) => `SELECT event_time, client_ip, method, path, status, response_time_ms, response_bytes,
+  return filtered(
+    'latest_anomalies',
+    'Latest anomalies',
+    filter,
+    (where) => `SELECT event_time, client_ip, method, path, status, response_time_ms, response_bytes,
         round(anomaly_score, 3) AS score, cluster, reasons, label
       FROM anomalies ${where}
-      ORDER BY event_time DESC, kafka_partition, kafka_offset LIMIT ${Math.trunc(limit)}`);
+      ORDER BY event_time DESC, kafka_partition, kafka_offset LIMIT ${Math.trunc(limit)}`,
+  );
 }

@@ -38,7 +38,11 @@ export interface ReportOptions {
 }
 
 export async function buildReport(session: SqlSession, options: ReportOptions): Promise<AnalyticsReport> {
-  const run = async (query: Query): Promise<ReportSection> => ({ name: query.name, title: query.title, rows: await session.query(query.sql, query.params) });
+  const run = async (query: Query): Promise<ReportSection> => ({
+    name: query.name,
+    title: query.title,
+    rows: await session.query(query.sql, query.params),
+  });
   const summary = await run(summaryQuery(options.filter));
   const first = Date.parse(String(summary.rows[0]?.first_seen ?? ''));
   const last = Date.parse(String(summary.rows[0]?.last_seen ?? ''));

@@ -35,7 +35,13 @@ const SCORING_TARGET_ROWS_PER_SECOND = 2_000_000;
 const fixed = (value: number, digits = 4) => value.toFixed(digits);
 const table = (header: string[], rows: string[][]) => {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    );
 };
 
 async function main(): Promise<void> {
@@ -44,18 +50,29 @@ async function main(): Promise<void> {
   const trainOptions = { kMin: settings.kMin, kMax: settings.kMax, seed: settings.seed, thresholdPercentile: settings.thresholdPercentile };
 
   // 1. Detection on a generated stream with every scenario.
-  console.log(`\n== detection: model trained on ${settings.trainingRows} generated rows, scored on a ${settings.streamRows}-row stream with every scenario`);
-  const { model } = await trainModel(generateTrainingData(settings.trainingRows, settings.seed), { ...trainOptions, source: 'bench:generated' });
+  console.log(
+    `\n== detection: model trained on ${settings.trainingRows} generated rows, scored on a ${settings.streamRows}-row stream with every scenario`,
+  );
+  const { model } = await trainModel(generateTrainingData(settings.trainingRows, settings.seed), {
+    ...trainOptions,
+    source: 'bench:generated',
+  });
   const stream = holdoutEvents(2026, settings.streamRows, SCENARIO_NAMES);
   const streamResults = await scoreEvents(model, stream, 'bench', { reasons: false });
-  const detection = evaluateDetections(stream.map((event) => event.label), streamResults.map((result) => result.isAnomaly));
+  const detection = evaluateDetections(
+    stream.map((event) => event.label),
+    streamResults.map((result) => result.isAnomaly),
+  );
   printDetection(detection, model);
 
   // 1b. Normal traffic at other rates and hours: a model that learned clients from too short a
   // history, or from a generator whose clients got busier with the traffic, flags busy clients here.
   console.log(`\n== false positives on normal traffic (no scenarios) by rate and hour, same model`);
   const normalTraffic = await falsePositivesByRate(model);
-  table(['LOGS/S', 'HOUR (UTC)', 'ROWS SCORED', 'FLAGGED'], normalTraffic.map((entry) => [String(entry.rate), String(entry.hour), String(entry.rows), `${fixed(100 * entry.flaggedFraction, 3)}%`]));
+  table(
+    ['LOGS/S', 'HOUR (UTC)', 'ROWS SCORED', 'FLAGGED'],
+    normalTraffic.map((entry) => [String(entry.rate), String(entry.hour), String(entry.rows), `${fixed(100 * entry.flaggedFraction, 3)}%`]),
+  );
 
   // 2. The real Apache log: a model trained on the file itself, as a deployment trains on its own traffic.
   console.log(`\n== ${settings.apacheLog}`);
@@ -68,8 +85,12 @@ async function main(): Promise<void> {
     const ownModel = (await trainModel(apache.events, { ...trainOptions, source: 'bench:apache' })).model;
     const results = await scoreEvents(ownModel, apache.events, 'apache', { reasons: true, maxReasons: 3 });
     const flagged = results.filter((result) => result.isAnomaly).length;
-    const generatedModelRate = (await scoreEvents(model, apache.events, 'generated', { reasons: false })).filter((result) => result.isAnomaly).length / apache.events.length;
-    console.log(`${apache.events.length} rows (${apache.lines - apache.events.length} unusable), model k=${ownModel.training.k}: anomaly rate ${fixed((100 * flagged) / apache.events.length, 2)}% (${flagged} rows); the generated-site model would flag ${fixed(100 * generatedModelRate, 2)}%`);
+    const generatedModelRate =
+      (await scoreEvents(model, apache.events, 'generated', { reasons: false })).filter((result) => result.isAnomaly).length /
+      apache.events.length;
+    console.log(
+      `${apache.events.length} rows (${apache.lines - apache.events.length} unusable), model k=${ownModel.training.k}: anomaly rate ${fixed((100 * flagged) / apache.events.length, 2)}% (${flagged} rows); the generated-site model would flag ${fixed(100 * generatedModelRate, 2)}%`,
+    );
     const top = results
       .map((result, index) => ({ result, event: apache.events[index]! }))
       .filter(({ result }) => result.isAnomaly)
@@ -87,7 +108,13 @@ async function main(): Promise<void> {
         (result.reasons ?? []).map((reason) => `${reason.feature}=${reason.value}`).join(', '),
       ]),
     );
-    apacheFigures = { rows: apache.events.length, k: ownModel.training.k, anomalyRate: flagged / apache.events.length, anomalies: flagged, generatedModelAnomalyRate: generatedModelRate };
+    apacheFigures = {
+      rows: apache.events.length,
+      k: ownModel.training.k,
+      anomalyRate: flagged / apache.events.length,
+      anomalies: flagged,
+      generatedModelAnomalyRate: generatedModelRate,
+    };
   }
 
   // 3. Scoring throughput for 10,000-row batches.
@@ -97,10 +124,30 @@ async function main(): Promise<void> {
   table(
     ['STAGE', 'ROWS/S (MEDIAN BATCH)', 'ROWS/S (BEST BATCH)', 'MS/BATCH (MEDIAN)'],
     [
-      ['distance matrix + nearest cluster + score (tensor work)', throughput.tensorRowsPerSecond, throughput.tensorBestRowsPerSecond, throughput.tensorMsPerBatch],
-      ['features + client window + scaler', throughput.featureRowsPerSecond, throughput.featureBestRowsPerSecond, throughput.featureMsPerBatch],
-      ['Scorer.score end to end (events in, results out)', throughput.endToEndRowsPerSecond, throughput.endToEndBestRowsPerSecond, throughput.endToEndMsPerBatch],
-    ].map(([stage, median, best, ms]) => [stage as string, Math.round(median as number).toLocaleString('en-US'), Math.round(best as number).toLocaleString('en-US'), fixed(ms as number, 2)]),
+      [
+        'distance matrix + nearest cluster + score (tensor work)',
+        throughput.tensorRowsPerSecond,
+        throughput.tensorBestRowsPerSecond,
+        throughput.tensorMsPerBatch,
+      ],
+      [
+        'features + client window + scaler',
+        throughput.featureRowsPerSecond,
+        throughput.featureBestRowsPerSecond,
+        throughput.featureMsPerBatch,
+      ],
+      [
+        'Scorer.score end to end (events in, results out)',
+        throughput.endToEndRowsPerSecond,
+        throughput.endToEndBestRowsPerSecond,
+        throughput.endToEndMsPerBatch,
+      ],
+    ].map(([stage, median, best, ms]) => [
+      stage as string,
+      Math.round(median as number).toLocaleString('en-US'),
+      Math.round(best as number).toLocaleString('en-US'),
+      fixed(ms as number, 2),
+    ]),
   );
 
   const verdict = (rate: number) => (rate >= SCORING_TARGET_ROWS_PER_SECOND ? 'met' : 'NOT met');
@@ -115,7 +162,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const largeModel = (await trainModel(large, { ...trainOptions, source: 'bench:large' })).model;
   const trainingSeconds = (performance.now() - started) / 1000;
-  table(['K', 'SILHOUETTE', 'ITERATIONS'], largeModel.training.candidates.map((candidate) => [String(candidate.k), fixed(candidate.silhouette), String(candidate.iterations)]));
+  table(
+    ['K', 'SILHOUETTE', 'ITERATIONS'],
+    largeModel.training.candidates.map((candidate) => [String(candidate.k), fixed(candidate.silhouette), String(candidate.iterations)]),
+  );
   console.log(`trained in ${fixed(trainingSeconds, 1)} s (chosen k=${largeModel.training.k})`);
 
   console.log(
@@ -130,7 +180,11 @@ async function main(): Promise<void> {
         recall: detection.overall.recall,
         falsePositiveRate: detection.falsePositiveRate,
         k: model.training.k,
-        perScenario: Object.fromEntries(detection.perLabel.filter((entry) => entry.label !== 'normal').map((entry) => [entry.label, { rows: entry.rows, precision: entry.precision, recall: entry.recall, f1: entry.f1 }])),
+        perScenario: Object.fromEntries(
+          detection.perLabel
+            .filter((entry) => entry.label !== 'normal')
+            .map((entry) => [entry.label, { rows: entry.rows, precision: entry.precision, recall: entry.recall, f1: entry.f1 }]),
+        ),
       },
       normalTraffic,
       apache: apacheFigures,
@@ -145,8 +199,22 @@ function printDetection(metrics: EvaluationMetrics, model: ModelArtifact): void 
   table(
     ['LABEL', 'ROWS', 'FLAGGED', 'PRECISION', 'RECALL', 'F1'],
     [
-      ['overall', String(metrics.rows - metrics.perLabel[0]!.rows), String(metrics.overall.truePositives), fixed(metrics.overall.precision), fixed(metrics.overall.recall), fixed(metrics.overall.f1)],
-      ...metrics.perLabel.map((entry) => [entry.label, String(entry.rows), String(entry.flagged), fixed(entry.precision), fixed(entry.recall), fixed(entry.f1)]),
+      [
+        'overall',
+        String(metrics.rows - metrics.perLabel[0]!.rows),
+        String(metrics.overall.truePositives),
+        fixed(metrics.overall.precision),
+        fixed(metrics.overall.recall),
+        fixed(metrics.overall.f1),
+      ],
+      ...metrics.perLabel.map((entry) => [
+        entry.label,
+        String(entry.rows),
+        String(entry.flagged),
+        fixed(entry.precision),
+        fixed(entry.recall),
+        fixed(entry.f1),
+      ]),
     ],
   );
   console.log(`false-positive rate on normal traffic: ${fixed(100 * metrics.falsePositiveRate, 3)}%`);
@@ -161,7 +229,12 @@ async function falsePositivesByRate(model: ModelArtifact) {
       const events = Array.from({ length: 30_000 }, () => generator.next());
       const results = await scoreEvents(model, events, 'normal', { reasons: false });
       const scored = results.slice(10_000);
-      figures.push({ rate, hour, rows: scored.length, flaggedFraction: scored.filter((result) => result.isAnomaly).length / scored.length });
+      figures.push({
+        rate,
+        hour,
+        rows: scored.length,
+        flaggedFraction: scored.filter((result) => result.isAnomaly).length / scored.length,
+      });
     }
   }
   return figures;
@@ -181,7 +254,8 @@ async function timeBatches<T>(inputs: readonly T[], run: (input: T) => unknown):
 
 async function measureThroughput(model: ModelArtifact, events: readonly LogEvent[]) {
   const batches: LogEvent[][] = [];
-  for (let start = 0; start + settings.batchRows <= events.length; start += settings.batchRows) batches.push(events.slice(start, start + settings.batchRows));
+  for (let start = 0; start + settings.batchRows <= events.length; start += settings.batchRows)
+    batches.push(events.slice(start, start + settings.batchRows));
   const window = new ClientWindow();
   const augmented = batches.map((batch) => extractScaledFeatures(batch, window, model.vocabulary, model.scaler).augmented);
   const tensors = scoringTensors(model);

@@ -3,7 +3,9 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const name = process.argv[2];
-const available = readdirSync(fileURLToPath(new URL('.', import.meta.url))).filter((file) => file.endsWith('.ts') && file !== 'run.ts').map((file) => file.slice(0, -3));
+const available = readdirSync(fileURLToPath(new URL('.', import.meta.url)))
+  .filter((file) => file.endsWith('.ts') && file !== 'run.ts')
+  .map((file) => file.slice(0, -3));
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>   (one of: ${available.join(', ') || 'none yet'})`);
   process.exit(name ? 2 : 0);

@@ -57,17 +57,30 @@ async function trainBenchModel(): Promise<ModelWatcher> {
   const startedMs = performance.now();
   const sample = slicedSample(config.ml.training_samples, 11, Date.now() - 600_000);
   const { model } = await trainModel(sample.events, {
-    kMin: config.ml.k_min, kMax: config.ml.k_max, seed: 42, thresholdPercentile: config.ml.threshold_percentile, source: 'bench:streamer', clientStats: sample.clientStats,
+    kMin: config.ml.k_min,
+    kMax: config.ml.k_max,
+    seed: 42,
+    thresholdPercentile: config.ml.threshold_percentile,
+    source: 'bench:streamer',
+    clientStats: sample.clientStats,
   });
-  console.log(`model: k=${model.training.k}, trained on ${sample.events.length} rows of a one-minute slice in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+  console.log(
+    `model: k=${model.training.k}, trained on ${sample.events.length} rows of a one-minute slice in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
+  );
   return staticModelWatcher(createScorer(model, 'bench'));
 }
 
 function slicedSample(count: number, seed: number, startTimeMs: number): { events: LogEvent[]; clientStats: ClientStats[] } {
   const slice = sliceAt(startTimeMs + WARM_UP_MS);
   const sampler = new SliceSampler(slice, count, seed);
-  const generator = createTrafficGenerator({ seed, startTimeMs: slice.warmUpFromMs, ratePerSecond: offeredRate, anomalyRate: DEFAULT_ANOMALY_RATE });
-  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next()) sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
+  const generator = createTrafficGenerator({
+    seed,
+    startTimeMs: slice.warmUpFromMs,
+    ratePerSecond: offeredRate,
+    anomalyRate: DEFAULT_ANOMALY_RATE,
+  });
+  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next())
+    sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
   const rows = sampler.rows();
   return { events: rows.map((row) => row.event), clientStats: rows.map((row) => row.client) };
 }
@@ -106,13 +119,19 @@ interface ThroughputFigures {
 }
 
 /** Drains a preloaded topic; the clock runs from the first commit's batch start to the last commit. */
-async function throughput(kafka: KafkaClient, withSearch: boolean, batchMaxRows = config.streaming.batch_max_rows): Promise<ThroughputFigures & { batchMaxRows: number }> {
+async function throughput(
+  kafka: KafkaClient,
+  withSearch: boolean,
+  batchMaxRows = config.streaming.batch_max_rows,
+): Promise<ThroughputFigures & { batchMaxRows: number }> {
   const topic = `bench-streamer-${runId}-${withSearch ? 'search' : 'plain'}-${batchMaxRows}`;
   await preload(kafka, topic, totalLogs);
   const deltaRoot = await mkdtemp(join(tmpdir(), 'bench-streamer-'));
   const lakehouse = await openLakehouseTables(deltaRoot);
   let search: SearchSink | undefined;
-  const searchClient = withSearch ? createSearchClient({ elasticsearch: { ...config.elasticsearch, index_prefix: `bench-${runId}` } }) : undefined;
+  const searchClient = withSearch
+    ? createSearchClient({ elasticsearch: { ...config.elasticsearch, index_prefix: `bench-${runId}` } })
+    : undefined;
   if (searchClient) {
     await searchClient.ensureIndexTemplate();
     await warmUpSearchEngine();
@@ -123,9 +142,17 @@ async function throughput(kafka: KafkaClient, withSearch: boolean, batchMaxRows 
   let lastCommitMs = 0;
   let searchDoneMs: number | undefined;
   const streamer = new Streamer({
-    kafka, topic, groupId: `${topic}-group`, dlqTopic: `${topic}-dlq`, anomaliesTopic: `${topic}-anomalies`,
+    kafka,
+    topic,
+    groupId: `${topic}-group`,
+    dlqTopic: `${topic}-dlq`,
+    anomaliesTopic: `${topic}-anomalies`,
     limits: { maxRows: batchMaxRows, maxWaitMs: config.streaming.batch_max_wait_ms },
-    maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, search, models, logger: quiet,
+    maxMessageBytes: config.streaming.max_message_bytes,
+    sinks: lakehouse.sinks,
+    search,
+    models,
+    logger: quiet,
     onBatchCommitted: (records, committedAtMs) => {
       firstFetchMs ??= Math.min(...records.map((record) => record.ingestTimeMs));
       committed += records.length;
@@ -136,7 +163,8 @@ async function throughput(kafka: KafkaClient, withSearch: boolean, batchMaxRows 
   const deadlineMs = Date.now() + 600_000;
   while (committed < totalLogs && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, 50));
   if (search) {
-    while (streamer.progress().counters.searchIndexed < totalLogs && Date.now() < deadlineMs) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (streamer.progress().counters.searchIndexed < totalLogs && Date.now() < deadlineMs)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     searchDoneMs = Date.now();
   }
   await streamer.stop();
@@ -149,8 +177,12 @@ async function throughput(kafka: KafkaClient, withSearch: boolean, batchMaxRows 
   await kafka.deleteTopic(topic).catch(() => undefined);
   await rm(deltaRoot, { recursive: true, force: true });
   return {
-    batchMaxRows, logs: committed, seconds, logsPerSecond: committed / seconds,
-    searchDocs: streamer.progress().counters.searchIndexed, searchSeconds,
+    batchMaxRows,
+    logs: committed,
+    seconds,
+    logsPerSecond: committed / seconds,
+    searchDocs: streamer.progress().counters.searchIndexed,
+    searchSeconds,
     searchDocsPerSecond: searchSeconds ? streamer.progress().counters.searchIndexed / searchSeconds : null,
   };
 }
@@ -165,7 +197,16 @@ async function warmUpSearchEngine(): Promise<void> {
     await warmUp.ensureIndexTemplate();
     const logs = generatedLogs(50_000, 3, Date.now() - 300_000);
     for (let start = 0; start < logs.length; start += 2500) {
-      const documents = logs.slice(start, start + 2500).map((log, index) => toIndexedDocument(warmUp.indexPrefix, { ...log, topic: 'warm-up', partition: 0, offset: BigInt(start + index), kafkaTimestampMs: log.timestampMs, ingestTimeMs: log.timestampMs }));
+      const documents = logs.slice(start, start + 2500).map((log, index) =>
+        toIndexedDocument(warmUp.indexPrefix, {
+          ...log,
+          topic: 'warm-up',
+          partition: 0,
+          offset: BigInt(start + index),
+          kafkaTimestampMs: log.timestampMs,
+          ingestTimeMs: log.timestampMs,
+        }),
+      );
       await warmUp.bulkIndex(documents);
     }
     await warmUp.deleteIndices(warmUp.logsIndexPattern);
@@ -195,9 +236,16 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   const lakehouse = await openLakehouseTables(deltaRoot);
   const commitLatencies: number[] = [];
   const streamer = new Streamer({
-    kafka, topic, groupId: `${topic}-group`, dlqTopic: `${topic}-dlq`, anomaliesTopic,
+    kafka,
+    topic,
+    groupId: `${topic}-group`,
+    dlqTopic: `${topic}-dlq`,
+    anomaliesTopic,
     limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
-    maxMessageBytes: config.streaming.max_message_bytes, sinks: lakehouse.sinks, models, logger: quiet,
+    maxMessageBytes: config.streaming.max_message_bytes,
+    sinks: lakehouse.sinks,
+    models,
+    logger: quiet,
     onBatchCommitted: (records: readonly ScoredRecord[], committedAtMs: number) => {
       for (const record of records) commitLatencies.push(committedAtMs - record.kafkaTimestampMs);
     },
@@ -223,11 +271,15 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   // producing does not compete with the streamer for this process's event loop.
   const total = offeredRate * latencySeconds;
   const startedMs = Date.now();
-  const generate = spawn(process.execPath, ['bin/logstream.js', 'generate', '--rate', String(offeredRate), '--count', String(total), '--topic', topic, '--seed', '99'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const generate = spawn(
+    process.execPath,
+    ['bin/logstream.js', 'generate', '--rate', String(offeredRate), '--count', String(total), '--topic', topic, '--seed', '99'],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   await once(generate, 'exit');
   const sent = total;
   const achievedRate = sent / ((Date.now() - startedMs) / 1000);
@@ -242,9 +294,14 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   await kafka.deleteTopic(anomaliesTopic).catch(() => undefined);
   await rm(deltaRoot, { recursive: true, force: true });
   return {
-    offeredRate, achievedRate, rows: commitLatencies.length,
-    commitP50Ms: percentile(commitLatencies, 0.5), commitP99Ms: percentile(commitLatencies, 0.99),
-    alerts: alertLatencies.length, alertP50Ms: percentile(alertLatencies, 0.5), alertP99Ms: percentile(alertLatencies, 0.99),
+    offeredRate,
+    achievedRate,
+    rows: commitLatencies.length,
+    commitP50Ms: percentile(commitLatencies, 0.5),
+    commitP99Ms: percentile(commitLatencies, 0.99),
+    alerts: alertLatencies.length,
+    alertP50Ms: percentile(alertLatencies, 0.5),
+    alertP99Ms: percentile(alertLatencies, 0.99),
   };
 }
 
@@ -253,22 +310,42 @@ const round = (value: number | null) => (value === null || Number.isNaN(value) ?
 try {
   models = await trainBenchModel();
   const plain = await throughput(kafka, false);
-  console.log(`throughput, search off : ${round(plain.logsPerSecond)} logs/s (${plain.logs} logs in ${plain.seconds.toFixed(1)} s, batches of ${plain.batchMaxRows})`);
+  console.log(
+    `throughput, search off : ${round(plain.logsPerSecond)} logs/s (${plain.logs} logs in ${plain.seconds.toFixed(1)} s, batches of ${plain.batchMaxRows})`,
+  );
   const large = await throughput(kafka, false, Number(args['large-batch-rows']));
-  console.log(`throughput, search off : ${round(large.logsPerSecond)} logs/s (${large.logs} logs in ${large.seconds.toFixed(1)} s, batches of ${large.batchMaxRows})`);
+  console.log(
+    `throughput, search off : ${round(large.logsPerSecond)} logs/s (${large.logs} logs in ${large.seconds.toFixed(1)} s, batches of ${large.batchMaxRows})`,
+  );
   const withSearch = args['skip-search'] ? undefined : await throughput(kafka, true);
   if (withSearch) {
-    console.log(`throughput, search on  : ${round(withSearch.logsPerSecond)} logs/s into Delta; search ${round(withSearch.searchDocsPerSecond)} docs/s (${withSearch.searchDocs} docs in ${withSearch.searchSeconds?.toFixed(1)} s)`);
+    console.log(
+      `throughput, search on  : ${round(withSearch.logsPerSecond)} logs/s into Delta; search ${round(withSearch.searchDocsPerSecond)} docs/s (${withSearch.searchDocs} docs in ${withSearch.searchSeconds?.toFixed(1)} s)`,
+    );
   }
   const steady = await latency(kafka);
-  console.log(`latency at ${steady.offeredRate}/s offered (${round(steady.achievedRate)}/s achieved): Delta commit p50 ${round(steady.commitP50Ms)} ms, p99 ${round(steady.commitP99Ms)} ms over ${steady.rows} rows; alert p50 ${round(steady.alertP50Ms)} ms, p99 ${round(steady.alertP99Ms)} ms over ${steady.alerts} alerts`);
-  console.log(JSON.stringify({
-    benchmark: 'streamer',
-    machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    settings: { logs: totalLogs, offeredRate, latencySeconds, batchMaxRows: config.streaming.batch_max_rows, batchMaxWaitMs: config.streaming.batch_max_wait_ms, partitions: config.kafka.partitions, searchEngine: config.elasticsearch.kind, kafkaClient: 'kafkajs', scorer: 'k-means' },
-    throughput: { searchOff: plain, searchOffLargeBatches: large, searchOn: withSearch ?? null },
-    latency: steady,
-  }));
+  console.log(
+    `latency at ${steady.offeredRate}/s offered (${round(steady.achievedRate)}/s achieved): Delta commit p50 ${round(steady.commitP50Ms)} ms, p99 ${round(steady.commitP99Ms)} ms over ${steady.rows} rows; alert p50 ${round(steady.alertP50Ms)} ms, p99 ${round(steady.alertP99Ms)} ms over ${steady.alerts} alerts`,
+  );
+  console.log(
+    JSON.stringify({
+      benchmark: 'streamer',
+      machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+      settings: {
+        logs: totalLogs,
+        offeredRate,
+        latencySeconds,
+        batchMaxRows: config.streaming.batch_max_rows,
+        batchMaxWaitMs: config.streaming.batch_max_wait_ms,
+        partitions: config.kafka.partitions,
+        searchEngine: config.elasticsearch.kind,
+        kafkaClient: 'kafkajs',
+        scorer: 'k-means',
+      },
+      throughput: { searchOff: plain, searchOffLargeBatches: large, searchOn: withSearch ?? null },
+      latency: steady,
+    }),
+  );
 } catch (error) {
   console.log(`benchmark could not finish: ${(error as Error).message}`);
 } finally {

@@ -8,14 +8,17 @@ export function formatTable(header: string[], rows: string[][]): string {
       .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** Objects as a table, one column per key of the first row; numbers keep at most 4 decimals. */
 export function formatRows(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '(no rows)\n';
   const columns = Object.keys(rows[0]!);
-  return formatTable(columns.map((column) => column.toUpperCase()), rows.map((row) => columns.map((column) => cellText(row[column]))));
+  return formatTable(
+    columns.map((column) => column.toUpperCase()),
+    rows.map((row) => columns.map((column) => cellText(row[column]))),
+  );
 }
 
 function cellText(value: unknown): string {
@@ -29,10 +32,10 @@ function cellText(value: unknown): string {
 export function toCsv(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '';
   const columns = Object.keys(rows[0]!);
-  const escape = (value: unknown) => {
+  const quote = (value: unknown) => {
     if (value === null || value === undefined) return '';
     const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
     return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
-  return [columns.join(','), ...rows.map((row) => columns.map((column) => escape(row[column])).join(','))].join('\r\n') + '\r\n';
+  return `${[columns.join(','), ...rows.map((row) => columns.map((column) => quote(row[column])).join(','))].join('\r\n')}\r\n`;
 }

@@ -53,5 +53,3 @@ function reportError(error: unknown, debug: boolean): number {
   else process.stderr.write('  (run again with --debug for the stack trace)\n');
   return 1;
 }
-
-

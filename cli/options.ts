@@ -11,25 +11,32 @@ export function parseTime(option: string, value: string, nowMs = Date.now()): nu
   const age = /^(\d+(?:\.\d+)?)([smhd])$/.exec(value.trim());
   if (age) return nowMs - Number(age[1]) * UNIT_MS[age[2]!]!;
   const parsed = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(parsed)) throw new UsageError(`${option}: cannot read "${value}" as a time`, 'use ISO-8601 (2015-05-17T10:00:00Z) or an age such as 30m, 24h, 7d');
+  if (Number.isNaN(parsed))
+    throw new UsageError(
+      `${option}: cannot read "${value}" as a time`,
+      'use ISO-8601 (2015-05-17T10:00:00Z) or an age such as 30m, 24h, 7d',
+    );
   return parsed;
 }
 
 export function parsePositiveInteger(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number <= 0) throw new UsageError(`${option} must be a positive whole number, got "${value}"`);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number <= 0)
+    throw new UsageError(`${option} must be a positive whole number, got "${value}"`);
   return number;
 }
 
 export function parseNonNegativeInteger(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 0) throw new UsageError(`${option} must be a whole number ≥ 0, got "${value}"`);
+  if (value.trim() === '' || !Number.isSafeInteger(number) || number < 0)
+    throw new UsageError(`${option} must be a whole number ≥ 0, got "${value}"`);
   return number;
 }
 
 export function parsePositiveNumber(option: string, value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) throw new UsageError(`${option} must be a positive number, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(number) || number <= 0)
+    throw new UsageError(`${option} must be a positive number, got "${value}"`);
   return number;
 }
 

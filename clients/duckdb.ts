@@ -20,7 +20,9 @@ export async function openSession(): Promise<SqlSession> {
         const reader = await connection.runAndReadAll(sql, params as never);
         const converters = reader.columnTypes().map(converterFor);
         const names = reader.columnNames();
-        return reader.getRowsJson().map((values) => Object.fromEntries(names.map((name, index) => [name, converters[index]!(values[index])])));
+        return reader
+          .getRowsJson()
+          .map((values) => Object.fromEntries(names.map((name, index) => [name, converters[index]!(values[index])])));
       } catch (error) {
         throw new LogstreamError(`query failed: ${(error as Error).message}`, { cause: error });
       }
@@ -33,7 +35,13 @@ export async function openSession(): Promise<SqlSession> {
 }
 
 const NUMERIC = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.DECIMAL]);
-const TIMESTAMPS = new Set([DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_TZ, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_NS]);
+const TIMESTAMPS = new Set([
+  DuckDBTypeId.TIMESTAMP,
+  DuckDBTypeId.TIMESTAMP_TZ,
+  DuckDBTypeId.TIMESTAMP_MS,
+  DuckDBTypeId.TIMESTAMP_S,
+  DuckDBTypeId.TIMESTAMP_NS,
+]);
 
 /** JSON-friendly values: counts and decimals as numbers, timestamps as ISO-8601 UTC strings. */
 function converterFor(type: DuckDBType): (value: unknown) => unknown {
@@ -41,7 +49,9 @@ function converterFor(type: DuckDBType): (value: unknown) => unknown {
   if (TIMESTAMPS.has(type.typeId)) {
     return (value) => {
       if (value === null) return null;
-      const text = String(value).replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
+      const text = String(value)
+        .replace(' ', 'T')
+        .replace(/([+-]\d\d)$/, '$1:00');
       const parsed = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`);
       return Number.isNaN(parsed) ? String(value) : new Date(parsed).toISOString();
     };

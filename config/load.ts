@@ -96,7 +96,8 @@ function readEnvOverrides(env: NodeJS.ProcessEnv): { values: RawConfig; sources:
         hint: `variables are LOGSTREAM_<SECTION>_<KEY> with a section of ${configSections.join(', ')}`,
       });
     }
-    (values[section] ??= {})[key] = coerceEnvValue(text, schema);
+    values[section] ??= {};
+    values[section][key] = coerceEnvValue(text, schema);
     sources.set(`${section}.${key}`, name);
   }
   return { values, sources };

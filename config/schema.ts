@@ -8,7 +8,10 @@ const positiveInt = z.number().int().positive();
 
 const kafka = z.strictObject({
   /** Bootstrap servers, "host:port" or a comma-separated list of them. */
-  servers: z.string().regex(/^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/, 'expected host:port[,host:port…]').default('127.0.0.1:9092'),
+  servers: z
+    .string()
+    .regex(/^[^\s,:/]+:\d{1,5}(,[^\s,:/]+:\d{1,5})*$/, 'expected host:port[,host:port…]')
+    .default('127.0.0.1:9092'),
   topic: z.string().min(1).default('web-logs'),
   partitions: positiveInt.max(1000).default(3),
   dlq_topic: z.string().min(1).default('web-logs-dlq'),
@@ -22,7 +25,10 @@ const elasticsearch = z.strictObject({
   enabled: z.boolean().default(true),
   /** Which engine answers at `host`; it decides the client library. */
   kind: z.enum(['opensearch', 'elasticsearch']).default('opensearch'),
-  index_prefix: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _').default('web-logs'),
+  index_prefix: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _')
+    .default('web-logs'),
   username: z.string().optional(),
   password: z.string().optional(),
 });

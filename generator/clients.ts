@@ -94,7 +94,11 @@ function makeClient(kind: ClientKind, random: Random): Client {
   }
   if (kind === 'api') {
     const cloud = random.pick(['34', '35', '52', '3', '18', '13'] as const);
-    return { ip: `${cloud}.${random.int(0, 255)}.${random.int(0, 255)}.${random.int(1, 254)}`, kind, userAgent: random.pick(API_USER_AGENTS) };
+    return {
+      ip: `${cloud}.${random.int(0, 255)}.${random.int(0, 255)}.${random.int(1, 254)}`,
+      kind,
+      userAgent: random.pick(API_USER_AGENTS),
+    };
   }
   return { ip: publicAddress(random), kind, userAgent: random.pick(BROWSER_USER_AGENTS) };
 }

@@ -61,7 +61,9 @@ export interface EpisodeContext {
 }
 
 /** Endpoints an incident can hit: dynamic ones, where latency and errors come from the application. */
-const DYNAMIC_ENDPOINTS = ENDPOINTS.filter((endpoint) => endpoint.latencyMedianMs >= 15 && endpoint.weights.browser + endpoint.weights.api >= 4);
+const DYNAMIC_ENDPOINTS = ENDPOINTS.filter(
+  (endpoint) => endpoint.latencyMedianMs >= 15 && endpoint.weights.browser + endpoint.weights.api >= 4,
+);
 const EXPORT_TARGETS = [
   { path: '/api/v1/orders/export', query: 'format=csv&since=2019-01-01' },
   { path: '/api/v1/products', query: 'limit=1000000' },
@@ -108,7 +110,13 @@ export function startEpisode(scenario: ScenarioName, context: EpisodeContext): E
           ...endpoint.target(random),
           status,
           // A gateway timeout waits for the upstream; a refused upstream fails at once.
-          responseTimeMs: round(status === 504 ? random.logNormal(30_000, 0.05) : status === 500 ? random.logNormal(endpoint.latencyMedianMs, 0.5) : random.logNormal(3, 0.4)),
+          responseTimeMs: round(
+            status === 504
+              ? random.logNormal(30_000, 0.05)
+              : status === 500
+                ? random.logNormal(endpoint.latencyMedianMs, 0.5)
+                : random.logNormal(3, 0.4),
+          ),
           responseBytes: Math.round(random.logNormal(status === 500 ? 420 : 160, 0.15)),
           referrer: null,
           userAgent: client.userAgent,
@@ -136,7 +144,9 @@ export function startEpisode(scenario: ScenarioName, context: EpisodeContext): E
     }
     case 'request_flood': {
       const ip = publicAddress(random);
-      const userAgent = random.chance(0.5) ? random.pick(BROWSER_USER_AGENTS) : random.pick(['Go-http-client/1.1', 'python-aiohttp/3.9.5', null]);
+      const userAgent = random.chance(0.5)
+        ? random.pick(BROWSER_USER_AGENTS)
+        : random.pick(['Go-http-client/1.1', 'python-aiohttp/3.9.5', null]);
       const target = random.pick(FLOOD_TARGETS);
       return episode(scenario, Math.max(40, 4 * normalRatePerSecond) * (1 + random.next()), episodeLogs(random, 'request_flood'), () => {
         const overwhelmed = random.chance(0.1);
@@ -173,7 +183,11 @@ export function startEpisode(scenario: ScenarioName, context: EpisodeContext): E
     case 'credential_stuffing': {
       const ip = publicAddress(random);
       const rotateAgents = random.chance(0.6);
-      const fixedAgent = random.pick(['python-requests/2.31.0', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36', 'okhttp/3.14.9']);
+      const fixedAgent = random.pick([
+        'python-requests/2.31.0',
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36',
+        'okhttp/3.14.9',
+      ]);
       return episode(scenario, 3 + 9 * random.next(), episodeLogs(random, 'credential_stuffing'), () => {
         const roll = random.next();
         const status = roll < 0.93 ? 401 : roll < 0.98 ? 302 : 429;

@@ -27,8 +27,26 @@ export interface Endpoint {
 
 const BUILD = '3f9c2a7d41be08c6';
 const CATEGORIES = ['shoes', 'jackets', 'bags', 'watches', 'outdoor', 'kids', 'sale', 'accessories'] as const;
-const BLOG_POSTS = ['choosing-running-shoes', 'winter-layering-guide', 'care-for-leather', 'packing-for-hikes', 'gift-ideas', 'size-guide'] as const;
-const SEARCH_TERMS = ['boots', 'rain jacket', 'backpack', 'sneakers', 'wool socks', 'smart watch', 'gloves', 'tent', 'running', 'leather bag'] as const;
+const BLOG_POSTS = [
+  'choosing-running-shoes',
+  'winter-layering-guide',
+  'care-for-leather',
+  'packing-for-hikes',
+  'gift-ideas',
+  'size-guide',
+] as const;
+const SEARCH_TERMS = [
+  'boots',
+  'rain jacket',
+  'backpack',
+  'sneakers',
+  'wool socks',
+  'smart watch',
+  'gloves',
+  'tent',
+  'running',
+  'leather bag',
+] as const;
 
 const productId = (random: Random): number => Math.floor(1000 + 9000 * random.next() ** 2); // popular products have low ids
 const fixed = (path: string) => (): RequestTarget => ({ path, query: null });
@@ -112,8 +130,16 @@ export const ENDPOINTS: readonly Endpoint[] = [
   page(fixed('/help'), 35, 11_000, { browser: 4, bot: 3 }),
   page(fixed('/products'), 80, 42_000, { browser: 30, bot: 8 }),
   page((random) => ({ path: `/products/${productId(random)}`, query: null }), 70, 35_000, { browser: 80, bot: 40 }),
-  page((random) => ({ path: `/products/${productId(random)}/reviews`, query: random.chance(0.3) ? `page=${random.int(2, 6)}` : null }), 90, 22_000, { browser: 12, bot: 10 }),
-  page((random) => ({ path: `/category/${random.pick(CATEGORIES)}`, query: random.chance(0.25) ? 'sort=price' : null }), 95, 38_000, { browser: 35, bot: 15 }),
+  page(
+    (random) => ({ path: `/products/${productId(random)}/reviews`, query: random.chance(0.3) ? `page=${random.int(2, 6)}` : null }),
+    90,
+    22_000,
+    { browser: 12, bot: 10 },
+  ),
+  page((random) => ({ path: `/category/${random.pick(CATEGORIES)}`, query: random.chance(0.25) ? 'sort=price' : null }), 95, 38_000, {
+    browser: 35,
+    bot: 15,
+  }),
   page((random) => ({ path: '/search', query: searchQuery(random) }), 160, 30_000, { browser: 25, bot: 1 }),
   page(fixed('/cart'), 55, 14_000, { browser: 14 }),
   page(fixed('/checkout'), 120, 16_000, { browser: 5 }),
@@ -202,11 +228,38 @@ export const API_USER_AGENTS: readonly string[] = [
 
 /** Paths vulnerability scanners probe; none of them exists on the site. */
 export const SCAN_PATHS: readonly string[] = [
-  '/wp-admin', '/wp-login.php', '/.env', '/.git/config', '/phpmyadmin', '/phpMyAdmin/index.php', '/admin', '/admin.php',
-  '/config.php', '/server-status', '/.aws/credentials', '/xmlrpc.php', '/cgi-bin/luci', '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php',
-  '/backup.zip', '/db.sql', '/.DS_Store', '/actuator/env', '/solr/admin/info/system', '/HNAP1', '/boaform/admin/formLogin',
-  '/owa/auth/logon.aspx', '/.svn/entries', '/wp-content/plugins/revslider/temp', '/etc/passwd', '/console', '/manager/html',
-  '/api/v1/../../etc/passwd', '/debug/pprof', '/.htaccess', '/shell.php', '/admin/config.bak',
+  '/wp-admin',
+  '/wp-login.php',
+  '/.env',
+  '/.git/config',
+  '/phpmyadmin',
+  '/phpMyAdmin/index.php',
+  '/admin',
+  '/admin.php',
+  '/config.php',
+  '/server-status',
+  '/.aws/credentials',
+  '/xmlrpc.php',
+  '/cgi-bin/luci',
+  '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php',
+  '/backup.zip',
+  '/db.sql',
+  '/.DS_Store',
+  '/actuator/env',
+  '/solr/admin/info/system',
+  '/HNAP1',
+  '/boaform/admin/formLogin',
+  '/owa/auth/logon.aspx',
+  '/.svn/entries',
+  '/wp-content/plugins/revslider/temp',
+  '/etc/passwd',
+  '/console',
+  '/manager/html',
+  '/api/v1/../../etc/passwd',
+  '/debug/pprof',
+  '/.htaccess',
+  '/shell.php',
+  '/admin/config.bak',
 ];
 
 export const SCANNER_USER_AGENTS: readonly string[] = [

@@ -2,9 +2,18 @@
 // Pure: no I/O, no wall clock; simulated time starts at startTimeMs and advances with the rate.
 import type { LogEvent } from '../logs/record.js';
 import { pathTemplate } from '../logs/pathTemplate.js';
-import { createClientPopulation, type Client, type ClientPopulation } from './clients.js';
+import { createClientPopulation, type Client } from './clients.js';
 import { createRandom, weightedPicker, type Random, type WeightedPicker } from './random.js';
-import { EPISODE_LOGS, SCENARIO_NAMES, bodyBytes, round, startEpisode, type Episode, type ScenarioName, type TrafficLabel } from './scenarios.js';
+import {
+  EPISODE_LOGS,
+  SCENARIO_NAMES,
+  bodyBytes,
+  round,
+  startEpisode,
+  type Episode,
+  type ScenarioName,
+  type TrafficLabel,
+} from './scenarios.js';
 import { ENDPOINTS, type ClientKind, type Endpoint } from './site.js';
 
 export interface GeneratedLog extends LogEvent {
@@ -129,7 +138,13 @@ function pickersByKind(): Record<ClientKind, WeightedPicker> {
   return { browser: forKind('browser'), bot: forKind('bot'), api: forKind('api') };
 }
 
-function normalLog(random: Random, client: Client, pickers: Record<ClientKind, WeightedPicker>, timeMs: number, load: number): GeneratedLog {
+function normalLog(
+  random: Random,
+  client: Client,
+  pickers: Record<ClientKind, WeightedPicker>,
+  timeMs: number,
+  load: number,
+): GeneratedLog {
   const endpoint: Endpoint = ENDPOINTS[pickers[client.kind].pick(random)]!;
   const { path, query } = endpoint.target(random);
   const status = endpoint.status(random, client.kind);
@@ -153,7 +168,12 @@ function normalLog(random: Random, client: Client, pickers: Record<ClientKind, W
 }
 
 /** Non-200 responses are small and fast: not-modified has no body, errors are short pages. */
-function shapeByStatus(status: number, latencyMs: number, bytes: number, random: Random): { responseTimeMs: number; responseBytes: number } {
+function shapeByStatus(
+  status: number,
+  latencyMs: number,
+  bytes: number,
+  random: Random,
+): { responseTimeMs: number; responseBytes: number } {
   if (status === 304) return { responseTimeMs: latencyMs * 0.4, responseBytes: 0 };
   if (status === 301 || status === 302) return { responseTimeMs: latencyMs * 0.5, responseBytes: Math.round(random.logNormal(230, 0.1)) };
   if (status === 404) return { responseTimeMs: latencyMs * 0.6, responseBytes: Math.round(random.logNormal(1_800, 0.1)) };

@@ -11,7 +11,18 @@ const COMBINED = new RegExp(
 );
 const DATE = /^(\d{2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?: ([+-])(\d{2})(\d{2}))?$/;
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 };
 
 export type ParsedLine = { ok: true; request: RawRequest } | { ok: false; rejection: Rejection };
@@ -27,7 +38,7 @@ export function parseCombinedLine(line: string): ParsedLine {
   const [, host, , , dateText, requestLine, statusText, bytesText, referrer, userAgent, responseTimeText] = match;
   const timestampMs = parseCombinedDate(dateText!);
   if (timestampMs === undefined) return fail('bad_timestamp', `date ${quote(dateText!)} is not [dd/Mon/yyyy:HH:mm:ss +zzzz]`);
-  const request = parseRequestLine(unescape(requestLine!));
+  const request = parseRequestLine(unescapeField(requestLine!));
   if (!request) return fail('bad_request_line', `request ${quote(requestLine!)} is not "METHOD /path PROTOCOL"`);
   if (!/^-?\d+$/.test(statusText!)) return fail('wrong_type', `status ${quote(statusText!)} is not a number`);
   if (bytesText !== '-' && !/^-?\d+$/.test(bytesText!)) return fail('wrong_type', `bytes ${quote(bytesText!)} is not a number`);
@@ -47,8 +58,8 @@ export function parseCombinedLine(line: string): ParsedLine {
       status: Number(statusText),
       responseTimeMs,
       responseBytes: bytesText === '-' ? 0 : Number(bytesText),
-      referrer: referrer === undefined ? null : unescape(referrer),
-      userAgent: userAgent === undefined ? null : unescape(userAgent),
+      referrer: referrer === undefined ? null : unescapeField(referrer),
+      userAgent: userAgent === undefined ? null : unescapeField(userAgent),
       label: null,
     },
   };
@@ -83,7 +94,7 @@ function parseResponseTime(text: string): number | undefined {
   return text.includes('.') ? Number(text) * 1000 : Number(text) / 1000;
 }
 
-function unescape(text: string): string {
+function unescapeField(text: string): string {
   return text.includes('\\') ? text.replace(/\\(.)/g, '$1') : text;
 }
 

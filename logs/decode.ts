@@ -31,7 +31,9 @@ export function decodeMessage(value: Uint8Array | null | undefined, options: Dec
   }
   if (!isUtf8(value)) return { ok: false, rejection: rejection('invalid_utf8', 'message is not valid UTF-8') };
   // Kafka values are Buffers already; wrapping one again costs an allocation per message.
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  const text = Buffer.isBuffer(value)
+    ? value.toString('utf8')
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   return decodeLine(text, options.nowMs);
 }
 

@@ -58,9 +58,18 @@ export function parseJsonObject(value: unknown): ParsedObject {
   }
 
   const timestampMs = toTimestampMs(timestamp);
-  if (timestampMs === undefined) return fail('bad_timestamp', `timestamp ${short(timestamp)} is not an ISO-8601 date or epoch milliseconds`);
+  if (timestampMs === undefined)
+    return fail('bad_timestamp', `timestamp ${short(timestamp)} is not an ISO-8601 date or epoch milliseconds`);
 
-  let strings: { clientIp: string; method: string; path: string; referrer: string | null; userAgent: string | null; label: string | null; query: string | null };
+  let strings: {
+    clientIp: string;
+    method: string;
+    path: string;
+    referrer: string | null;
+    userAgent: string | null;
+    label: string | null;
+    query: string | null;
+  };
   try {
     strings = {
       clientIp: requiredString(clientIp, 'clientIp'),

@@ -96,7 +96,8 @@ export class ClientWindow {
     this.maxClients = options.maxClients ?? 100_000;
     this.minRateSpanMs = options.minRateSpanMs ?? 5_000;
     this.bucketMs = this.windowMs / this.bucketCount;
-    if (!(this.bucketMs > 0) || !Number.isInteger(this.bucketCount) || this.maxClients < 1) throw new RangeError('ClientWindow needs a positive window, a whole number of buckets and maxClients');
+    if (!(this.bucketMs > 0) || !Number.isInteger(this.bucketCount) || this.maxClients < 1)
+      throw new RangeError('ClientWindow needs a positive window, a whole number of buckets and maxClients');
     this.ringWidth = this.bucketCount * SLOT_WIDTH;
     const capacity = Math.min(INITIAL_CAPACITY, this.maxClients);
     this.hotFloats = new Float64Array(capacity * HOT_FLOATS);
@@ -147,7 +148,8 @@ export class ClientWindow {
 
     const requests = ints[i + OLDER_REQUESTS]! + ints[i + LATEST_REQUESTS]!;
     const errors = ints[i + OLDER_ERRORS]! + ints[i + LATEST_ERRORS]!;
-    const setBits = popcount(ints[i + OLDER_BITS_LOW]! | ints[i + LATEST_BITS_LOW]!) + popcount(ints[i + OLDER_BITS_HIGH]! | ints[i + LATEST_BITS_HIGH]!);
+    const setBits =
+      popcount(ints[i + OLDER_BITS_LOW]! | ints[i + LATEST_BITS_LOW]!) + popcount(ints[i + OLDER_BITS_HIGH]! | ints[i + LATEST_BITS_HIGH]!);
     return this.fill(out, floats[f + FIRST_SEEN]!, timestampMs, bucket, requests, errors, setBits);
   }
 
@@ -166,7 +168,8 @@ export class ClientWindow {
 
   /** Notes a client's first request on probation, making the table bigger when it has grown too crowded. */
   private remember(key: number, timestampMs: number, isError: number, bit: number): void {
-    if (this.probation.overwrites > this.probation.size / 16 && this.probation.size < this.maxProbationSlots) this.probation = this.probation.grown();
+    if (this.probation.overwrites > this.probation.size / 16 && this.probation.size < this.maxProbationSlots)
+      this.probation = this.probation.grown();
     this.probation.put(key, timestampMs, 1 | (isError << 1) | (bit << 2), timestampMs - this.windowMs);
   }
 
@@ -187,7 +190,15 @@ export class ClientWindow {
 
   private statsAt(record: number, nowMs: number, nowBucket: number, out: ClientStats): ClientStats {
     const [requests, errors, low, high] = this.sumWindow(record, nowBucket);
-    return this.fill(out, this.hotFloats[record * HOT_FLOATS + FIRST_SEEN]!, nowMs, nowBucket, requests!, errors!, popcount(low!) + popcount(high!));
+    return this.fill(
+      out,
+      this.hotFloats[record * HOT_FLOATS + FIRST_SEEN]!,
+      nowMs,
+      nowBucket,
+      requests!,
+      errors!,
+      popcount(low!) + popcount(high!),
+    );
   }
 
   /**
@@ -281,7 +292,15 @@ export class ClientWindow {
     return (residue < 0 ? residue + this.bucketCount : residue) * SLOT_WIDTH;
   }
 
-  private fill(out: ClientStats, firstSeenMs: number, nowMs: number, nowBucket: number, requests: number, errors: number, setBits: number): ClientStats {
+  private fill(
+    out: ClientStats,
+    firstSeenMs: number,
+    nowMs: number,
+    nowBucket: number,
+    requests: number,
+    errors: number,
+    setBits: number,
+  ): ClientStats {
     const windowStartMs = (nowBucket - this.bucketCount + 1) * this.bucketMs;
     const spanMs = Math.max(this.minRateSpanMs, nowMs - Math.max(firstSeenMs, windowStartMs));
     out.requests = requests;
@@ -414,7 +433,7 @@ class Probation {
 
   private setOf(key: number): number {
     // FNV's low bits are weak for similar strings: fold the high half in.
-    return ((key ^ (key >>> 16)) & (this.size - 1)) & ~(WAYS - 1);
+    return (key ^ (key >>> 16)) & (this.size - 1) & ~(WAYS - 1);
   }
 
   /** The slot holding this hash, or -1. */

@@ -32,7 +32,20 @@ export interface DeltaSample {
   source: string;
 }
 
-const COLUMNS = ['event_time', 'client_ip', 'method', 'path', 'query', 'path_template', 'status', 'response_time_ms', 'response_bytes', 'referrer', 'user_agent', 'label'];
+const COLUMNS = [
+  'event_time',
+  'client_ip',
+  'method',
+  'path',
+  'query',
+  'path_template',
+  'status',
+  'response_time_ms',
+  'response_bytes',
+  'referrer',
+  'user_agent',
+  'label',
+];
 
 export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<DeltaSample> {
   const nowMs = options.nowMs ?? Date.now();
@@ -70,7 +83,10 @@ export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<
     }
   }
   if (events.length === 0) {
-    throw new TrainingDataError(`the Delta logs table at ${tablePath} has no rows since ${since}`, 'run the pipeline for a while, raise ml.lookback_hours, or train from a file with --data');
+    throw new TrainingDataError(
+      `the Delta logs table at ${tablePath} has no rows since ${since}`,
+      'run the pipeline for a while, raise ml.lookback_hours, or train from a file with --data',
+    );
   }
   const source = `delta:${tablePath} since ${since} (${slices.length} slices of ${SLICE_MS / 1000} s, ${scannedRows} rows read, version ${snapshot.version})`;
   return { events, clientStats, slices, scannedRows, source };

@@ -54,7 +54,12 @@ export function evaluateDetections(labels: readonly (string | null)[], isAnomaly
   perLabel.push({ label: NORMAL_LABEL, rows: normal.rows, flagged: normal.flagged, ...normalMetrics });
   for (const [label, entry] of [...byLabel].filter(([key]) => key !== NORMAL_LABEL).sort(([a], [b]) => a.localeCompare(b))) {
     const chargedFalsePositives = anomalousRows ? (falsePositives * entry.rows) / anomalousRows : 0;
-    perLabel.push({ label, rows: entry.rows, flagged: entry.flagged, ...prf(entry.flagged, chargedFalsePositives, entry.rows - entry.flagged) });
+    perLabel.push({
+      label,
+      rows: entry.rows,
+      flagged: entry.flagged,
+      ...prf(entry.flagged, chargedFalsePositives, entry.rows - entry.flagged),
+    });
   }
   return {
     rows: labels.length,

@@ -132,7 +132,10 @@ class Samples {
 
 const samplesFor = (map: Map<string, Samples>, key: string): Samples => {
   let samples = map.get(key);
-  if (!samples) map.set(key, (samples = new Samples()));
+  if (!samples) {
+    samples = new Samples();
+    map.set(key, samples);
+  }
   return samples;
 };
 
@@ -158,7 +161,8 @@ export function fitVocabulary(events: readonly LogEvent[]): FeatureVocabulary {
   const minRows = Math.max(MIN_ENDPOINT_ROWS, MIN_ENDPOINT_SHARE * events.length);
   const endpointLogFrequency: Record<string, number> = {};
   for (const [key, count] of endpointCounts) {
-    if (count >= minRows && endpointClients.get(key)!.size >= MIN_ENDPOINT_CLIENTS) endpointLogFrequency[key] = Math.log10(count / events.length);
+    if (count >= minRows && endpointClients.get(key)!.size >= MIN_ENDPOINT_CLIENTS)
+      endpointLogFrequency[key] = Math.log10(count / events.length);
   }
   const endpointProfiles: Record<string, ResponseProfile> = {};
   for (const [key, samples] of everything) {
@@ -184,7 +188,14 @@ export function fitVocabulary(events: readonly LogEvent[]): FeatureVocabulary {
   const statusProfiles: Record<string, ResponseProfile> = {};
   for (const [key, samples] of statusSamples) if (samples.bytes.length >= MIN_ENDPOINT_ROWS) statusProfiles[key] = samples.profile();
 
-  return { endpointLogFrequency, unseenLogFrequency: Math.log10(0.5 / Math.max(1, events.length)), exactProfiles, endpointProfiles, statusProfiles, globalProfile };
+  return {
+    endpointLogFrequency,
+    unseenLogFrequency: Math.log10(0.5 / Math.max(1, events.length)),
+    exactProfiles,
+    endpointProfiles,
+    statusProfiles,
+    globalProfile,
+  };
 }
 
 /** Typical log1p latency and log1p bytes of a response of this endpoint with this status. */
@@ -207,7 +218,8 @@ export type ClientSource = ClientWindow | readonly ClientStats[];
 
 /** Features of a batch, row-major (events.length × FEATURE_COUNT). */
 export function extractFeatures(events: readonly LogEvent[], clients: ClientSource, vocabulary: FeatureVocabulary): Float32Array {
-  if (Array.isArray(clients) && clients.length !== events.length) throw new RangeError(`${clients.length} client statistics for ${events.length} events`);
+  if (Array.isArray(clients) && clients.length !== events.length)
+    throw new RangeError(`${clients.length} client statistics for ${events.length} events`);
   return featureRows(events, clients, vocabulary).raw;
 }
 
@@ -215,15 +227,29 @@ export function extractFeatures(events: readonly LogEvent[], clients: ClientSour
  * extractFeatures plus the scaled rows in the augmented layout [z, 1, ||z||²] the distance
  * product takes (see score.ts), each row scaled right after it is extracted.
  */
-export function extractScaledFeatures(events: readonly LogEvent[], window: ClientWindow, vocabulary: FeatureVocabulary, scaler: Scaler): { raw: Float32Array; augmented: Float32Array } {
+export function extractScaledFeatures(
+  events: readonly LogEvent[],
+  window: ClientWindow,
+  vocabulary: FeatureVocabulary,
+  scaler: Scaler,
+): { raw: Float32Array; augmented: Float32Array } {
   return featureRows(events, window, vocabulary, scalerKernel(scaler)) as { raw: Float32Array; augmented: Float32Array };
 }
 
-function featureRows(events: readonly LogEvent[], clients: ClientSource, vocabulary: FeatureVocabulary, kernel?: ScalerKernel): { raw: Float32Array; augmented?: Float32Array } {
+function featureRows(
+  events: readonly LogEvent[],
+  clients: ClientSource,
+  vocabulary: FeatureVocabulary,
+  kernel?: ScalerKernel,
+): { raw: Float32Array; augmented?: Float32Array } {
   const lookups = lookupsFor(vocabulary);
   const raw = new Float32Array(events.length * FEATURE_COUNT);
   const augmented = kernel ? new Float32Array(events.length * (FEATURE_COUNT + 2)) : undefined;
-  const scratch: Scratch = { client: { requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 }, second: Number.NaN, clock: new Float64Array(4) };
+  const scratch: Scratch = {
+    client: { requests: 0, requestsPerSecond: 0, errorRatio: 0, distinctPaths: 0 },
+    second: Number.NaN,
+    clock: new Float64Array(4),
+  };
   const window = clients instanceof ClientWindow ? clients : undefined;
   const recorded = window ? undefined : (clients as readonly ClientStats[]);
   for (let index = 0; index < events.length; index += 1) {
@@ -275,7 +301,10 @@ const lookupCache = new WeakMap<FeatureVocabulary, Lookups>();
 
 function lookupsFor(vocabulary: FeatureVocabulary): Lookups {
   let lookups = lookupCache.get(vocabulary);
-  if (!lookups) lookupCache.set(vocabulary, (lookups = { endpoints: new Map(), endpointCount: 0, agents: new Map() }));
+  if (!lookups) {
+    lookups = { endpoints: new Map(), endpointCount: 0, agents: new Map() };
+    lookupCache.set(vocabulary, lookups);
+  }
   return lookups;
 }
 
@@ -288,9 +317,16 @@ function endpointLookup(lookups: Lookups, vocabulary: FeatureVocabulary, method:
       lookups.endpoints.clear();
       lookups.endpointCount = 0;
     }
-    lookups.endpoints.set(template, (byMethod = []));
+    byMethod = [];
+    lookups.endpoints.set(template, byMethod);
   }
-  const entry: EndpointLookup = { method, frequency: vocabulary.endpointLogFrequency[`${method} ${template}`], byStatus: new Map(), lastStatus: -1, lastExpected: undefined };
+  const entry: EndpointLookup = {
+    method,
+    frequency: vocabulary.endpointLogFrequency[`${method} ${template}`],
+    byStatus: new Map(),
+    lastStatus: -1,
+    lastExpected: undefined,
+  };
   byMethod.push(entry);
   lookups.endpointCount += 1;
   return entry;
@@ -319,7 +355,15 @@ function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
   return agent;
 }
 
-function writeFeatures(event: LogEvent, client: ClientStats, vocabulary: FeatureVocabulary, lookups: Lookups, scratch: Scratch, out: Float32Array, offset: number): void {
+function writeFeatures(
+  event: LogEvent,
+  client: ClientStats,
+  vocabulary: FeatureVocabulary,
+  lookups: Lookups,
+  scratch: Scratch,
+  out: Float32Array,
+  offset: number,
+): void {
   const endpoint = endpointLookup(lookups, vocabulary, event.method, event.pathTemplate);
   const expected = expectedFor(endpoint, vocabulary, event);
   const status = Math.floor(event.status / 100);

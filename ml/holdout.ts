@@ -47,7 +47,12 @@ export function holdoutEvents(seed: number, rows = HOLDOUT_ROWS, scenarios: read
 
 export const SCORING_BATCH_ROWS = 10_000;
 
-export async function scoreEvents(model: ModelArtifact, events: readonly LogEvent[], modelVersion = 'candidate', options: ScoreOptions = {}): Promise<ScoreResult[]> {
+export async function scoreEvents(
+  model: ModelArtifact,
+  events: readonly LogEvent[],
+  modelVersion = 'candidate',
+  options: ScoreOptions = {},
+): Promise<ScoreResult[]> {
   const scorer = createScorer(model, modelVersion);
   const window = new ClientWindow();
   const results: ScoreResult[] = [];
@@ -61,8 +66,14 @@ export async function scoreEvents(model: ModelArtifact, events: readonly LogEven
   return results;
 }
 
-export async function evaluateModel(model: ModelArtifact, events: readonly LogEvent[]): Promise<{ metrics: EvaluationMetrics; results: ScoreResult[] }> {
+export async function evaluateModel(
+  model: ModelArtifact,
+  events: readonly LogEvent[],
+): Promise<{ metrics: EvaluationMetrics; results: ScoreResult[] }> {
   const results = await scoreEvents(model, events, 'candidate', { reasons: false });
-  const metrics = evaluateDetections(events.map((event) => event.label), results.map((result) => result.isAnomaly));
+  const metrics = evaluateDetections(
+    events.map((event) => event.label),
+    results.map((result) => result.isAnomaly),
+  );
   return { metrics, results };
 }

@@ -46,7 +46,12 @@ export function augmentRows(rows: Float32Array, featureCount: number): Float32Ar
  * (featureCount + 2) × k matrix W with augmented rows · W = squared distances to each centroid,
  * optionally divided by scale[j] and plus offset[j] per column.
  */
-export function distanceMatrix(centroids: Float32Array, featureCount: number, divisors?: readonly number[], offsets?: readonly number[]): Float32Array {
+export function distanceMatrix(
+  centroids: Float32Array,
+  featureCount: number,
+  divisors?: readonly number[],
+  offsets?: readonly number[],
+): Float32Array {
   const k = centroids.length / featureCount;
   const out = new Float32Array((featureCount + 2) * k);
   for (let cluster = 0; cluster < k; cluster += 1) {
@@ -64,7 +69,13 @@ export function distanceMatrix(centroids: Float32Array, featureCount: number, di
 }
 
 /** k-means++ seeding: each next centre drawn with probability proportional to D². */
-export async function kmeansPlusPlus(points: tf.Tensor2D, rows: Float32Array, featureCount: number, k: number, random: Random): Promise<Float32Array> {
+export async function kmeansPlusPlus(
+  points: tf.Tensor2D,
+  rows: Float32Array,
+  featureCount: number,
+  k: number,
+  random: Random,
+): Promise<Float32Array> {
   const count = rows.length / featureCount;
   const centroids = new Float32Array(k * featureCount);
   const minDistances = new Float32Array(count).fill(Number.POSITIVE_INFINITY);
@@ -161,12 +172,20 @@ export async function fitKMeans(rows: Float32Array, featureCount: number, k: num
  * Mean silhouette over a seeded sample: (b - a) / max(a, b) per row, where a is the mean distance
  * to its own cluster and b to the nearest other cluster. One pairwise distance matrix on the sample.
  */
-export async function silhouetteScore(rows: Float32Array, featureCount: number, assignments: Int32Array, k: number, sampleSize: number, seed: number): Promise<number> {
+export async function silhouetteScore(
+  rows: Float32Array,
+  featureCount: number,
+  assignments: Int32Array,
+  k: number,
+  sampleSize: number,
+  seed: number,
+): Promise<number> {
   await initBackend();
   const count = rows.length / featureCount;
   const sample = sampleIndices(count, Math.min(sampleSize, count), createRandom(seed ^ 0x51e7));
   const sampleRows = new Float32Array(sample.length * featureCount);
-  sample.forEach((row, position) => sampleRows.set(rows.subarray(row * featureCount, (row + 1) * featureCount), position * featureCount));
+  for (const [position, row] of sample.entries())
+    sampleRows.set(rows.subarray(row * featureCount, (row + 1) * featureCount), position * featureCount);
   const matrix = tf.tidy(() =>
     tf.sqrt(
       tf.relu(

@@ -26,7 +26,10 @@ export async function readLogFile(file: string, options: ReadLogFileOptions = {}
   try {
     await access(file);
   } catch {
-    throw new TrainingDataError(`cannot read ${file}: no such file`, 'create one with `logstream generate --training-data 10000 --out FILE`');
+    throw new TrainingDataError(
+      `cannot read ${file}: no such file`,
+      'create one with `logstream generate --training-data 10000 --out FILE`',
+    );
   }
   const labelField = options.labelField ?? 'label';
   const nowMs = Date.now();

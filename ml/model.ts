@@ -62,7 +62,8 @@ export type KCandidate = z.infer<typeof candidateSchema>;
 export function parseModelArtifact(value: unknown, source: string): ModelArtifact {
   if (typeof value !== 'object' || value === null) throw new ModelArtifactError('is not a JSON object', source);
   const header = value as { schemaVersion?: unknown; kind?: unknown; featureSpec?: { id?: unknown } };
-  if (header.kind !== MODEL_KIND) throw new ModelArtifactError(`is not a ${MODEL_KIND} model (kind ${JSON.stringify(header.kind)})`, source);
+  if (header.kind !== MODEL_KIND)
+    throw new ModelArtifactError(`is not a ${MODEL_KIND} model (kind ${JSON.stringify(header.kind)})`, source);
   if (header.schemaVersion !== MODEL_SCHEMA_VERSION) {
     throw new ModelArtifactError(
       `has artifact schema version ${JSON.stringify(header.schemaVersion)}, this logstream reads version ${MODEL_SCHEMA_VERSION}`,
@@ -84,11 +85,18 @@ export function parseModelArtifact(value: unknown, source: string): ModelArtifac
   }
   const model = parsed.data;
   const width = FEATURE_NAMES.length;
-  const shapes = [model.featureSpec.names.length, model.featureSpec.weights.length, model.scaler.mean.length, model.scaler.scale.length, ...model.centroids.map((row) => row.length)];
+  const shapes = [
+    model.featureSpec.names.length,
+    model.featureSpec.weights.length,
+    model.scaler.mean.length,
+    model.scaler.scale.length,
+    ...model.centroids.map((row) => row.length),
+  ];
   if (shapes.some((length) => length !== width) || model.featureSpec.names.some((name, index) => name !== FEATURE_NAMES[index])) {
     throw new ModelArtifactError(`feature list does not match spec ${FEATURE_SPEC_ID} (${width} features)`, source);
   }
-  if (model.clusters.length !== model.centroids.length) throw new ModelArtifactError(`has ${model.centroids.length} centroids but ${model.clusters.length} cluster profiles`, source);
+  if (model.clusters.length !== model.centroids.length)
+    throw new ModelArtifactError(`has ${model.centroids.length} centroids but ${model.clusters.length} cluster profiles`, source);
   if (!model.clusters.some((cluster) => cluster.normal)) throw new ModelArtifactError('has no normal cluster', source);
   return model;
 }

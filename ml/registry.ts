@@ -2,7 +2,7 @@
 // version) and promoting them to the `champion` alias only when they are at least as good on
 // the held-out labeled set as the current champion. Also loads models by alias, version or file.
 import { readFile } from 'node:fs/promises';
-import { MlflowClient, type ModelVersion, type RunInfo } from '../clients/mlflow/client.js';
+import type { MlflowClient, ModelVersion, RunInfo } from '../clients/mlflow/client.js';
 import type { LogEvent } from '../logs/record.js';
 import { ModelArtifactError } from './errors.js';
 import type { EvaluationMetrics } from './evaluate.js';
@@ -55,7 +55,14 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
   try {
     progress(`logging run ${run.runId}`);
     await client.logBatch(run.runId, {
-      params: { ...options.params, chosen_k: model.training.k, feature_spec: model.featureSpec.id, backend: model.backend, training_rows: model.training.rows, source: model.training.source },
+      params: {
+        ...options.params,
+        chosen_k: model.training.k,
+        feature_spec: model.featureSpec.id,
+        backend: model.backend,
+        training_rows: model.training.rows,
+        source: model.training.source,
+      },
       metrics: [
         ...model.training.candidates.flatMap((candidate) => [
           { key: 'silhouette', value: candidate.silhouette, step: candidate.k },
@@ -68,13 +75,19 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
         { key: 'holdout_precision', value: holdout.overall.precision },
         { key: 'holdout_recall', value: holdout.overall.recall },
         { key: 'holdout_false_positive_rate', value: holdout.falsePositiveRate },
-        ...holdout.perLabel.filter((entry) => entry.label !== 'normal').map((entry) => ({ key: `holdout_recall_${entry.label}`, value: entry.recall })),
+        ...holdout.perLabel
+          .filter((entry) => entry.label !== 'normal')
+          .map((entry) => ({ key: `holdout_recall_${entry.label}`, value: entry.recall })),
       ],
     });
     await client.uploadArtifact(run, MODEL_ARTIFACT_PATH, serializeModel(model), 'application/json');
     const report = renderEvaluationReport({
       model,
-      holdout: { metrics: holdout, scores: evaluation.results.map((result) => result.score), labels: options.holdout.map((event) => event.label) },
+      holdout: {
+        metrics: holdout,
+        scores: evaluation.results.map((result) => result.score),
+        labels: options.holdout.map((event) => event.label),
+      },
     });
     await client.uploadArtifact(run, REPORT_ARTIFACT_PATH, report, 'text/html');
 
@@ -87,8 +100,15 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
 
     const promotion = await decidePromotion(client, registeredModel, holdout.overall.f1, options.holdout);
     if (promotion.promoted) await client.setAlias(registeredModel, CHAMPION_ALIAS, version.version);
-    await client.setModelVersionTag(registeredModel, version.version, 'promotion', `${promotion.promoted ? 'promoted' : 'kept champion'}: ${promotion.reason}`);
-    await client.logBatch(run.runId, { tags: { 'logstream.model_version': version.version, 'logstream.promoted': String(promotion.promoted) } });
+    await client.setModelVersionTag(
+      registeredModel,
+      version.version,
+      'promotion',
+      `${promotion.promoted ? 'promoted' : 'kept champion'}: ${promotion.reason}`,
+    );
+    await client.logBatch(run.runId, {
+      tags: { 'logstream.model_version': version.version, 'logstream.promoted': String(promotion.promoted) },
+    });
     await client.finishRun(run.runId);
     return { run, version, holdout, promotion };
   } catch (error) {
@@ -98,14 +118,24 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
 }
 
 /** The champion is re-scored on the same holdout, so both F1 figures are comparable. */
-async function decidePromotion(client: MlflowClient, registeredModel: string, newF1: number, holdout: readonly LogEvent[]): Promise<Promotion> {
+async function decidePromotion(
+  client: MlflowClient,
+  registeredModel: string,
+  newF1: number,
+  holdout: readonly LogEvent[],
+): Promise<Promotion> {
   const current = await client.getVersionByAlias(registeredModel, CHAMPION_ALIAS);
   if (!current) return { promoted: true, reason: 'no champion yet' };
   let championModel: ModelArtifact;
   try {
     championModel = await downloadModel(client, current);
   } catch (error) {
-    if (error instanceof ModelArtifactError) return { promoted: true, reason: `champion version ${current.version} is unusable (${error.message})`, previousVersion: current.version };
+    if (error instanceof ModelArtifactError)
+      return {
+        promoted: true,
+        reason: `champion version ${current.version} is unusable (${error.message})`,
+        previousVersion: current.version,
+      };
     throw error;
   }
   const previousF1 = (await evaluateModel(championModel, holdout)).metrics.overall.f1;
@@ -142,7 +172,9 @@ export async function loadModel(reference: string, registry: { client: MlflowCli
     return { model: parseModelArtifact(parseJson(text, reference), reference), version: reference };
   }
   const { client, registeredModel } = registry;
-  const version = /^\d+$/.test(reference) ? await client.getModelVersion(registeredModel, reference) : await client.getVersionByAlias(registeredModel, reference);
+  const version = /^\d+$/.test(reference)
+    ? await client.getModelVersion(registeredModel, reference)
+    : await client.getVersionByAlias(registeredModel, reference);
   if (!version) {
     throw new ModelArtifactError(`alias "${reference}" does not exist`, registeredModel, 'train and register one with `logstream train`');
   }

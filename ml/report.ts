@@ -19,11 +19,11 @@ export function renderEvaluationReport(input: ReportInput): string {
   const sections = [kChart(model)];
   if (holdout) sections.push(scoreChart(holdout.scores, holdout.labels, model.threshold), metricsTable(holdout.metrics));
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}svg text{font:11px system-ui,sans-serif}</style>
 </head><body>
-<h1>${escape(title)}</h1>
-<p>Feature spec ${escape(model.featureSpec.id)} · backend ${escape(model.backend)} · seed ${model.training.seed} · threshold ${model.threshold.toFixed(2)} · created ${escape(model.createdAt)} · source ${escape(model.training.source)}</p>
+<h1>${escapeHtml(title)}</h1>
+<p>Feature spec ${escapeHtml(model.featureSpec.id)} · backend ${escapeHtml(model.backend)} · seed ${model.training.seed} · threshold ${model.threshold.toFixed(2)} · created ${escapeHtml(model.createdAt)} · source ${escapeHtml(model.training.source)}</p>
 ${sections.join('\n')}
 </body></html>
 `;
@@ -38,7 +38,8 @@ function kChart(model: ModelArtifact): string {
   const inertias = candidates.map((candidate) => candidate.inertia);
   const ySilhouette = linear(Math.min(0, ...silhouettes), Math.max(...silhouettes, 0.01), HEIGHT - MARGIN.bottom, MARGIN.top);
   const yInertia = linear(0, Math.max(...inertias, 1), HEIGHT - MARGIN.bottom, MARGIN.top);
-  const line = (values: number[], y: (value: number) => number) => candidates.map((candidate, index) => `${x(candidate.k).toFixed(1)},${y(values[index]!).toFixed(1)}`).join(' ');
+  const line = (values: number[], y: (value: number) => number) =>
+    candidates.map((candidate, index) => `${x(candidate.k).toFixed(1)},${y(values[index]!).toFixed(1)}`).join(' ');
   const chosen = x(model.training.k);
   return `<h2>Choosing k</h2>
 <svg width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="silhouette and inertia per k">
@@ -78,7 +79,9 @@ function scoreChart(scores: ArrayLike<number>, labels: readonly (string | null)[
       })
       .join('');
   const thresholdX = x(Math.log10(threshold));
-  const ticks = [-2, -1, 0, 1, 2, 3].map((power) => `<text x="${x(power)}" y="${HEIGHT - MARGIN.bottom + 14}" text-anchor="middle">${10 ** power}</text>`).join('');
+  const ticks = [-2, -1, 0, 1, 2, 3]
+    .map((power) => `<text x="${x(power)}" y="${HEIGHT - MARGIN.bottom + 14}" text-anchor="middle">${10 ** power}</text>`)
+    .join('');
   return `<h2>Holdout scores</h2>
 <svg width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="score histogram of normal and anomalous holdout rows">
 ${axes()}
@@ -92,7 +95,8 @@ ${ticks}
 }
 
 function metricsTable(metrics: EvaluationMetrics): string {
-  const row = (cells: (string | number)[]) => `<tr>${cells.map((cell) => `<td>${typeof cell === 'number' ? cell.toFixed(3) : escape(cell)}</td>`).join('')}</tr>`;
+  const row = (cells: (string | number)[]) =>
+    `<tr>${cells.map((cell) => `<td>${typeof cell === 'number' ? cell.toFixed(3) : escapeHtml(cell)}</td>`).join('')}</tr>`;
   return `<h2>Holdout detection</h2>
 <p>${metrics.rows} rows · anomaly rate ${(metrics.anomalyRate * 100).toFixed(2)}% · false-positive rate on normal rows ${(metrics.falsePositiveRate * 100).toFixed(2)}%</p>
 <table><tr><th>label</th><th>rows</th><th>flagged</th><th>precision</th><th>recall</th><th>F1</th></tr>
@@ -110,6 +114,6 @@ function linear(domainLow: number, domainHigh: number, rangeLow: number, rangeHi
   return (value) => rangeLow + ((value - domainLow) / span) * (rangeHigh - rangeLow);
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[character]!);
 }

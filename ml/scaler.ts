@@ -54,7 +54,7 @@ export function applyScaler(scaler: Scaler, rows: Float32Array): Float32Array {
   for (let offset = 0; offset < rows.length; offset += featureCount) {
     for (let feature = 0; feature < featureCount; feature += 1) {
       const value = (rows[offset + feature]! - mean[feature]!) * scale[feature]!;
-      out[offset + feature] = value > clip ? clip : value < -clip ? -clip : value;
+      out[offset + feature] = value > clip ? clip : Math.max(value, -clip);
     }
   }
   return out;
@@ -94,7 +94,7 @@ export function scalerKernel(scaler: Scaler): ScalerKernel {
       let norm = 0;
       for (let feature = 0; feature < featureCount; feature += 1) {
         let value = (raw[rawOffset + feature]! - mean[feature]!) * scale[feature]!;
-        value = value > clip ? clip : value < -clip ? -clip : value;
+        value = value > clip ? clip : Math.max(value, -clip);
         out[outOffset + feature] = value;
         norm += value * value;
       }

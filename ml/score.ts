@@ -84,7 +84,9 @@ export function explainRow(
       sizes.pop();
     }
   }
-  return top.map((feature): AnomalyReason => ({ feature: names[feature]!, value: round(raw[row * width + feature]!), deviation: deviationOf(feature) }));
+  return top.map(
+    (feature): AnomalyReason => ({ feature: names[feature]!, value: round(raw[row * width + feature]!), deviation: deviationOf(feature) }),
+  );
 }
 
 const round = (value: number): number => Math.round(value * 1000) / 1000;

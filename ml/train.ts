@@ -4,7 +4,15 @@ import type { LogEvent } from '../logs/record.js';
 import { initBackend } from './backend.js';
 import { ClientWindow, type ClientStats } from './clientWindow.js';
 import { TrainingDataError } from './errors.js';
-import { extractFeatures, FEATURE_COUNT, FEATURE_KINDS, FEATURE_NAMES, FEATURE_SPEC_ID, FEATURE_WEIGHTS, fitVocabulary } from './features.js';
+import {
+  extractFeatures,
+  FEATURE_COUNT,
+  FEATURE_KINDS,
+  FEATURE_NAMES,
+  FEATURE_SPEC_ID,
+  FEATURE_WEIGHTS,
+  fitVocabulary,
+} from './features.js';
 import { fitKMeans, silhouetteScore, type KMeansResult } from './kmeans.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type ClusterProfile, type KCandidate, type ModelArtifact } from './model.js';
 import { applyScaler, fitScaler } from './scaler.js';
@@ -50,7 +58,10 @@ export const THRESHOLD_MARGIN = 1.5;
 
 export async function trainModel(events: readonly LogEvent[], options: TrainOptions): Promise<TrainingResult> {
   if (events.length < MIN_TRAINING_ROWS) {
-    throw new TrainingDataError(`training needs at least ${MIN_TRAINING_ROWS} rows, got ${events.length}`, 'generate some with `logstream generate --training-data 10000 --out FILE`');
+    throw new TrainingDataError(
+      `training needs at least ${MIN_TRAINING_ROWS} rows, got ${events.length}`,
+      'generate some with `logstream generate --training-data 10000 --out FILE`',
+    );
   }
   if (options.kMin > options.kMax) throw new TrainingDataError(`ml.k_min (${options.kMin}) is larger than ml.k_max (${options.kMax})`);
   const startedMs = performance.now();
@@ -58,7 +69,8 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   const order = events.map((_, index) => index).sort((a, b) => events[a]!.timestampMs - events[b]!.timestampMs);
   const ordered = order.map((index) => events[index]!);
   const recorded = options.clientStats;
-  if (recorded && recorded.length !== events.length) throw new RangeError(`${recorded.length} client statistics for ${events.length} training rows`);
+  if (recorded && recorded.length !== events.length)
+    throw new RangeError(`${recorded.length} client statistics for ${events.length} training rows`);
 
   const vocabulary = fitVocabulary(ordered);
   const allRaw = extractFeatures(ordered, recorded ? order.map((index) => recorded[index]!) : new ClientWindow(), vocabulary);
@@ -67,7 +79,10 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   // rows of a client per minute. An attack inside the training rows is a burst of one or a few
   // clients (a flood, a scan); left whole, it can be big enough to form a cluster of "normal"
   // behaviour. The rows kept still carry the burst's true request rate.
-  const fitted = rowsWithCap(ordered.map((event) => `${event.clientIp} ${Math.floor(event.timestampMs / 60_000)}`), MAX_ROWS_PER_CLIENT_MINUTE);
+  const fitted = rowsWithCap(
+    ordered.map((event) => `${event.clientIp} ${Math.floor(event.timestampMs / 60_000)}`),
+    MAX_ROWS_PER_CLIENT_MINUTE,
+  );
   const raw = selectRows(allRaw, fitted, FEATURE_COUNT);
   const clientIps = fitted.map((index) => ordered[index]!.clientIp);
   const scaler = fitScaler(raw, FEATURE_COUNT, FEATURE_WEIGHTS, FEATURE_KINDS);
@@ -80,13 +95,23 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
     const result = await fitKMeans(rows, FEATURE_COUNT, k, { seed: options.seed });
     const silhouette = await silhouetteScore(rows, FEATURE_COUNT, result.assignments, k, options.silhouetteSample ?? 2_000, options.seed);
     candidates.push({ k, silhouette, inertia: result.inertia, iterations: result.iterations });
-    options.onProgress?.({ stage: 'kmeans', k, silhouette, inertia: result.inertia, iterations: result.iterations, done: k - options.kMin + 1, total: kMax - options.kMin + 1 });
+    options.onProgress?.({
+      stage: 'kmeans',
+      k,
+      silhouette,
+      inertia: result.inertia,
+      iterations: result.iterations,
+      done: k - options.kMin + 1,
+      total: kMax - options.kMin + 1,
+    });
     if (!best || silhouette > best.silhouette + 1e-9) best = { result, silhouette };
   }
   options.onProgress?.({ stage: 'calibrate' });
   const chosen = best!.result;
   const clusters = profileClusters(chosen, options.thresholdPercentile, clientIps);
-  const centroids = Array.from({ length: chosen.k }, (_, cluster) => Array.from(chosen.centroids.subarray(cluster * FEATURE_COUNT, (cluster + 1) * FEATURE_COUNT)));
+  const centroids = Array.from({ length: chosen.k }, (_, cluster) =>
+    Array.from(chosen.centroids.subarray(cluster * FEATURE_COUNT, (cluster + 1) * FEATURE_COUNT)),
+  );
 
   const tensors = scoringTensors({ centroids, clusters });
   const { scores } = await scoreStandardisedRows(tensors, rows, FEATURE_COUNT);
@@ -142,18 +167,19 @@ export function rowsWithCap(keys: readonly string[], cap: number): number[] {
 function selectRows(rows: Float32Array, indices: readonly number[], width: number): Float32Array {
   if (indices.length * width === rows.length) return rows;
   const out = new Float32Array(indices.length * width);
-  indices.forEach((row, at) => out.set(rows.subarray(row * width, (row + 1) * width), at * width));
+  for (const [at, row] of indices.entries()) out.set(rows.subarray(row * width, (row + 1) * width), at * width);
   return out;
 }
 
 function profileClusters(result: KMeansResult, percentile: number, clientIps: readonly string[]): ClusterProfile[] {
   const members: number[][] = Array.from({ length: result.k }, () => []);
-  result.assignments.forEach((cluster, row) => members[cluster]!.push(result.distances[row]!));
+  for (const [row, cluster] of result.assignments.entries()) members[cluster]!.push(result.distances[row]!);
   const topClientShares = topClientShare(result.assignments, result.k, clientIps);
   const total = result.assignments.length;
   const profiles = members.map((distances) => {
     const sorted = Float64Array.from(distances).sort();
-    const at = (values: Float64Array, p: number) => (values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : 0);
+    const at = (values: Float64Array, p: number) =>
+      values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : 0;
     return {
       size: distances.length,
       fraction: distances.length / total,
@@ -168,7 +194,8 @@ function profileClusters(result: KMeansResult, percentile: number, clientIps: re
   // Or they gather one client's attack (a scan, a flood): ordinary behaviour is shared by many clients.
   profiles.forEach((profile, cluster) => {
     if (profile.fraction >= MAX_OUTLIER_CLUSTER_FRACTION) return;
-    if (profile.radius > OUTLIER_CLUSTER_SPREAD * typicalRadius || topClientShares[cluster]! > MAX_SINGLE_CLIENT_SHARE) profile.normal = false;
+    if (profile.radius > OUTLIER_CLUSTER_SPREAD * typicalRadius || topClientShares[cluster]! > MAX_SINGLE_CLIENT_SHARE)
+      profile.normal = false;
   });
   return profiles;
 }

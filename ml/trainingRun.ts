@@ -58,13 +58,19 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     events = contents.events;
     rejectedLines = contents.lines - contents.events.length;
     source = `file:${options.dataFile}`;
-    if (events.length === 0) throw new TrainingDataError(`${options.dataFile} holds no usable log lines (${contents.lines} lines, ${rejectedLines} rejected)`);
+    if (events.length === 0)
+      throw new TrainingDataError(`${options.dataFile} holds no usable log lines (${contents.lines} lines, ${rejectedLines} rejected)`);
   } else if (options.events) {
     events = options.events;
     source = options.source ?? 'memory';
   } else {
     options.onProgress?.({ stage: 'reading', lines: 0 });
-    const sample = await sampleLogsFromDelta({ root: config.delta.root, lookbackHours: config.ml.lookback_hours, samples: config.ml.training_samples, seed });
+    const sample = await sampleLogsFromDelta({
+      root: config.delta.root,
+      lookbackHours: config.ml.lookback_hours,
+      samples: config.ml.training_samples,
+      seed,
+    });
     events = sample.events;
     clientStats = sample.clientStats;
     source = sample.source;
@@ -92,7 +98,13 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     registeredModel: config.mlflow.registered_model,
     model,
     holdout,
-    params: { k_min: config.ml.k_min, k_max: config.ml.k_max, seed, threshold_percentile: config.ml.threshold_percentile, holdout_rows: holdout.length },
+    params: {
+      k_min: config.ml.k_min,
+      k_max: config.ml.k_max,
+      seed,
+      threshold_percentile: config.ml.threshold_percentile,
+      holdout_rows: holdout.length,
+    },
     onProgress: (message) => options.onProgress?.({ stage: 'publishing', message }),
   });
   return { model, holdout: published.holdout, published, outFile: options.outFile, rejectedLines };

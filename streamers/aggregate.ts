@@ -46,17 +46,33 @@ export function aggregatePerMinute(rows: Iterable<AggregateInput>): MinuteAggreg
   for (const row of rows) {
     const minuteStartMs = Math.floor(row.timestampMs / MINUTE_MS) * MINUTE_MS;
     let methods = minutes.get(minuteStartMs);
-    if (!methods) minutes.set(minuteStartMs, (methods = new Map()));
+    if (!methods) {
+      methods = new Map();
+      minutes.set(minuteStartMs, methods);
+    }
     let templates = methods.get(row.method);
-    if (!templates) methods.set(row.method, (templates = new Map()));
+    if (!templates) {
+      templates = new Map();
+      methods.set(row.method, templates);
+    }
     let group = templates.get(row.pathTemplate);
     if (!group) {
       group = {
         latencies: [],
         aggregate: {
-          minuteStartMs, pathTemplate: row.pathTemplate, method: row.method, requestCount: 0, serverErrorCount: 0,
-          clientErrorCount: 0, anomalyCount: 0, latencyP50Ms: null, latencyP95Ms: null, latencyP99Ms: null,
-          latencyMaxMs: null, latencySumMs: 0, latencyCount: 0,
+          minuteStartMs,
+          pathTemplate: row.pathTemplate,
+          method: row.method,
+          requestCount: 0,
+          serverErrorCount: 0,
+          clientErrorCount: 0,
+          anomalyCount: 0,
+          latencyP50Ms: null,
+          latencyP95Ms: null,
+          latencyP99Ms: null,
+          latencyMaxMs: null,
+          latencySumMs: 0,
+          latencyCount: 0,
         },
       };
       templates.set(row.pathTemplate, group);
@@ -85,7 +101,12 @@ export function aggregatePerMinute(rows: Iterable<AggregateInput>): MinuteAggreg
         latencyMaxMs: sorted[sorted.length - 1]!,
       };
     })
-    .sort((left, right) => left.minuteStartMs - right.minuteStartMs || left.pathTemplate.localeCompare(right.pathTemplate) || left.method.localeCompare(right.method));
+    .sort(
+      (left, right) =>
+        left.minuteStartMs - right.minuteStartMs ||
+        left.pathTemplate.localeCompare(right.pathTemplate) ||
+        left.method.localeCompare(right.method),
+    );
 }
 
 /** Nearest-rank percentile of sorted values (the value at rank ceil(q·n)). */

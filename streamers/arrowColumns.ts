@@ -85,7 +85,9 @@ export function int32Column<Row = number | null>(rows: readonly Row[], read: Rea
 export function float64Column<Row = number | null>(rows: readonly Row[], read: Read<Row, number | null> = itself): Vector<Float64> {
   const data = new Float64Array(rows.length);
   const validity = fillNumbers(rows, read, data);
-  return makeVector(makeData({ type: new Float64(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
+  return makeVector(
+    makeData({ type: new Float64(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }),
+  );
 }
 
 /** Reads each row's value into `data`, and the nulls into the returned validity. */
@@ -127,7 +129,10 @@ function fillInt64<Row>(rows: readonly Row[], read: Read<Row, bigint | number | 
   return { data, validity };
 }
 
-export function int64Column<Row = bigint | number | null>(rows: readonly Row[], read: Read<Row, bigint | number | null> = itself): Vector<Int64> {
+export function int64Column<Row = bigint | number | null>(
+  rows: readonly Row[],
+  read: Read<Row, bigint | number | null> = itself,
+): Vector<Int64> {
   const { data, validity } = fillInt64(rows, read);
   return makeVector(makeData({ type: new Int64(), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
 }
@@ -138,7 +143,15 @@ export function timestampColumn<Row = number | null>(rows: readonly Row[], readM
     const ms = readMs(row);
     return ms === null || ms === undefined ? null : Math.round(ms * 1000);
   });
-  return makeVector(makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length: rows.length, nullCount: validity.nullCount, nullBitmap: validity.bitmap, data }));
+  return makeVector(
+    makeData({
+      type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'),
+      length: rows.length,
+      nullCount: validity.nullCount,
+      nullBitmap: validity.bitmap,
+      data,
+    }),
+  );
 }
 
 export function boolColumn<Row = boolean | null>(rows: readonly Row[], read: Read<Row, boolean | null> = itself): Vector<Bool> {

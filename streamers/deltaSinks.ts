@@ -5,10 +5,26 @@ import type { Table } from 'apache-arrow';
 import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
 import { DeltaWriterThread, type AppendSpec } from './deltaWriter.js';
 import { commitInOrder, type DeltaTxn, type OrderedResult } from './orderedCommit.js';
-import type { AppendOutcome, LakehouseSinks, ScoredRecord, TableAppend, TableAppendResult, TableName, TableSink, TxnMarker } from './sinks.js';
+import type {
+  AppendOutcome,
+  LakehouseSinks,
+  ScoredRecord,
+  TableAppend,
+  TableAppendResult,
+  TableName,
+  TableSink,
+  TxnMarker,
+} from './sinks.js';
 import {
-  ANOMALIES_PARTITION_COLUMNS, LOGS_PARTITION_COLUMNS, METRICS_PARTITION_COLUMNS, QUARANTINE_PARTITION_COLUMNS,
-  anomaliesTable, logsTable, metricsTable, quarantineTable, recordsFromLogsTable,
+  ANOMALIES_PARTITION_COLUMNS,
+  LOGS_PARTITION_COLUMNS,
+  METRICS_PARTITION_COLUMNS,
+  QUARANTINE_PARTITION_COLUMNS,
+  anomaliesTable,
+  logsTable,
+  metricsTable,
+  quarantineTable,
+  recordsFromLogsTable,
 } from './tables.js';
 
 /** Folder names under delta.root. */
@@ -26,12 +42,36 @@ export interface LakehouseOptions {
   writerThread?: boolean;
 }
 
-export async function openLakehouseTables(root: string, options: DeltaTableOptions = {}, lakehouse: LakehouseOptions = {}): Promise<LakehouseTables> {
+export async function openLakehouseTables(
+  root: string,
+  options: DeltaTableOptions = {},
+  lakehouse: LakehouseOptions = {},
+): Promise<LakehouseTables> {
   const [logs, anomalies, metrics, quarantine] = await Promise.all([
-    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.logs), logsTable([]).schema, { partitionColumns: [...LOGS_PARTITION_COLUMNS], name: 'logs' }, options),
-    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.anomalies), anomaliesTable([]).schema, { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS], name: 'anomalies' }, options),
-    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.metrics), metricsTable([]).schema, { partitionColumns: [...METRICS_PARTITION_COLUMNS], name: 'metrics_1m' }, options),
-    DeltaTable.openOrCreate(join(root, TABLE_FOLDERS.quarantine), quarantineTable([]).schema, { partitionColumns: [...QUARANTINE_PARTITION_COLUMNS], name: 'quarantine' }, options),
+    DeltaTable.openOrCreate(
+      join(root, TABLE_FOLDERS.logs),
+      logsTable([]).schema,
+      { partitionColumns: [...LOGS_PARTITION_COLUMNS], name: 'logs' },
+      options,
+    ),
+    DeltaTable.openOrCreate(
+      join(root, TABLE_FOLDERS.anomalies),
+      anomaliesTable([]).schema,
+      { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS], name: 'anomalies' },
+      options,
+    ),
+    DeltaTable.openOrCreate(
+      join(root, TABLE_FOLDERS.metrics),
+      metricsTable([]).schema,
+      { partitionColumns: [...METRICS_PARTITION_COLUMNS], name: 'metrics_1m' },
+      options,
+    ),
+    DeltaTable.openOrCreate(
+      join(root, TABLE_FOLDERS.quarantine),
+      quarantineTable([]).schema,
+      { partitionColumns: [...QUARANTINE_PARTITION_COLUMNS], name: 'quarantine' },
+      options,
+    ),
   ]);
   const tables = { logs, anomalies, metrics, quarantine };
   const writer = lakehouse.writerThread === false ? undefined : new DeltaWriterThread();
@@ -39,21 +79,33 @@ export async function openLakehouseTables(root: string, options: DeltaTableOptio
   const sink = (name: string, table: DeltaTable) => (writer ? threadSink(name, table, writer, serializable) : deltaSink(name, table));
   await writer?.warmUp(Object.values(tables).map((table) => ({ path: table.path, options: serializable })));
   const spec = (append: TableAppend): AppendSpec => ({
-    path: tables[append.table].path, options: serializable, rows: append.rows, txns: append.txns.map(toDeltaTxn), operation: STREAMING_UPDATE,
+    path: tables[append.table].path,
+    options: serializable,
+    rows: append.rows,
+    txns: append.txns.map(toDeltaTxn),
+    operation: STREAMING_UPDATE,
   });
-  const here = async (append: TableAppend) => ({ table: tables[append.table], rows: append.rows, txns: append.txns.map(toDeltaTxn), operation: STREAMING_UPDATE });
+  const here = async (append: TableAppend) => ({
+    table: tables[append.table],
+    rows: append.rows,
+    txns: append.txns.map(toDeltaTxn),
+    operation: STREAMING_UPDATE,
+  });
   return {
     tables,
     sinks: {
-      logs: { ...sink('logs', logs), readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset) },
+      logs: {
+        ...sink('logs', logs),
+        readRange: (topic, partition, afterOffset, throughOffset) => readRange(logs, topic, partition, afterOffset, throughOffset),
+      },
       anomalies: sink('anomalies', anomalies),
       metrics: sink('metrics_1m', metrics),
       quarantine: sink('quarantine', quarantine),
-      async commitInOrder(first, then) {
+      async commitInOrder(first, last) {
         const response = writer
-          ? await writer.appendInOrder(first.map(spec), then && spec(then))
-          : await commitInOrder(first.map(here), then && here(then));
-        return { first: response.first.map(toResult), then: response.then && toResult(response.then) };
+          ? await writer.appendInOrder(first.map(spec), last && spec(last))
+          : await commitInOrder(first.map(here), last && here(last));
+        return { first: response.first.map(toResult), last: response.last && toResult(response.last) };
       },
     },
     close: async () => writer?.close(),
@@ -97,7 +149,13 @@ function deltaSink(name: string, table: DeltaTable): TableSink {
   };
 }
 
-async function* readRange(table: DeltaTable, topic: string, partition: number, afterOffset: bigint, throughOffset: bigint): AsyncGenerator<ScoredRecord[]> {
+async function* readRange(
+  table: DeltaTable,
+  topic: string,
+  partition: number,
+  afterOffset: bigint,
+  throughOffset: bigint,
+): AsyncGenerator<ScoredRecord[]> {
   const snapshot = await table.snapshot();
   // Partition pruning cannot help (date/hour), but min/max stats on kafka_offset skip most files.
   const predicate = `kafka_topic = '${topic.replace(/'/g, "''")}' AND kafka_partition = ${partition} AND kafka_offset > ${afterOffset} AND kafka_offset <= ${throughOffset}`;
@@ -108,5 +166,9 @@ async function* readRange(table: DeltaTable, topic: string, partition: number, a
 
 /** Kafka offsets fit a double exactly up to 2^53; Delta txn versions are JSON numbers. */
 function toDeltaTxn(txn: TxnMarker): DeltaTxn {
-  return { appId: txn.appId, version: Number(txn.version), ...(txn.previousVersion === undefined ? {} : { previousVersion: Number(txn.previousVersion) }) };
+  return {
+    appId: txn.appId,
+    version: Number(txn.version),
+    ...(txn.previousVersion === undefined ? {} : { previousVersion: Number(txn.previousVersion) }),
+  };
 }

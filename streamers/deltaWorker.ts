@@ -27,7 +27,9 @@ const ordered = async (job: AppendJob): Promise<OrderedAppend> => ({
 });
 
 /** Opens tables ahead of their first append (see DeltaWriterThread.warmUp). */
-async function openAll(toOpen: Array<{ path: string; options: DeltaTableOptions }>): Promise<{ openError?: { name: string; message: string } }> {
+async function openAll(
+  toOpen: Array<{ path: string; options: DeltaTableOptions }>,
+): Promise<{ openError?: { name: string; message: string } }> {
   try {
     await Promise.all(toOpen.map(({ path, options }) => open(path, options)));
     return {};
@@ -37,8 +39,7 @@ async function openAll(toOpen: Array<{ path: string; options: DeltaTableOptions 
 }
 
 parentPort!.on('message', (request: WriterRequest) => {
-  const work: Promise<Omit<WriterResponse, 'id'>> = 'open' in request
-    ? openAll(request.open)
-    : commitInOrder(request.first.map(ordered), request.then && ordered(request.then));
+  const work: Promise<Omit<WriterResponse, 'id'>> =
+    'open' in request ? openAll(request.open) : commitInOrder(request.first.map(ordered), request.last && ordered(request.last));
   void work.then((results) => parentPort!.postMessage({ id: request.id, ...results }));
 });

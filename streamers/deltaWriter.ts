@@ -31,14 +31,16 @@ export interface AppendSpec {
 export interface AppendResponse {
   id: number;
   first: OrderedResult[];
-  /** Absent when `then` was not asked for, or was not attempted because a first append did not commit. */
-  then?: OrderedResult;
+  /** Absent when `last` was not asked for, or was not attempted because a first append did not commit. */
+  last?: OrderedResult;
 }
 
 export type WriterResponse = AppendResponse | { id: number; openError?: { name: string; message: string } };
 
 /** What the thread receives: a batch's appends, or tables to open ahead of the first batch. */
-export type WriterRequest = { id: number; first: AppendJob[]; then?: AppendJob } | { id: number; open: Array<{ path: string; options: DeltaTableOptions }> };
+export type WriterRequest =
+  | { id: number; first: AppendJob[]; last?: AppendJob }
+  | { id: number; open: Array<{ path: string; options: DeltaTableOptions }> };
 
 export class DeltaWriterThread {
   private worker?: Worker;
@@ -53,10 +55,13 @@ export class DeltaWriterThread {
   }
 
   /** commitInOrder (orderedCommit.ts) on the writer thread. */
-  appendInOrder(first: AppendSpec[], then?: AppendSpec): Promise<AppendResponse> {
-    const jobs = [...first, ...(then ? [then] : [])].map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') }));
-    const request = { id: this.nextId++, first: jobs.slice(0, first.length), then: then ? jobs[first.length] : undefined };
-    return this.request(request, jobs.map((job) => job.ipc.buffer as ArrayBuffer)) as Promise<AppendResponse>;
+  appendInOrder(first: AppendSpec[], last?: AppendSpec): Promise<AppendResponse> {
+    const jobs = [...first, ...(last ? [last] : [])].map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') }));
+    const request = { id: this.nextId++, first: jobs.slice(0, first.length), last: last ? jobs[first.length] : undefined };
+    return this.request(
+      request,
+      jobs.map((job) => job.ipc.buffer as ArrayBuffer),
+    ) as Promise<AppendResponse>;
   }
 
   /**
@@ -65,7 +70,8 @@ export class DeltaWriterThread {
    */
   async warmUp(tables: Array<{ path: string; options: DeltaTableOptions }>): Promise<void> {
     const response = await this.request({ id: this.nextId++, open: tables });
-    if ('openError' in response && response.openError) throw Object.assign(new Error(response.openError.message), { name: response.openError.name });
+    if ('openError' in response && response.openError)
+      throw Object.assign(new Error(response.openError.message), { name: response.openError.name });
   }
 
   private request(request: WriterRequest, transfer: ArrayBuffer[] = []): Promise<WriterResponse> {

@@ -41,14 +41,20 @@ export function observeIntake(topic: string, messages: number, scored: readonly 
     }
     const endpoint = lastEndpoint.label;
     let byStatus = requestCounts.get(endpoint);
-    if (!byStatus) requestCounts.set(endpoint, (byStatus = new Map()));
+    if (!byStatus) {
+      byStatus = new Map();
+      requestCounts.set(endpoint, byStatus);
+    }
     const statusHundreds = Math.floor(record.status / 100);
     byStatus.set(statusHundreds, (byStatus.get(statusHundreds) ?? 0) + 1);
     if (record.responseTimeMs !== null) lastEndpoint.histogram.observe(record.responseTimeMs / 1000);
     anomalyScore.observe(record.anomalyScore);
     const label = truthLabels.label(record.label);
     let predicted = scoredCounts.get(label);
-    if (!predicted) scoredCounts.set(label, (predicted = [0, 0]));
+    if (!predicted) {
+      predicted = [0, 0];
+      scoredCounts.set(label, predicted);
+    }
     predicted[record.isAnomaly ? 1 : 0] += 1;
     if (record.isAnomaly) {
       const key = `${record.cluster}\u0000${endpoint}\u0000${label}`;
@@ -73,7 +79,10 @@ type ResponseTimeHistogram = { observe(seconds: number): void };
 const responseTimeChildren = new Map<string, ResponseTimeHistogram>();
 function responseTimeFor(endpoint: string): ResponseTimeHistogram {
   let child = responseTimeChildren.get(endpoint);
-  if (!child) responseTimeChildren.set(endpoint, (child = responseTime.labels(endpoint)));
+  if (!child) {
+    child = responseTime.labels(endpoint);
+    responseTimeChildren.set(endpoint, child);
+  }
   return child;
 }
 

@@ -39,10 +39,10 @@ export interface LakehouseSinks {
   metrics: TableSink;
   quarantine: TableSink;
   /**
-   * A batch's commits in one hand-off: the `first` appends together, then `then` only when every
-   * one of them committed (`then` has no result otherwise). Failures are results, not rejections.
+   * A batch's commits in one hand-off: the `first` appends together, then `last` only when every
+   * one of them committed (`last` has no result otherwise). Failures are results, not rejections.
    */
-  commitInOrder(first: TableAppend[], then?: TableAppend): Promise<{ first: TableAppendResult[]; then?: TableAppendResult }>;
+  commitInOrder(first: TableAppend[], last?: TableAppend): Promise<{ first: TableAppendResult[]; last?: TableAppendResult }>;
 }
 
 /** A decoded record with its anomaly verdict, as written to every sink. */

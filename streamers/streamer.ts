@@ -11,13 +11,33 @@ import type { ModelWatcher, Scorer } from '../ml/scorer.js';
 import { aggregatePerMinute } from './aggregate.js';
 import { PartitionPositions, PendingBatch, lastOffsets, type BatchLimits } from './batch.js';
 import { PlaceholderScorer } from './scorer.js';
-import { searchAppId, txnAppId, type AppendOutcome, type LakehouseSinks, type ScoredRecord, type SearchSink, type TableAppend, type TableAppendResult, type TableName, type TableSink, type TxnMarker } from './sinks.js';
+import {
+  searchAppId,
+  txnAppId,
+  type AppendOutcome,
+  type LakehouseSinks,
+  type ScoredRecord,
+  type SearchSink,
+  type TableAppend,
+  type TableAppendResult,
+  type TableName,
+  type TableSink,
+  type TxnMarker,
+} from './sinks.js';
 import { anomaliesTable, logsTable, metricsTable, quarantineTable, type PartitionAggregate, type QuarantinedMessage } from './tables.js';
 import { SearchBacklog } from './searchBacklog.js';
 import { StreamerFailedError } from './errors.js';
 import { activeBackend } from '../ml/backend.js';
 import { markStreamerHeartbeat, forgetStreamerHeartbeat } from '../clients/metrics/index.js';
-import { observeAlerts, observeBatch, observeDeltaCommit, observeDeltaConflict, observeIntake, observeModel, observeSearchBulk } from './metrics.js';
+import {
+  observeAlerts,
+  observeBatch,
+  observeDeltaCommit,
+  observeDeltaConflict,
+  observeIntake,
+  observeModel,
+  observeSearchBulk,
+} from './metrics.js';
 
 export interface StreamerOptions {
   kafka: KafkaClient;
@@ -116,15 +136,25 @@ export class Streamer {
   private readonly pending = new PendingBatch<Accepted>();
   /** Last offset in each table per owned partition, so a replayed range never enters a table twice. */
   private readonly committed: Record<TableName, Map<number, bigint>> = {
-    logs: new Map(), anomalies: new Map(), metrics: new Map(), quarantine: new Map(),
+    logs: new Map(),
+    anomalies: new Map(),
+    metrics: new Map(),
+    quarantine: new Map(),
   };
   private readonly placeholder = new PlaceholderScorer();
   private observedScorer?: Scorer;
   private readonly clientWindow = new ClientWindow();
   private readonly searchBacklog: SearchBacklog;
   private readonly counters: StreamerCounters = {
-    messages: 0, committedRows: 0, quarantined: 0, anomalies: 0, batches: 0, duplicateBatches: 0,
-    searchIndexed: 0, searchFailures: 0, searchBacklog: 0,
+    messages: 0,
+    committedRows: 0,
+    quarantined: 0,
+    anomalies: 0,
+    batches: 0,
+    duplicateBatches: 0,
+    searchIndexed: 0,
+    searchFailures: 0,
+    searchBacklog: 0,
   };
   private consumer?: GroupConsumer;
   private producer?: MessageProducer;
@@ -375,8 +405,13 @@ export class Streamer {
           partition: batch.partition,
           offset: message.offset,
           message: {
-            topic: batch.topic, partition: batch.partition, offset: message.offset, kafkaTimestampMs: message.timestampMs,
-            ingestTimeMs, value: message.value, rejection: decoded.rejection,
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            kafkaTimestampMs: message.timestampMs,
+            ingestTimeMs,
+            value: message.value,
+            rejection: decoded.rejection,
           },
         });
       }
@@ -395,22 +430,35 @@ export class Streamer {
     });
     observeIntake(batch.topic, fresh.length, good, performance.now() - intakeStartedMs);
     this.observeScorer();
-    if (accepted.length !== good.length) accepted.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
+    if (accepted.length !== good.length)
+      accepted.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
     for (const row of accepted) this.pending.add(row, ingestTimeMs);
     if (alerts.length) this.sendAlerts(alerts);
   }
 
   /** Alerts go out before the Delta commit (latency matters); at-least-once, id = topic-partition-offset. */
   private sendAlerts(records: ScoredRecord[]): void {
-    const sending = this.producer!
-      .send(this.options.anomaliesTopic, records.map((record) => ({ key: `${record.topic}-${record.partition}-${record.offset}`, value: alertJson(record) })))
-      .then(() => observeAlerts(records.map((record) => record.kafkaTimestampMs), Date.now()))
+    const sending = this.producer!.send(
+      this.options.anomaliesTopic,
+      records.map((record) => ({ key: `${record.topic}-${record.partition}-${record.offset}`, value: alertJson(record) })),
+    )
+      .then(() =>
+        observeAlerts(
+          records.map((record) => record.kafkaTimestampMs),
+          Date.now(),
+        ),
+      )
       .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'could not send anomaly alerts'));
     this.pendingAlerts.push(sending);
   }
 
   private onTick(): void {
-    if (this.options.search && !this.flushQueued && !this.stopping && Date.now() - this.lastSearchPersistMs >= SEARCH_WATERMARK_INTERVAL_MS) {
+    if (
+      this.options.search &&
+      !this.flushQueued &&
+      !this.stopping &&
+      Date.now() - this.lastSearchPersistMs >= SEARCH_WATERMARK_INTERVAL_MS
+    ) {
       this.lastSearchPersistMs = Date.now();
       void this.enqueue(async () => {
         // Chained like a batch write (both append to the logs table), never alongside one.
@@ -479,15 +527,26 @@ export class Streamer {
 
     const phaseStartedMs = Date.now();
     const newBad = bad.filter((message) => message.offset > (this.committed.quarantine.get(message.partition) ?? -1n));
-    const newAnomalies = good.filter((record) => record.isAnomaly && record.offset > (this.committed.anomalies.get(record.partition) ?? -1n));
-    const aggregates = this.aggregate(good.filter((record) => record.offset > (this.committed.metrics.get(record.partition) ?? -1n)), batchLastOffsets);
-    const previousLogVersions = new Map([...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]));
+    const newAnomalies = good.filter(
+      (record) => record.isAnomaly && record.offset > (this.committed.anomalies.get(record.partition) ?? -1n),
+    );
+    const aggregates = this.aggregate(
+      good.filter((record) => record.offset > (this.committed.metrics.get(record.partition) ?? -1n)),
+      batchLastOffsets,
+    );
+    const previousLogVersions = new Map(
+      [...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]),
+    );
     // Dead letters go to their topic before the quarantine commit: at least once, never lost.
     if (newBad.length) await this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage));
     // The side tables are independent of each other; only the logs commit (the checkpoint) must come
     // last. All of them go to the writer in one hand-off; whatever does not commit there (a rival
     // writer after a rebalance, an I/O error) is retried table by table below.
-    const table = <Row extends { partition: number }>(name: TableName, tableRows: Row[], build: (rows: Row[]) => Parameters<TableSink['append']>[0]) => ({
+    const table = <Row extends { partition: number }>(
+      name: TableName,
+      tableRows: Row[],
+      build: (rows: Row[]) => Parameters<TableSink['append']>[0],
+    ) => ({
       plan: () => this.planCommit(name, tableRows, build, batchLastOffsets),
       commitAlone: () => this.commitTable(name, tableRows, build, batchLastOffsets),
     });
@@ -499,9 +558,12 @@ export class Streamer {
     const logs = table('logs', good, logsTable);
     const sidePlans = sideTables.map((side) => side.plan()).filter((plan) => plan !== undefined);
     const logsPlan = logs.plan();
-    const together = await this.options.sinks.commitInOrder(sidePlans.map((plan) => plan.append), logsPlan?.append);
+    const together = await this.options.sinks.commitInOrder(
+      sidePlans.map((plan) => plan.append),
+      logsPlan?.append,
+    );
     const sideMs = sidePlans.map((plan, index) => this.settleCommit(plan, together.first[index]!) ?? 0);
-    const logsMs = logsPlan && together.then ? this.settleCommit(logsPlan, together.then) : undefined;
+    const logsMs = logsPlan && together.last ? this.settleCommit(logsPlan, together.last) : undefined;
     const phases = { sideTablesMs: Math.max(0, ...sideMs), logsMs: logsMs ?? 0 };
     let committedLogs = logsMs === undefined ? undefined : logsPlan!.rows;
     if (committedLogs === undefined) {
@@ -521,7 +583,12 @@ export class Streamer {
     observeBatch({
       messages: rows.length,
       stageMs: { side_tables: phases.sideTablesMs, delta_logs: phases.logsMs, write_total: this.lastCommitTimeMs - phaseStartedMs },
-      sinkRows: { delta_logs: committedLogs.length, delta_anomalies: newAnomalies.length, delta_metrics_1m: aggregates.length, dead_letter: newBad.length },
+      sinkRows: {
+        delta_logs: committedLogs.length,
+        delta_anomalies: newAnomalies.length,
+        delta_metrics_1m: aggregates.length,
+        dead_letter: newBad.length,
+      },
       duplicateRows: good.length - committedLogs.length,
       deadLetterReasons: newBad.map((message) => message.rejection.code),
       committedKafkaTimestampsMs: committedLogs.map((record) => record.kafkaTimestampMs),
@@ -554,7 +621,8 @@ export class Streamer {
   /** Per-minute aggregates of each partition's rows, so every row can carry its partition's txn. */
   private aggregate(records: ScoredRecord[], batchLastOffsets: Map<number, bigint>): PartitionAggregate[] {
     const byPartition = new Map<number, ScoredRecord[]>();
-    for (const record of records) (byPartition.get(record.partition) ?? byPartition.set(record.partition, []).get(record.partition)!).push(record);
+    for (const record of records)
+      (byPartition.get(record.partition) ?? byPartition.set(record.partition, []).get(record.partition)!).push(record);
     return [...byPartition].flatMap(([partition, partitionRecords]) =>
       aggregatePerMinute(partitionRecords).map((aggregate) => ({
         ...aggregate,
@@ -579,7 +647,9 @@ export class Streamer {
     build: (rows: Row[]) => Parameters<TableSink['append']>[0],
     batchLastOffsets: ReadonlyMap<number, bigint>,
   ): CommitPlan<Row> | undefined {
-    const versions = new Map([...batchLastOffsets].filter(([partition, version]) => version > (this.committed[table].get(partition) ?? -1n)));
+    const versions = new Map(
+      [...batchLastOffsets].filter(([partition, version]) => version > (this.committed[table].get(partition) ?? -1n)),
+    );
     if (versions.size === 0) return undefined;
     const planned = rows.filter((row) => versions.has(row.partition));
     return { versions, rows: planned, append: { table, rows: build(planned), txns: this.txnsFor(table, versions) } };
@@ -632,7 +702,8 @@ export class Streamer {
         observeDeltaCommit(table, performance.now() - appendStartedMs);
       } catch (error) {
         observeDeltaConflict(table, 'failed');
-        if (attempt >= APPEND_ATTEMPTS) throw new StreamerFailedError(`cannot append to Delta table ${table}: ${(error as Error).message}`, error);
+        if (attempt >= APPEND_ATTEMPTS)
+          throw new StreamerFailedError(`cannot append to Delta table ${table}: ${(error as Error).message}`, error);
         this.logger.warn({ table, attempt, error: (error as Error).message }, 'Delta append failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         continue;
@@ -702,7 +773,12 @@ export class Streamer {
         } else {
           // The range may grow while it is read (later batches merge into it): read what it was now.
           const throughOffset = work.throughOffset;
-          for await (const chunk of this.options.sinks.logs.readRange(this.options.topic, work.partition, work.afterOffset, throughOffset)) {
+          for await (const chunk of this.options.sinks.logs.readRange(
+            this.options.topic,
+            work.partition,
+            work.afterOffset,
+            throughOffset,
+          )) {
             await indexConcurrently(search, chunk, (count) => (this.counters.searchIndexed += count));
           }
           this.advanceSearchWatermark(work.partition, throughOffset);
@@ -716,7 +792,10 @@ export class Streamer {
       } catch (error) {
         this.counters.searchFailures += 1;
         if (this.counters.searchFailures % 20 === 1) {
-          this.logger.warn({ error: (error as Error).message, backlogRows: this.searchBacklog.size }, 'search indexing failed; Delta keeps flowing, search catches up when the engine is back');
+          this.logger.warn(
+            { error: (error as Error).message, backlogRows: this.searchBacklog.size },
+            'search indexing failed; Delta keeps flowing, search catches up when the engine is back',
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
         backoffMs = Math.min(backoffMs * 2, 5000);
@@ -749,7 +828,8 @@ export class Streamer {
     this.lastSearchPersistMs = Date.now();
     const txns: TxnMarker[] = [];
     for (const [partition, version] of this.searchIndexedThrough) {
-      if (version > (this.searchPersisted.get(partition) ?? -1n)) txns.push({ appId: searchAppId(search.indexPrefix, this.options.topic, partition), version });
+      if (version > (this.searchPersisted.get(partition) ?? -1n))
+        txns.push({ appId: searchAppId(search.indexPrefix, this.options.topic, partition), version });
     }
     if (txns.length === 0) return;
     try {
@@ -777,17 +857,19 @@ async function indexConcurrently(search: SearchSink, records: readonly ScoredRec
   const chunks: ScoredRecord[][] = [];
   for (let start = 0; start < records.length; start += SEARCH_CHUNK_ROWS) chunks.push(records.slice(start, start + SEARCH_CHUNK_ROWS));
   for (let start = 0; start < chunks.length; start += SEARCH_CONCURRENCY) {
-    await Promise.all(chunks.slice(start, start + SEARCH_CONCURRENCY).map(async (chunk) => {
-      const startedMs = performance.now();
-      try {
-        await search.index(chunk);
-      } catch (error) {
-        observeSearchBulk(chunk.length, performance.now() - startedMs, true);
-        throw error;
-      }
-      observeSearchBulk(chunk.length, performance.now() - startedMs, false);
-      onIndexed(chunk.length);
-    }));
+    await Promise.all(
+      chunks.slice(start, start + SEARCH_CONCURRENCY).map(async (chunk) => {
+        const startedMs = performance.now();
+        try {
+          await search.index(chunk);
+        } catch (error) {
+          observeSearchBulk(chunk.length, performance.now() - startedMs, true);
+          throw error;
+        }
+        observeSearchBulk(chunk.length, performance.now() - startedMs, false);
+        onIndexed(chunk.length);
+      }),
+    );
   }
 }
 

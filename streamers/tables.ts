@@ -6,7 +6,6 @@ import type { Rejection } from '../logs/reasons.js';
 import type { MinuteAggregate } from './aggregate.js';
 import type { ScoredRecord } from './sinks.js';
 
-
 /** A message that failed decoding, with where it came from. */
 export interface QuarantinedMessage {
   topic: string;
@@ -53,12 +52,18 @@ type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'timestamp' | 'bool';
 
 function column<Row>(rows: readonly Row[], kind: ColumnKind, read: (row: Row) => unknown): Vector {
   switch (kind) {
-    case 'utf8': return utf8Column(rows, read as (row: Row) => string | null);
-    case 'int32': return int32Column(rows, read as (row: Row) => number | null);
-    case 'int64': return int64Column(rows, read as (row: Row) => bigint | number | null);
-    case 'float64': return float64Column(rows, read as (row: Row) => number | null);
-    case 'timestamp': return timestampColumn(rows, read as (row: Row) => number | null);
-    case 'bool': return boolColumn(rows, read as (row: Row) => boolean | null);
+    case 'utf8':
+      return utf8Column(rows, read as (row: Row) => string | null);
+    case 'int32':
+      return int32Column(rows, read as (row: Row) => number | null);
+    case 'int64':
+      return int64Column(rows, read as (row: Row) => bigint | number | null);
+    case 'float64':
+      return float64Column(rows, read as (row: Row) => number | null);
+    case 'timestamp':
+      return timestampColumn(rows, read as (row: Row) => number | null);
+    case 'bool':
+      return boolColumn(rows, read as (row: Row) => boolean | null);
   }
 }
 
@@ -119,7 +124,10 @@ export function quarantineTable(messages: readonly QuarantinedMessage[]): Table 
 }
 
 /** Raw payload as text: UTF-8 when it is valid UTF-8, else base64 (so nothing is lost or mangled). */
-export function encodePayload(message: { value: Buffer | null; rejection: Rejection }): { text: string | null; encoding: 'utf8' | 'base64' | null } {
+export function encodePayload(message: { value: Buffer | null; rejection: Rejection }): {
+  text: string | null;
+  encoding: 'utf8' | 'base64' | null;
+} {
   if (message.value === null) return { text: null, encoding: null };
   if (message.rejection.code === 'invalid_utf8') return { text: message.value.toString('base64'), encoding: 'base64' };
   return { text: message.value.toString('utf8'), encoding: 'utf8' };

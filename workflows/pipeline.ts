@@ -168,18 +168,26 @@ export async function pipelineWorkflow(input: PipelineInput = {}): Promise<Pipel
     const scope = new CancellationScope();
     const slot = { slot: index, state: 'starting', scope } as Slot;
     slots.set(index, slot);
-    slot.done = scope.run(() => runSlot(slot)).finally(() => {
-      slots.delete(index);
-      changed();
-    });
+    slot.done = scope
+      .run(() => runSlot(slot))
+      .finally(() => {
+        slots.delete(index);
+        changed();
+      });
   };
 
   try {
     for (;;) {
-      if (!drainingForContinueAsNew && shouldContinueAsNew(workflowInfo().continueAsNewSuggested, runsThisExecution, input.maxIterationsBeforeContinueAsNew)) {
+      if (
+        !drainingForContinueAsNew &&
+        shouldContinueAsNew(workflowInfo().continueAsNewSuggested, runsThisExecution, input.maxIterationsBeforeContinueAsNew)
+      ) {
         drainingForContinueAsNew = true;
       }
-      const plan = reconcileSlots(targetStreamerCount(control, drainingForContinueAsNew), [...slots.keys()].filter((index) => slots.get(index)!.state !== 'stopping'));
+      const plan = reconcileSlots(
+        targetStreamerCount(control, drainingForContinueAsNew),
+        [...slots.keys()].filter((index) => slots.get(index)!.state !== 'stopping'),
+      );
       for (const index of plan.cancel) {
         const slot = slots.get(index)!;
         slot.state = 'stopping';

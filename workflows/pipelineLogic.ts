@@ -1,14 +1,7 @@
 // Pure decisions of the pipeline workflow: how many streamers should run, which
 // slots to start or cancel, what the status query answers. No Temporal APIs here,
 // so these run in unit tests as plain functions.
-import type {
-  PipelineInput,
-  PipelineState,
-  PipelineStatus,
-  StreamerProgress,
-  StreamerState,
-  StreamerStatus,
-} from './types.js';
+import type { PipelineInput, PipelineState, PipelineStatus, StreamerProgress, StreamerState, StreamerStatus } from './types.js';
 
 /** Control state the signals change; carried across continue-as-new. */
 export interface ControlState {

@@ -49,7 +49,12 @@ async function runReport(options: AnalyticsOptions): Promise<{ report: Analytics
   const filter = filterFrom(options);
   const lakehouse = await openLakehouse(root, { version });
   try {
-    const report = await buildReport(lakehouse.session, { filter, limit, hasAnomalies: 'anomalies' in lakehouse.versions, tableVersion: lakehouse.versions.logs ?? null });
+    const report = await buildReport(lakehouse.session, {
+      filter,
+      limit,
+      hasAnomalies: 'anomalies' in lakehouse.versions,
+      tableVersion: lakehouse.versions.logs ?? null,
+    });
     return { report, root };
   } finally {
     lakehouse.session.close();
@@ -63,7 +68,8 @@ function print(report: AnalyticsReport, format: (typeof FORMATS)[number], only?:
     return;
   }
   for (const part of sections) {
-    if (format === 'csv') process.stdout.write(`${sections.length > 1 ? `# ${part.name}\n` : ''}${toCsv(part.rows)}${sections.length > 1 ? '\n' : ''}`);
+    if (format === 'csv')
+      process.stdout.write(`${sections.length > 1 ? `# ${part.name}\n` : ''}${toCsv(part.rows)}${sections.length > 1 ? '\n' : ''}`);
     else process.stdout.write(`${sections.length > 1 ? `\n${part.title}\n` : ''}${formatRows(part.rows)}`);
   }
 }
@@ -85,10 +91,12 @@ export function registerAnalyticsCommands(program: Command): void {
     print(report, format);
   });
 
-  addQueryOptions(program.command('anomalies').description('the latest anomalies with their scores and reasons')).action(async (options: AnalyticsOptions) => {
-    const format = parseChoice('--format', options.format, FORMATS);
-    const { report } = await runReport(options);
-    if (!section(report, 'latest_anomalies')) process.stderr.write('no anomalies table yet\n');
-    print(report, format, 'latest_anomalies');
-  });
+  addQueryOptions(program.command('anomalies').description('the latest anomalies with their scores and reasons')).action(
+    async (options: AnalyticsOptions) => {
+      const format = parseChoice('--format', options.format, FORMATS);
+      const { report } = await runReport(options);
+      if (!section(report, 'latest_anomalies')) process.stderr.write('no anomalies table yet\n');
+      print(report, format, 'latest_anomalies');
+    },
+  );
 }

@@ -9,7 +9,10 @@ export function registerConfigCommands(program: Command): void {
     .description('print the validated configuration (defaults, file and LOGSTREAM_* variables merged) as JSON')
     .action(() => {
       const { config: values } = context();
-      const redacted = { ...values, elasticsearch: { ...values.elasticsearch, password: values.elasticsearch.password ? '***' : undefined } };
+      const redacted = {
+        ...values,
+        elasticsearch: { ...values.elasticsearch, password: values.elasticsearch.password ? '***' : undefined },
+      };
       process.stdout.write(`${JSON.stringify(redacted, null, 2)}\n`);
     });
   config

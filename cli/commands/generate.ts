@@ -26,12 +26,24 @@ export function registerGenerateCommand(program: Command): void {
     .option('--rate <logs-per-second>', 'logs per second', positiveNumber('--rate'), 50)
     .option('--duration <seconds>', 'stop after this many seconds (default 60 unless --count is given)', positiveNumber('--duration'))
     .option('--count <logs>', 'stop after this many logs instead of after a duration', positiveInteger('--count'))
-    .option('--anomaly-rate <fraction>', 'fraction of logs from labeled anomaly scenarios', nonNegativeNumber('--anomaly-rate'), DEFAULT_ANOMALY_RATE)
+    .option(
+      '--anomaly-rate <fraction>',
+      'fraction of logs from labeled anomaly scenarios',
+      nonNegativeNumber('--anomaly-rate'),
+      DEFAULT_ANOMALY_RATE,
+    )
     .option('--seed <integer>', 'random seed (default: from the clock); the same seed gives the same logs', positiveInteger('--seed'))
     .option('--topic <name>', 'Kafka topic (default: kafka.topic)')
-    .option('--training-data <logs>', 'write this many labeled logs to --out instead of producing to Kafka', positiveInteger('--training-data'))
+    .option(
+      '--training-data <logs>',
+      'write this many labeled logs to --out instead of producing to Kafka',
+      positiveInteger('--training-data'),
+    )
     .option('--out <file>', 'output file for --training-data')
-    .addHelpText('after', '\nExamples:\n  logstream generate --rate 50 --duration 300\n  logstream generate --count 200000 --rate 20000 --seed 7\n  logstream generate --training-data 10000 --out train.jsonl')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  logstream generate --rate 50 --duration 300\n  logstream generate --count 200000 --rate 20000 --seed 7\n  logstream generate --training-data 10000 --out train.jsonl',
+    )
     .action(async (options: GenerateOptions) => {
       if (options.trainingData !== undefined) return writeTrainingFile(options);
       await produceToKafka(options);
@@ -42,9 +54,15 @@ async function writeTrainingFile(options: GenerateOptions): Promise<void> {
   if (!options.out) throw new UsageError('--training-data needs --out FILE');
   const count = options.trainingData!;
   const interactive = isInteractive();
-  await writeTrainingData(options.out, count, options.seed ?? 42, (written, total) => {
-    if (interactive) process.stdout.write(`\rwritten ${written.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`);
-  }, { anomalyRate: options.anomalyRate });
+  await writeTrainingData(
+    options.out,
+    count,
+    options.seed ?? 42,
+    (written, total) => {
+      if (interactive) process.stdout.write(`\rwritten ${written.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`);
+    },
+    { anomalyRate: options.anomalyRate },
+  );
   if (interactive) process.stdout.write('\n');
   process.stdout.write(`wrote ${count} labeled logs to ${options.out}\n`);
 }

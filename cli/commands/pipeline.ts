@@ -35,38 +35,57 @@ function registerPipelineCommands(program: Command): void {
     .command('start')
     .description('start the pipeline workflow (streamers from Kafka into Delta Lake and the search engine)')
     .option(...ID_FLAGS)
-    .option('--streamers <n>', 'streamer activities to run (default streaming.streamers, at most the partition count)', positiveInteger('--streamers'))
+    .option(
+      '--streamers <n>',
+      'streamer activities to run (default streaming.streamers, at most the partition count)',
+      positiveInteger('--streamers'),
+    )
     .option('--partitions <n>', 'partitions of the input topic (default kafka.partitions)', positiveInteger('--partitions'))
     .option('--topic <name>', 'input topic (default kafka.topic)')
-    .option('--run-minutes <n>', 'bounded run of one streamer activity before it restarts (default streaming.run_minutes)', positiveInteger('--run-minutes'))
+    .option(
+      '--run-minutes <n>',
+      'bounded run of one streamer activity before it restarts (default streaming.run_minutes)',
+      positiveInteger('--run-minutes'),
+    )
     .option('--model <version>', 'model version to score with, or "champion"', 'champion')
     .option('--paused', 'start paused; `logstream resume` starts the streamers')
-    .action(async (options: IdOption & { streamers?: number; partitions?: number; topic?: string; runMinutes?: number; model: string; paused?: boolean }) => {
-      const config = context().config;
-      const input: PipelineInput = {
-        streamers: options.streamers,
-        partitions: options.partitions,
-        topic: options.topic,
-        runMinutes: options.runMinutes,
-        modelVersion: modelVersion(options.model),
-        paused: options.paused,
-      };
-      await withTemporal(config.temporal, async (client) => {
-        await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
-        try {
-          const handle = await client.workflow.start('pipelineWorkflow', {
-            workflowId: options.id,
-            taskQueue: config.temporal.task_queue,
-            args: [dropUndefined(input)],
-          });
-          print(`started pipeline ${options.id} (run ${handle.firstExecutionRunId}) on task queue ${config.temporal.task_queue}`);
-          print(`  follow it with \`logstream status\` or ${webUiUrl(config, options.id)}`);
-        } catch (error) {
-          if (error instanceof WorkflowExecutionAlreadyStartedError) throw new PipelineAlreadyRunningError(options.id);
-          throw error;
-        }
-      });
-    });
+    .action(
+      async (
+        options: IdOption & {
+          streamers?: number;
+          partitions?: number;
+          topic?: string;
+          runMinutes?: number;
+          model: string;
+          paused?: boolean;
+        },
+      ) => {
+        const config = context().config;
+        const input: PipelineInput = {
+          streamers: options.streamers,
+          partitions: options.partitions,
+          topic: options.topic,
+          runMinutes: options.runMinutes,
+          modelVersion: modelVersion(options.model),
+          paused: options.paused,
+        };
+        await withTemporal(config.temporal, async (client) => {
+          await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
+          try {
+            const handle = await client.workflow.start('pipelineWorkflow', {
+              workflowId: options.id,
+              taskQueue: config.temporal.task_queue,
+              args: [dropUndefined(input)],
+            });
+            print(`started pipeline ${options.id} (run ${handle.firstExecutionRunId}) on task queue ${config.temporal.task_queue}`);
+            print(`  follow it with \`logstream status\` or ${webUiUrl(config, options.id)}`);
+          } catch (error) {
+            if (error instanceof WorkflowExecutionAlreadyStartedError) throw new PipelineAlreadyRunningError(options.id);
+            throw error;
+          }
+        });
+      },
+    );
 
   program
     .command('stop')
@@ -113,7 +132,9 @@ function registerPipelineCommands(program: Command): void {
         const handle = await runningWorkflow(client, options.id);
         await handle.signal(scaleSignal, count);
         const status = await handle.query(statusQuery);
-        print(`${options.id}: ${status.desiredStreamers} streamer(s) wanted${status.desiredStreamers < count ? ` (capped at ${status.partitions} partitions)` : ''}`);
+        print(
+          `${options.id}: ${status.desiredStreamers} streamer(s) wanted${status.desiredStreamers < count ? ` (capped at ${status.partitions} partitions)` : ''}`,
+        );
       });
     });
 
@@ -153,7 +174,9 @@ function registerPipelineCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (options: { skipVacuum?: boolean; json?: boolean }) => {
       const config = context().config;
-      const report = await runOnce<MaintenanceReport>(config, 'maintenanceWorkflow', 'logstream-maintenance-manual', [{ skipVacuum: options.skipVacuum ?? false }]);
+      const report = await runOnce<MaintenanceReport>(config, 'maintenanceWorkflow', 'logstream-maintenance-manual', [
+        { skipVacuum: options.skipVacuum ?? false },
+      ]);
       print(options.json ? JSON.stringify(report, null, 2) : formatMaintenance(report));
     });
 
@@ -164,7 +187,9 @@ function registerPipelineCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (options: IdOption & { json?: boolean }) => {
       const config = context().config;
-      const report = await runOnce<HealthReport>(config, 'healthCheckWorkflow', 'logstream-health-manual', [{ pipelineWorkflowId: options.id }]);
+      const report = await runOnce<HealthReport>(config, 'healthCheckWorkflow', 'logstream-health-manual', [
+        { pipelineWorkflowId: options.id },
+      ]);
       print(options.json ? JSON.stringify(report, null, 2) : formatHealth(report));
       if (report.overall === 'down') throw new LogstreamError('health check: at least one check failed');
     });
@@ -220,7 +245,9 @@ export function formatStatus(workflowId: string, status: PipelineStatus, now: Da
   if (status.streamers.length === 0) return `${header}\n(no streamer running)`;
   const rows = status.streamers.map((streamer) => {
     const partitions = streamer.partitions ?? [];
-    const lag = partitions.some((partition) => partition.lag !== undefined) ? String(partitions.reduce((sum, partition) => sum + (partition.lag ?? 0), 0)) : '-';
+    const lag = partitions.some((partition) => partition.lag !== undefined)
+      ? String(partitions.reduce((sum, partition) => sum + (partition.lag ?? 0), 0))
+      : '-';
     return [
       String(streamer.slot),
       streamer.state,

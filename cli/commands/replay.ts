@@ -44,7 +44,10 @@ export function registerReplayCommand(program: Command): void {
     .option('--topic <name>', 'Kafka topic (default: kafka.topic)')
     .option('--dry-run', 'only parse and report; send nothing')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nWithout --speed or --rate the file is sent as fast as the broker takes it.\nLines that do not parse are not sent; they are counted by reason.')
+    .addHelpText(
+      'after',
+      '\nWithout --speed or --rate the file is sent as fast as the broker takes it.\nLines that do not parse are not sent; they are counted by reason.',
+    )
     .action(async (file: string, options: ReplayOptions) => {
       if (options.speed !== undefined && options.rate !== undefined) throw new UsageError('give --speed or --rate, not both');
       const summary = await replayFile(file, options);
@@ -58,7 +61,9 @@ async function replayFile(file: string, options: ReplayOptions): Promise<ReplayS
   const input = createReadStream(file, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
-    input.once('error', (error) => reject(new LogstreamError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { exitCode: 2 })));
+    input.once('error', (error) =>
+      reject(new LogstreamError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { exitCode: 2 })),
+    );
   });
   await opened;
   const kafka = options.dryRun ? undefined : createKafkaClient(config.kafka);

@@ -1,7 +1,15 @@
 // `logstream schedules apply|list|pause|resume|delete`: the Temporal Schedules of training, health checks and maintenance.
 import type { Command } from 'commander';
 import { withTemporal } from '../../clients/temporal/control.js';
-import { applySchedules, deleteSchedules, listSchedules, pauseSchedules, resumeSchedules, scheduleDefinitions, SCHEDULE_PREFIX } from '../../clients/temporal/schedules.js';
+import {
+  applySchedules,
+  deleteSchedules,
+  listSchedules,
+  pauseSchedules,
+  resumeSchedules,
+  scheduleDefinitions,
+  SCHEDULE_PREFIX,
+} from '../../clients/temporal/schedules.js';
 import { context } from '../context.js';
 import { formatTable } from '../format.js';
 
@@ -9,7 +17,9 @@ export function registerSchedulesCommands(program: Command): void {
   const schedules = program.command('schedules').description('Temporal Schedules for training, health checks and maintenance');
   schedules
     .command('apply')
-    .description('create or update the schedules from ml.retrain_interval_hours, schedules.health_check_interval_minutes, schedules.maintenance_interval_hours')
+    .description(
+      'create or update the schedules from ml.retrain_interval_hours, schedules.health_check_interval_minutes, schedules.maintenance_interval_hours',
+    )
     .option('--json', 'print the outcome as JSON')
     .action(async (options: { json?: boolean }) => {
       const config = context().config;
@@ -19,7 +29,12 @@ export function registerSchedulesCommands(program: Command): void {
       print(
         formatTable(
           ['schedule', 'workflow', 'every', 'outcome'],
-          results.map((result, index) => [result.scheduleId, definitions[index]!.workflowType, duration(definitions[index]!.intervalMs), result.outcome]),
+          results.map((result, index) => [
+            result.scheduleId,
+            definitions[index]!.workflowType,
+            duration(definitions[index]!.intervalMs),
+            result.outcome,
+          ]),
         ),
       );
     });
@@ -47,16 +62,23 @@ export function registerSchedulesCommands(program: Command): void {
         ),
       );
     });
-  for (const [name, verb] of [['pause', 'paused'], ['resume', 'resumed']] as const) {
+  for (const [name, verb] of [
+    ['pause', 'paused'],
+    ['resume', 'resumed'],
+  ] as const) {
     schedules
       .command(name)
-      .description(`${name} the logstream schedules (all three, or the ids given): a ${verb === 'paused' ? 'paused schedule starts no run' : 'resumed schedule starts runs again'}`)
+      .description(
+        `${name} the logstream schedules (all three, or the ids given): a ${verb === 'paused' ? 'paused schedule starts no run' : 'resumed schedule starts runs again'}`,
+      )
       .argument('[scheduleIds...]', 'schedule ids (default: the ones `apply` creates)')
       .action(async (scheduleIds: string[]) => {
         const config = context().config;
         const ids = scheduleIds.length ? scheduleIds : scheduleDefinitions(config).map((definition) => definition.scheduleId);
         const note = `${verb} with \`logstream schedules ${name}\``;
-        const changed = await withTemporal(config.temporal, (client) => (name === 'pause' ? pauseSchedules(client, ids, note) : resumeSchedules(client, ids, note)));
+        const changed = await withTemporal(config.temporal, (client) =>
+          name === 'pause' ? pauseSchedules(client, ids, note) : resumeSchedules(client, ids, note),
+        );
         print(changed.length ? `${verb} ${changed.join(', ')}` : `nothing to ${name}`);
       });
   }

@@ -4,7 +4,16 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../config/errors.js';
 import { followFile, tailFile } from '../../infra/stack/logTail.js';
-import { selectServices, serviceFiles, stackDown, stackInstall, stackPaths, stackStatus, stackUp, type StackContext } from '../../infra/stack/manager.js';
+import {
+  selectServices,
+  serviceFiles,
+  stackDown,
+  stackInstall,
+  stackPaths,
+  stackStatus,
+  stackUp,
+  type StackContext,
+} from '../../infra/stack/manager.js';
 import { stackServices } from '../../infra/stack/services/index.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
 import { context } from '../context.js';

@@ -30,12 +30,21 @@ export function registerStreamingCommands(program: Command): void {
   registerReplayCommand(program);
   program
     .command('stream')
-    .description('run one streamer in the foreground: Kafka -> decode -> score -> Delta (logs, anomalies, metrics_1m, quarantine) + search + alerts, until Ctrl-C')
+    .description(
+      'run one streamer in the foreground: Kafka -> decode -> score -> Delta (logs, anomalies, metrics_1m, quarantine) + search + alerts, until Ctrl-C',
+    )
     .option('--topic <name>', 'topic to consume (default: kafka.topic)')
     .option('--group <id>', 'consumer group (default: kafka.consumer_group)')
     .option('--no-search', 'do not index into the search engine')
-    .option('--model <ref>', 'score with this model: an alias of the registered model (followed as it moves), a registry version, a model JSON file, or "none" for the fixed placeholder rule', 'champion')
-    .addHelpText('after', '\nThe streamer resumes after the last Delta commit of each partition, so it can be stopped or killed at any time.\nWith an alias (default champion) it checks the registry between batches and swaps models without stopping;\nuntil a model loads (MLflow down, nothing registered yet) it scores with the placeholder rule.\nLogs are JSON lines on stderr; the final position is printed as JSON on stdout.')
+    .option(
+      '--model <ref>',
+      'score with this model: an alias of the registered model (followed as it moves), a registry version, a model JSON file, or "none" for the fixed placeholder rule',
+      'champion',
+    )
+    .addHelpText(
+      'after',
+      '\nThe streamer resumes after the last Delta commit of each partition, so it can be stopped or killed at any time.\nWith an alias (default champion) it checks the registry between batches and swaps models without stopping;\nuntil a model loads (MLflow down, nothing registered yet) it scores with the placeholder rule.\nLogs are JSON lines on stderr; the final position is printed as JSON on stdout.',
+    )
     .action(async (options: StreamOptions) => {
       const { config } = context();
       const logger = pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'info' }, pino.destination(2));
@@ -86,7 +95,11 @@ export function registerStreamingCommands(program: Command): void {
  * load is a warning: the streamer starts with the placeholder and keeps asking); a version or a
  * file must load, since the user asked for that one.
  */
-async function streamerModels(reference: string, config: PipelineConfig, logger: Logger): Promise<(ModelWatcher & { dispose(): void }) | undefined> {
+async function streamerModels(
+  reference: string,
+  config: PipelineConfig,
+  logger: Logger,
+): Promise<(ModelWatcher & { dispose(): void }) | undefined> {
   if (reference === 'none') return undefined;
   const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
   const registry = { client, registeredModel: config.mlflow.registered_model };
@@ -98,7 +111,8 @@ async function streamerModels(reference: string, config: PipelineConfig, logger:
   }
   const watcher = createModelWatcher({ ...registry, alias: reference });
   const first = await watcher.check();
-  if (first.status === 'failed') logger.warn({ alias: reference, error: first.error.message }, 'no model yet: scoring with the placeholder rule until one loads');
+  if (first.status === 'failed')
+    logger.warn({ alias: reference, error: first.error.message }, 'no model yet: scoring with the placeholder rule until one loads');
   else logger.info({ alias: reference, modelVersion: first.scorer.modelVersion }, 'scoring with the registered model');
   return watcher;
 }
@@ -121,6 +135,8 @@ function lazyTemplateSearchSink(client: ReturnType<typeof createSearchClient>): 
 
 function progressLine(progress: StreamerProgress): string {
   const { counters } = progress;
-  const offsets = Object.entries(progress.committedOffsets).map(([partition, offset]) => `p${partition}@${offset}`).join(' ');
+  const offsets = Object.entries(progress.committedOffsets)
+    .map(([partition, offset]) => `p${partition}@${offset}`)
+    .join(' ');
   return `rows ${counters.committedRows}  ${Math.round(progress.rowsPerSecond)}/s  quarantined ${counters.quarantined}  anomalies ${counters.anomalies}  search ${counters.searchIndexed} (backlog ${counters.searchBacklog})  ${offsets}   `;
 }

@@ -49,7 +49,9 @@ function humanBytes(bytes: number): string {
 const write = (text: string) => process.stdout.write(text);
 
 export function registerTableCommands(program: Command): void {
-  const table = program.command('table').description('look at and maintain Delta tables (info, history, rows, optimize, vacuum, checkpoint)');
+  const table = program
+    .command('table')
+    .description('look at and maintain Delta tables (info, history, rows, optimize, vacuum, checkpoint)');
 
   table
     .command('info')
@@ -79,7 +81,12 @@ export function registerTableCommands(program: Command): void {
           '',
         ].join('\n'),
       );
-      write(formatTable(['COLUMN', 'TYPE', 'NULLABLE'], snapshot.schema.fields.map((field) => [field.name, formatDeltaType(field.type), field.nullable ? 'yes' : 'no'])));
+      write(
+        formatTable(
+          ['COLUMN', 'TYPE', 'NULLABLE'],
+          snapshot.schema.fields.map((field) => [field.name, formatDeltaType(field.type), field.nullable ? 'yes' : 'no']),
+        ),
+      );
     });
 
   table
@@ -97,9 +104,19 @@ export function registerTableCommands(program: Command): void {
         }
         return;
       }
-      write(formatTable(['VERSION', 'TIME (UTC)', 'OPERATION', 'ROWS ADDED', 'ROWS REMOVED', 'FILES +/-'], entries.map((entry) => [
-        String(entry.version), new Date(entry.timestampMs).toISOString(), entry.operation, String(entry.rowsAdded), String(entry.rowsRemoved), `+${entry.filesAdded}/-${entry.filesRemoved}`,
-      ])));
+      write(
+        formatTable(
+          ['VERSION', 'TIME (UTC)', 'OPERATION', 'ROWS ADDED', 'ROWS REMOVED', 'FILES +/-'],
+          entries.map((entry) => [
+            String(entry.version),
+            new Date(entry.timestampMs).toISOString(),
+            entry.operation,
+            String(entry.rowsAdded),
+            String(entry.rowsRemoved),
+            `+${entry.filesAdded}/-${entry.filesRemoved}`,
+          ]),
+        ),
+      );
     });
 
   table
@@ -108,30 +125,45 @@ export function registerTableCommands(program: Command): void {
     .argument('<path>', 'table folder')
     .option('--version <n>', 'read this version instead of the latest')
     .option('--as-of <time>', 'read the version current at this time')
-    .option('--where <expr>', "filter: col = value [and col >= value …]; operators = != < <= > >=; strings in quotes, e.g. \"status = 500 and timestamp >= '2024-01-01T00:00:00Z'\"")
+    .option(
+      '--where <expr>',
+      'filter: col = value [and col >= value …]; operators = != < <= > >=; strings in quotes, e.g. "status = 500 and timestamp >= \'2024-01-01T00:00:00Z\'"',
+    )
     .option('--columns <names>', 'comma-separated columns to print (default: all, in schema order)')
     .option('--limit <n>', 'print at most n rows')
     .option('--format <format>', 'json (one JSON object per line) or csv', 'json')
-    .action(async (path: string, options: { version?: string; asOf?: string; where?: string; columns?: string; limit?: string; format: string }) => {
-      const format = parseChoice('--format', options.format, ['json', 'csv'] as const);
-      const limit = options.limit === undefined ? undefined : parsePositiveInteger('--limit', options.limit);
-      const snapshot = await openSnapshot(path, options);
-      const columns = options.columns?.split(',').map((name) => name.trim()).filter(Boolean);
-      for (const column of columns ?? []) {
-        if (!snapshot.schema.fields.some((field) => field.name === column)) throw new UsageError(`--columns: no column "${column}"`, `columns: ${snapshot.schema.fields.map((field) => field.name).join(', ')}`);
-      }
-      let header = true;
-      for await (const { table: batch } of snapshot.scanBatches({ predicate: options.where, columns, limit })) {
-        const rows = tableToJsonRows(batch);
-        if (format === 'json') write(rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
-        else {
-          const csv = toCsv(rows);
-          write(header ? csv : csv.slice(csv.indexOf('\r\n') + 2));
-          header = false;
+    .action(
+      async (
+        path: string,
+        options: { version?: string; asOf?: string; where?: string; columns?: string; limit?: string; format: string },
+      ) => {
+        const format = parseChoice('--format', options.format, ['json', 'csv'] as const);
+        const limit = options.limit === undefined ? undefined : parsePositiveInteger('--limit', options.limit);
+        const snapshot = await openSnapshot(path, options);
+        const columns = options.columns
+          ?.split(',')
+          .map((name) => name.trim())
+          .filter(Boolean);
+        for (const column of columns ?? []) {
+          if (!snapshot.schema.fields.some((field) => field.name === column))
+            throw new UsageError(
+              `--columns: no column "${column}"`,
+              `columns: ${snapshot.schema.fields.map((field) => field.name).join(', ')}`,
+            );
         }
-      }
-      if (format === 'csv' && header) write(`${(columns ?? snapshot.schema.fields.map((field) => field.name)).join(',')}\r\n`);
-    });
+        let header = true;
+        for await (const { table: batch } of snapshot.scanBatches({ predicate: options.where, columns, limit })) {
+          const rows = tableToJsonRows(batch);
+          if (format === 'json') write(`${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
+          else {
+            const csv = toCsv(rows);
+            write(header ? csv : csv.slice(csv.indexOf('\r\n') + 2));
+            header = false;
+          }
+        }
+        if (format === 'csv' && header) write(`${(columns ?? snapshot.schema.fields.map((field) => field.name)).join(',')}\r\n`);
+      },
+    );
 
   table
     .command('optimize')
@@ -140,7 +172,10 @@ export function registerTableCommands(program: Command): void {
     .option('--target-size-mb <n>', 'target file size (default: config delta.target_file_size_mb)')
     .option('--json', 'print the result as JSON')
     .action(async (path: string, options: { targetSizeMb?: string; json?: boolean }) => {
-      const targetMb = options.targetSizeMb === undefined ? context().config.delta.target_file_size_mb : parsePositiveInteger('--target-size-mb', options.targetSizeMb);
+      const targetMb =
+        options.targetSizeMb === undefined
+          ? context().config.delta.target_file_size_mb
+          : parsePositiveInteger('--target-size-mb', options.targetSizeMb);
       const deltaTable = await DeltaTable.open(path, tableOptions());
       const result = await deltaTable.optimize({ targetSizeBytes: targetMb * 1024 * 1024 });
       if (options.json) {
@@ -151,7 +186,9 @@ export function registerTableCommands(program: Command): void {
         write('nothing to optimize: no partition has two or more small files\n');
         return;
       }
-      write(`version ${result.version}: ${result.filesRemoved} files (${humanBytes(result.bytesRemoved)}) rewritten as ${result.filesAdded} (${humanBytes(result.bytesAdded)}) in ${result.partitionsOptimized} partition(s)\n`);
+      write(
+        `version ${result.version}: ${result.filesRemoved} files (${humanBytes(result.bytesRemoved)}) rewritten as ${result.filesAdded} (${humanBytes(result.bytesAdded)}) in ${result.partitionsOptimized} partition(s)\n`,
+      );
     });
 
   table
@@ -163,8 +200,10 @@ export function registerTableCommands(program: Command): void {
     .option('--force', 'allow a retention under 1 hour (only when nothing else uses the table)')
     .option('--json', 'print the result as JSON')
     .action(async (path: string, options: { retentionHours?: string; dryRun?: boolean; force?: boolean; json?: boolean }) => {
-      const retentionHours = options.retentionHours === undefined ? context().config.delta.vacuum_retention_hours : Number(options.retentionHours);
-      if (!Number.isFinite(retentionHours) || retentionHours < 0) throw new UsageError(`--retention-hours: expected a number ≥ 0, got "${options.retentionHours}"`);
+      const retentionHours =
+        options.retentionHours === undefined ? context().config.delta.vacuum_retention_hours : Number(options.retentionHours);
+      if (!Number.isFinite(retentionHours) || retentionHours < 0)
+        throw new UsageError(`--retention-hours: expected a number ≥ 0, got "${options.retentionHours}"`);
       const deltaTable = await DeltaTable.open(path, tableOptions());
       const result = await deltaTable.vacuum({ retentionHours, dryRun: options.dryRun, force: options.force });
       if (options.json) {
@@ -187,6 +226,8 @@ export function registerTableCommands(program: Command): void {
         write(`${JSON.stringify(result)}\n`);
         return;
       }
-      write(`checkpoint of version ${result.version} written (${result.actions} actions, ${result.path}); ${result.logFilesDeleted} expired log file(s) deleted\n`);
+      write(
+        `checkpoint of version ${result.version} written (${result.actions} actions, ${result.path}); ${result.logFilesDeleted} expired log file(s) deleted\n`,
+      );
     });
 }

@@ -23,14 +23,25 @@ interface TrainOptions {
 export function registerModelCommands(program: Command): void {
   program
     .command('train')
-    .description('train the K-means anomaly model, log it to MLflow, register a version and promote it to "champion" if it is at least as good on held-out labeled data')
-    .option('--data <file>', 'JSON-lines or combined log file to train on (make one with `logstream generate --training-data N --out FILE`); default: a sample of ml.training_samples rows of the Delta logs table over the last ml.lookback_hours')
+    .description(
+      'train the K-means anomaly model, log it to MLflow, register a version and promote it to "champion" if it is at least as good on held-out labeled data',
+    )
+    .option(
+      '--data <file>',
+      'JSON-lines or combined log file to train on (make one with `logstream generate --training-data N --out FILE`); default: a sample of ml.training_samples rows of the Delta logs table over the last ml.lookback_hours',
+    )
     .option('--seed <n>', 'random seed for k-means++ and sampling (default: ml.seed)')
     .option('--no-register', 'train and evaluate only; do not talk to MLflow (writes the model to --out, default ./model.json)')
     .option('--out <file>', 'also write the model artifact (JSON) to this file')
     .option('--json', 'print the result as JSON')
-    .option('--temporal', 'run trainingWorkflow on the workers through Temporal (Delta sample, MLflow, promotion, running pipelines told) and wait for its report')
-    .addHelpText('after', '\nExamples:\n  logstream generate --training-data 20000 --out train.jsonl\n  logstream train --data train.jsonl\n  logstream train                      # sample the Delta logs table\n  logstream train --data train.jsonl --no-register --out model.json')
+    .option(
+      '--temporal',
+      'run trainingWorkflow on the workers through Temporal (Delta sample, MLflow, promotion, running pipelines told) and wait for its report',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  logstream generate --training-data 20000 --out train.jsonl\n  logstream train --data train.jsonl\n  logstream train                      # sample the Delta logs table\n  logstream train --data train.jsonl --no-register --out model.json',
+    )
     .action(async (options: TrainOptions) => {
       const { config } = context();
       if (options.temporal) return trainThroughTemporal(config, options.json ?? false);
@@ -56,7 +67,12 @@ export function registerModelCommands(program: Command): void {
             trainingSeconds: model.training.trainingSeconds,
             backend: model.backend,
             threshold: model.threshold,
-            holdout: { f1: holdout.overall.f1, precision: holdout.overall.precision, recall: holdout.overall.recall, falsePositiveRate: holdout.falsePositiveRate },
+            holdout: {
+              f1: holdout.overall.f1,
+              precision: holdout.overall.precision,
+              recall: holdout.overall.recall,
+              falsePositiveRate: holdout.falsePositiveRate,
+            },
             runId: published?.run.runId,
             version: published?.version.version,
             promotion: published?.promotion,
@@ -88,11 +104,16 @@ export function registerModelCommands(program: Command): void {
   registerEvaluateCommand(program);
 }
 
-function progressText(event: TrainingProgress | { stage: 'reading'; lines: number } | { stage: 'publishing'; message: string }, startedMs: number): string {
+function progressText(
+  event: TrainingProgress | { stage: 'reading'; lines: number } | { stage: 'publishing'; message: string },
+  startedMs: number,
+): string {
   const elapsed = `[${((performance.now() - startedMs) / 1000).toFixed(1)} s]`;
   switch (event.stage) {
     case 'reading':
-      return event.lines === 0 ? `${elapsed} sampling the Delta logs table` : `${elapsed} read ${event.lines.toLocaleString('en-US')} lines`;
+      return event.lines === 0
+        ? `${elapsed} sampling the Delta logs table`
+        : `${elapsed} read ${event.lines.toLocaleString('en-US')} lines`;
     case 'features':
       return `${elapsed} features for ${event.rows.toLocaleString('en-US')} rows`;
     case 'kmeans':
@@ -117,7 +138,11 @@ async function trainThroughTemporal(config: PipelineConfig, json: boolean): Prom
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
-  const metrics = Object.entries(report.metrics ?? {}).map(([name, value]) => `${name} ${Number(value).toFixed(4)}`).join(', ');
-  process.stdout.write(`${config.mlflow.registered_model} version ${report.version}: ${report.promoted ? 'promoted to champion' : 'not promoted'}${metrics ? ` (${metrics})` : ''}\n`);
+  const metrics = Object.entries(report.metrics ?? {})
+    .map(([name, value]) => `${name} ${Number(value).toFixed(4)}`)
+    .join(', ');
+  process.stdout.write(
+    `${config.mlflow.registered_model} version ${report.version}: ${report.promoted ? 'promoted to champion' : 'not promoted'}${metrics ? ` (${metrics})` : ''}\n`,
+  );
   process.stdout.write(`pipelines told to reload: ${report.pipelinesSignalled.join(', ') || 'none running'}\n`);
 }

@@ -77,16 +77,23 @@ async function stopChild(child: ChildProcess | undefined, timeoutMs: number): Pr
 async function ensureChampion(config: PipelineConfig, runDir: string, samples: number, configFile: string | undefined): Promise<void> {
   const mlflow = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
   if (await mlflow.getVersionByAlias(config.mlflow.registered_model, 'champion').catch(() => undefined)) return;
-  say(`no "champion" model in MLflow yet: training a first one on ${samples.toLocaleString('en-US')} generated logs (log: ${join(runDir, 'train.log')})`);
+  say(
+    `no "champion" model in MLflow yet: training a first one on ${samples.toLocaleString('en-US')} generated logs (log: ${join(runDir, 'train.log')})`,
+  );
   const data = join(runDir, 'training.jsonl');
-  await runCli(['generate', '--training-data', String(samples), '--out', data, '--seed', String(config.ml.seed)], join(runDir, 'train.log'), configFile);
+  await runCli(
+    ['generate', '--training-data', String(samples), '--out', data, '--seed', String(config.ml.seed)],
+    join(runDir, 'train.log'),
+    configFile,
+  );
   await runCli(['train', '--data', data], join(runDir, 'train.log'), configFile);
 }
 
 async function waitForWorker(client: Client, config: PipelineConfig, worker: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + WORKER_READY_TIMEOUT_MS;
   for (;;) {
-    if (worker.exitCode !== null) throw new LogstreamError(`the worker exited (code ${worker.exitCode}) before it was ready`, { hint: `see ${logFile}` });
+    if (worker.exitCode !== null)
+      throw new LogstreamError(`the worker exited (code ${worker.exitCode}) before it was ready`, { hint: `see ${logFile}` });
     try {
       await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
       return;
@@ -100,7 +107,11 @@ async function waitForWorker(client: Client, config: PipelineConfig, worker: Chi
 
 async function startOrAttach(client: Client, config: PipelineConfig): Promise<{ handle: WorkflowHandle; startedHere: boolean }> {
   try {
-    const handle = await client.workflow.start('pipelineWorkflow', { workflowId: DEFAULT_PIPELINE_WORKFLOW_ID, taskQueue: config.temporal.task_queue, args: [{}] });
+    const handle = await client.workflow.start('pipelineWorkflow', {
+      workflowId: DEFAULT_PIPELINE_WORKFLOW_ID,
+      taskQueue: config.temporal.task_queue,
+      args: [{}],
+    });
     return { handle, startedHere: true };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -113,10 +124,14 @@ function printUrls(config: PipelineConfig, runDir: string): void {
   const host = config.temporal.address.split(':')[0];
   say('');
   say('LogStream is running:');
-  say(`  Temporal Web UI   http://${host}:${config.temporal.ui_port}/namespaces/${config.temporal.namespace}/workflows/${DEFAULT_PIPELINE_WORKFLOW_ID}`);
+  say(
+    `  Temporal Web UI   http://${host}:${config.temporal.ui_port}/namespaces/${config.temporal.namespace}/workflows/${DEFAULT_PIPELINE_WORKFLOW_ID}`,
+  );
   say(`  MLflow UI         ${config.mlflow.tracking_uri}`);
   say(`  Prometheus        ${config.prometheus.url}   (worker metrics on :${config.prometheus.metrics_port}/metrics)`);
-  say(`  ${config.elasticsearch.kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'}        ${config.elasticsearch.host}/${config.elasticsearch.index_prefix}-logs-*/_search`);
+  say(
+    `  ${config.elasticsearch.kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'}        ${config.elasticsearch.host}/${config.elasticsearch.index_prefix}-logs-*/_search`,
+  );
   say(`  Delta tables      ${config.delta.root}   (logstream table info ${join(config.delta.root, 'logs')})`);
   say(`  logs of this run  ${runDir}`);
   say('  Ctrl-C stops the generator, the pipeline and the worker.');
@@ -126,7 +141,9 @@ function printUrls(config: PipelineConfig, runDir: string): void {
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run everything on the local stack: services, a first model, a worker, schedules, the pipeline and the traffic generator; Ctrl-C stops it')
+    .description(
+      'run everything on the local stack: services, a first model, a worker, schedules, the pipeline and the traffic generator; Ctrl-C stops it',
+    )
     .option('--rate <logs-per-second>', 'generated traffic', '20')
     .option('--no-generator', 'do not generate traffic (feed the topic yourself, e.g. with `logstream replay`)')
     .option('--no-train', 'do not train a first model when MLflow has no champion (streamers use the placeholder scorer)')
@@ -167,27 +184,42 @@ export function registerUpCommand(program: Command): void {
         const schedules = await applySchedules(client, scheduleDefinitions(config));
         scheduleIds = schedules.map((schedule) => schedule.scheduleId);
         const resumed = await resumeSchedules(client, scheduleIds, 'resumed by `logstream up`', UP_PAUSE_NOTE);
-        say(`schedules: ${schedules.map((schedule) => `${schedule.scheduleId} ${schedule.outcome}${resumed.includes(schedule.scheduleId) ? ' (resumed)' : ''}`).join(', ')}`);
+        say(
+          `schedules: ${schedules.map((schedule) => `${schedule.scheduleId} ${schedule.outcome}${resumed.includes(schedule.scheduleId) ? ' (resumed)' : ''}`).join(', ')}`,
+        );
         pipeline = await startOrAttach(client, config);
         await waitUntilRunning(pipeline.handle);
         if (options.generator && !interrupted) {
           say(`generating ${rate} logs/s into ${config.kafka.topic} (log: ${join(runDir, 'generator.log')})`);
-          generator = spawnCli(['generate', '--rate', String(rate), '--duration', String(GENERATOR_DURATION_SECONDS)], join(runDir, 'generator.log'), configFile);
+          generator = spawnCli(
+            ['generate', '--rate', String(rate), '--duration', String(GENERATOR_DURATION_SECONDS)],
+            join(runDir, 'generator.log'),
+            configFile,
+          );
         }
         printUrls(config, runDir);
-        await followStatus(pipeline.handle, worker, () => interrupted, (resolve) => (wake = resolve));
+        await followStatus(
+          pipeline.handle,
+          worker,
+          () => interrupted,
+          (resolve) => (wake = resolve),
+        );
       } finally {
         await stopChild(generator, 10_000);
         if (pipeline?.startedHere) {
           say('stopping the pipeline: streamers finish their batch and commit');
           await pipeline.handle.signal(stopSignal).catch(() => undefined);
-          await Promise.race([pipeline.handle.result().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS))]);
+          await Promise.race([
+            pipeline.handle.result().catch(() => undefined),
+            new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS)),
+          ]);
         }
         if (client && scheduleIds.length) {
           // Without this command's worker nobody runs what the schedules start: their runs would
           // wait, and fire at once on the next start. The next `logstream up` resumes them.
           const paused = await pauseSchedules(client, scheduleIds, UP_PAUSE_NOTE).catch(() => [] as string[]);
-          if (paused.length) say(`paused the schedules until the next \`logstream up\` (or \`logstream schedules resume\`): ${paused.join(', ')}`);
+          if (paused.length)
+            say(`paused the schedules until the next \`logstream up\` (or \`logstream schedules resume\`): ${paused.join(', ')}`);
         }
         if (client) await closeClient(client).catch(() => undefined);
         await stopChild(worker, 40_000);
@@ -208,17 +240,26 @@ async function waitUntilRunning(handle: WorkflowHandle): Promise<void> {
   for (;;) {
     const status = await handle.query(statusQuery).catch(() => undefined as PipelineStatus | undefined);
     if (status && status.state !== 'starting') return;
-    if (Date.now() > deadline) throw new LogstreamError('the pipeline did not leave its starting state within 3 minutes', { hint: 'look at the pipeline workflow in the Temporal Web UI' });
+    if (Date.now() > deadline)
+      throw new LogstreamError('the pipeline did not leave its starting state within 3 minutes', {
+        hint: 'look at the pipeline workflow in the Temporal Web UI',
+      });
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
 /** Shows the status line until interrupted (every 2 s on a terminal, every 30 s in a log). */
-async function followStatus(handle: WorkflowHandle, worker: ChildProcess, interrupted: () => boolean, onWake: (wake: () => void) => void): Promise<void> {
+async function followStatus(
+  handle: WorkflowHandle,
+  worker: ChildProcess,
+  interrupted: () => boolean,
+  onWake: (wake: () => void) => void,
+): Promise<void> {
   const interactive = isInteractive();
   const intervalMs = interactive ? 2000 : 30_000;
   while (!interrupted()) {
-    if (worker.exitCode !== null) throw new LogstreamError(`the worker exited (code ${worker.exitCode})`, { hint: 'see its log under the run folder printed above' });
+    if (worker.exitCode !== null)
+      throw new LogstreamError(`the worker exited (code ${worker.exitCode})`, { hint: 'see its log under the run folder printed above' });
     const status = await handle.query(statusQuery).catch(() => undefined as PipelineStatus | undefined);
     const line = statusLine(status, new Date());
     if (interactive) process.stdout.write(`\r\x1b[2K${line}`);

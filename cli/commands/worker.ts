@@ -19,7 +19,7 @@ export function registerWorkerCommands(program: Command): void {
       const { config } = context();
       installWorkerRuntime();
       const metricsServer = await serveMetrics(config.prometheus.metrics_port);
-      let workers;
+      let workers: Awaited<ReturnType<typeof createLogstreamWorkers>>;
       try {
         workers = await createLogstreamWorkers({ deps: loadDependencies(config), identity: options.identity });
       } catch (error) {

@@ -8,7 +8,11 @@ export function statusLine(status: PipelineStatus | undefined, now: Date): strin
   const rate = status.streamers.reduce((sum, streamer) => sum + (streamer.rowsPerSecond ?? 0), 0);
   const lag = status.streamers.flatMap((streamer) => streamer.partitions ?? []).reduce((sum, partition) => sum + (partition.lag ?? 0), 0);
   const models = [...new Set(status.streamers.map((streamer) => streamer.modelVersion).filter(Boolean))];
-  const lastCommit = status.streamers.map((streamer) => streamer.lastCommitAt).filter(Boolean).sort().at(-1);
+  const lastCommit = status.streamers
+    .map((streamer) => streamer.lastCommitAt)
+    .filter(Boolean)
+    .sort()
+    .at(-1);
   const commitAge = lastCommit ? `${Math.max(0, Math.round((now.getTime() - Date.parse(lastCommit)) / 1000))}s ago` : 'none yet';
   return [
     time,

@@ -114,7 +114,7 @@ export function parseCommit(text: string): Action[] {
 
 /** Serialises actions to commit-file text, one JSON object per line. */
 export function serializeCommit(actions: readonly Action[]): string {
-  return actions.map((action) => JSON.stringify(action)).join('\n') + '\n';
+  return `${actions.map((action) => JSON.stringify(action)).join('\n')}\n`;
 }
 
 /** Parses an add action's stats, or undefined when absent or unreadable (skipping then keeps the file). */

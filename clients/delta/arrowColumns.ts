@@ -1,5 +1,19 @@
 // Small Arrow column kernels the JavaScript Arrow library lacks: take (row selection), cast, constants.
-import { Data, DataType, makeData, makeVector, Table, TimeUnit, Type, Vector, vectorFromArray, type Timestamp, Struct, Schema, Field, RecordBatch } from 'apache-arrow';
+import {
+  type Data,
+  type DataType,
+  makeData,
+  makeVector,
+  Table,
+  TimeUnit,
+  Type,
+  type Vector,
+  vectorFromArray,
+  type Timestamp,
+  Struct,
+  Schema,
+  RecordBatch,
+} from 'apache-arrow';
 
 const fixedWidthTypes = new Set<Type>([Type.Int, Type.Float, Type.Timestamp, Type.Date, Type.Decimal, Type.Time, Type.Duration]);
 
@@ -40,7 +54,10 @@ export function takeVector(vector: Vector, indices: ArrayLike<number>): Vector {
   const length = indices.length;
   if (isFixedWidth(type)) {
     const stride = chunks[0]?.stride ?? 1;
-    const ArrayType = (chunks[0]?.values?.constructor ?? (type as unknown as { ArrayType: new (n: number) => ArrayLike<unknown> }).ArrayType) as new (n: number) => { [i: number]: unknown; length: number };
+    const ArrayType = (chunks[0]?.values?.constructor ??
+      (type as unknown as { ArrayType: new (n: number) => ArrayLike<unknown> }).ArrayType) as new (
+      n: number,
+    ) => { [i: number]: unknown; length: number };
     const values = new ArrayType(length * stride);
     const validity: boolean[] = new Array(length);
     for (let i = 0; i < length; i++) {
@@ -54,7 +71,9 @@ export function takeVector(vector: Vector, indices: ArrayLike<number>): Vector {
   }
   if (type.typeId === Type.Struct) {
     const struct = type as Struct;
-    const children = struct.children.map((_, childIndex) => takeVector(makeVector(chunks.map((chunk) => chunk.children[childIndex]!)), indices).data[0]!);
+    const children = struct.children.map(
+      (_, childIndex) => takeVector(makeVector(chunks.map((chunk) => chunk.children[childIndex]!)), indices).data[0]!,
+    );
     const { bitmap, nullCount } = validityBitmap(length, (i) => {
       const [chunk, at] = locate(indices[i]!);
       return chunk.getValid(at);
@@ -80,7 +99,9 @@ export function takeVector(vector: Vector, indices: ArrayLike<number>): Vector {
       validity[i] = chunk.getValid(at);
     }
     const { bitmap, nullCount } = validityBitmap(length, (i) => validity[i]!);
-    return makeVector(makeData({ type, length, nullCount, nullBitmap: nullCount ? bitmap : undefined, valueOffsets: offsets, data: bytes } as never));
+    return makeVector(
+      makeData({ type, length, nullCount, nullBitmap: nullCount ? bitmap : undefined, valueOffsets: offsets, data: bytes } as never),
+    );
   }
   const values = new Array<unknown>(length);
   for (let i = 0; i < length; i++) values[i] = vector.get(indices[i]!);
@@ -102,7 +123,10 @@ export function tableFromColumns(schema: Schema, columns: Record<string, Vector>
     return vector.data.length === 1 ? vector.data[0]! : concatData(vector);
   });
   const structType = new Struct(fields);
-  const batch = new RecordBatch(new Schema(fields, schema.metadata), makeData({ type: structType, length: numRows, nullCount: 0, children: childData }) as never);
+  const batch = new RecordBatch(
+    new Schema(fields, schema.metadata),
+    makeData({ type: structType, length: numRows, nullCount: 0, children: childData }) as never,
+  );
   return new Table([batch]);
 }
 
@@ -121,10 +145,14 @@ export function nullVector(type: DataType, length: number): Vector {
 /** Multiplier from a timestamp unit to microseconds (negative = divide). */
 function microsFactor(unit: TimeUnit): bigint {
   switch (unit) {
-    case TimeUnit.SECOND: return 1_000_000n;
-    case TimeUnit.MILLISECOND: return 1000n;
-    case TimeUnit.MICROSECOND: return 1n;
-    case TimeUnit.NANOSECOND: return -1000n;
+    case TimeUnit.SECOND:
+      return 1_000_000n;
+    case TimeUnit.MILLISECOND:
+      return 1000n;
+    case TimeUnit.MICROSECOND:
+      return 1n;
+    case TimeUnit.NANOSECOND:
+      return -1000n;
   }
 }
 
@@ -187,7 +215,14 @@ export function castVector(vector: Vector, target: DataType): Vector {
         const cast = castVector(child, field.type);
         return cast.data.length === 1 ? cast.data[0]! : concatData(cast);
       });
-      return makeData({ type: targetStruct, length: chunk.length, nullCount: chunk.nullCount, nullBitmap: chunk.nullBitmap, children, offset: chunk.offset } as never) as Data;
+      return makeData({
+        type: targetStruct,
+        length: chunk.length,
+        nullCount: chunk.nullCount,
+        nullBitmap: chunk.nullBitmap,
+        children,
+        offset: chunk.offset,
+      } as never) as Data;
     });
     return makeVector(chunks);
   }
@@ -198,7 +233,14 @@ export function castVector(vector: Vector, target: DataType): Vector {
       const values = new targetArray(chunk.length);
       const sourceValues = chunk.values as unknown as ArrayLike<number | bigint>;
       for (let i = 0; i < chunk.length; i++) values[i] = bigTarget ? BigInt(sourceValues[i]!) : Number(sourceValues[i]!);
-      return makeData({ type: target, length: chunk.length, nullCount: chunk.nullCount, nullBitmap: chunk.nullBitmap, offset: chunk.offset, data: values } as never) as Data;
+      return makeData({
+        type: target,
+        length: chunk.length,
+        nullCount: chunk.nullCount,
+        nullBitmap: chunk.nullBitmap,
+        offset: chunk.offset,
+        data: values,
+      } as never) as Data;
     });
     return makeVector(chunks);
   }

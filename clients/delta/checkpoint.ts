@@ -1,5 +1,23 @@
 // Checkpoints: the table state of one version as Parquet (PROTOCOL.md "Checkpoints"), read and written.
-import { Bool, Field, Int32, Int64, List, makeBuilder, makeVector, Map_, Schema, Struct, Table, Utf8, type DataType, type Vector, RecordBatch, makeData, Type } from 'apache-arrow';
+import {
+  Bool,
+  Field,
+  Int32,
+  Int64,
+  List,
+  makeBuilder,
+  makeVector,
+  Map_,
+  Schema,
+  Struct,
+  Table,
+  Utf8,
+  type DataType,
+  type Vector,
+  RecordBatch,
+  makeData,
+  Type,
+} from 'apache-arrow';
 import type { Action } from './actions.js';
 import { decodeParquet, encodeParquet } from './parquet.js';
 import { LAST_CHECKPOINT_PATH, LOG_FOLDER, versionName, type CheckpointFiles } from './log.js';
@@ -14,7 +32,14 @@ export function toPlain(value: unknown): unknown {
   if (value instanceof Uint8Array) return value;
   const candidate = value as { toJSON?: () => unknown; toArray?: () => unknown; [Symbol.iterator]?: unknown };
   if (Array.isArray(value)) return value.map(toPlain);
-  if (typeof candidate.toJSON === 'function' && !(typeof (value as { numChildren?: unknown }).numChildren === 'number' && typeof candidate.toArray === 'function' && (value as { type?: { typeId?: number } }).type?.typeId !== Type.Map)) {
+  if (
+    typeof candidate.toJSON === 'function' &&
+    !(
+      typeof (value as { numChildren?: unknown }).numChildren === 'number' &&
+      typeof candidate.toArray === 'function' &&
+      (value as { type?: { typeId?: number } }).type?.typeId !== Type.Map
+    )
+  ) {
     const json = candidate.toJSON();
     if (Array.isArray(json)) return json.map(toPlain);
     if (json && typeof json === 'object') {
@@ -35,7 +60,9 @@ function columnReader(vector: Vector): (row: number) => unknown {
   const type = vector.type as DataType;
   if (type.typeId === Type.Struct) {
     const fields = (type as Struct).children;
-    const children = fields.map((field, index) => [field.name, columnReader(makeVector(vector.data.map((chunk) => chunk.children[index]!)))] as const);
+    const children = fields.map(
+      (field, index) => [field.name, columnReader(makeVector(vector.data.map((chunk) => chunk.children[index]!)))] as const,
+    );
     return (row) => {
       if (!vector.isValid(row)) return null;
       const out: Record<string, unknown> = {};
@@ -52,7 +79,8 @@ function columnReader(vector: Vector): (row: number) => unknown {
     return (row) => {
       if (!data.getValid(row)) return null;
       const out: Record<string, unknown> = {};
-      for (let entry = offsets[data.offset + row]!; entry < offsets[data.offset + row + 1]!; entry++) out[String(keys(entry))] = values(entry);
+      for (let entry = offsets[data.offset + row]!; entry < offsets[data.offset + row + 1]!; entry++)
+        out[String(keys(entry))] = values(entry);
       return out;
     };
   }
@@ -84,14 +112,18 @@ export function checkpointTableToActions(table: Table): Action[] {
   for (const batch of table.batches) {
     const columns = actionColumns
       .map((name) => [name, batch.getChild(name)] as const)
-      .filter((entry): entry is readonly [typeof actionColumns[number], Vector] => entry[1] !== null)
+      .filter((entry): entry is readonly [(typeof actionColumns)[number], Vector] => entry[1] !== null)
       .map(([name, column]) => [name, column, columnReader(column)] as const);
     appendBatchActions(actions, batch.numRows, columns);
   }
   return actions;
 }
 
-function appendBatchActions(actions: Action[], numRows: number, columns: readonly (readonly [string, Vector, (row: number) => unknown])[]): void {
+function appendBatchActions(
+  actions: Action[],
+  numRows: number,
+  columns: readonly (readonly [string, Vector, (row: number) => unknown])[],
+): void {
   for (let row = 0; row < numRows; row++) {
     for (const [name, column, read] of columns) {
       if (!column.isValid(row)) continue;
@@ -115,32 +147,71 @@ export async function readCheckpoint(storage: Storage, checkpoint: CheckpointFil
   return parts.flat();
 }
 
-const stringMap = () => new Map_(new Field('key_value', new Struct([new Field('key', new Utf8(), false), new Field('value', new Utf8(), true)]), false) as never);
+const stringMap = () =>
+  new Map_(new Field('key_value', new Struct([new Field('key', new Utf8(), false), new Field('value', new Utf8(), true)]), false) as never);
 const stringList = () => new List(new Field('element', new Utf8(), true));
 
 /** The checkpoint schema this engine writes: the columns readers need for protocol 1/2 tables. */
 export const checkpointSchema = new Schema([
-  new Field('txn', new Struct([new Field('appId', new Utf8(), true), new Field('version', new Int64(), true), new Field('lastUpdated', new Int64(), true)]), true),
-  new Field('add', new Struct([
-    new Field('path', new Utf8(), true), new Field('partitionValues', stringMap(), true), new Field('size', new Int64(), true),
-    new Field('modificationTime', new Int64(), true), new Field('dataChange', new Bool(), true), new Field('stats', new Utf8(), true),
-    new Field('tags', stringMap(), true),
-  ]), true),
-  new Field('remove', new Struct([
-    new Field('path', new Utf8(), true), new Field('deletionTimestamp', new Int64(), true), new Field('dataChange', new Bool(), true),
-    new Field('extendedFileMetadata', new Bool(), true), new Field('partitionValues', stringMap(), true), new Field('size', new Int64(), true),
-    new Field('tags', stringMap(), true),
-  ]), true),
-  new Field('metaData', new Struct([
-    new Field('id', new Utf8(), true), new Field('name', new Utf8(), true), new Field('description', new Utf8(), true),
-    new Field('format', new Struct([new Field('provider', new Utf8(), true), new Field('options', stringMap(), true)]), true),
-    new Field('schemaString', new Utf8(), true), new Field('partitionColumns', stringList(), true), new Field('configuration', stringMap(), true),
-    new Field('createdTime', new Int64(), true),
-  ]), true),
-  new Field('protocol', new Struct([
-    new Field('minReaderVersion', new Int32(), true), new Field('minWriterVersion', new Int32(), true),
-    new Field('readerFeatures', stringList(), true), new Field('writerFeatures', stringList(), true),
-  ]), true),
+  new Field(
+    'txn',
+    new Struct([
+      new Field('appId', new Utf8(), true),
+      new Field('version', new Int64(), true),
+      new Field('lastUpdated', new Int64(), true),
+    ]),
+    true,
+  ),
+  new Field(
+    'add',
+    new Struct([
+      new Field('path', new Utf8(), true),
+      new Field('partitionValues', stringMap(), true),
+      new Field('size', new Int64(), true),
+      new Field('modificationTime', new Int64(), true),
+      new Field('dataChange', new Bool(), true),
+      new Field('stats', new Utf8(), true),
+      new Field('tags', stringMap(), true),
+    ]),
+    true,
+  ),
+  new Field(
+    'remove',
+    new Struct([
+      new Field('path', new Utf8(), true),
+      new Field('deletionTimestamp', new Int64(), true),
+      new Field('dataChange', new Bool(), true),
+      new Field('extendedFileMetadata', new Bool(), true),
+      new Field('partitionValues', stringMap(), true),
+      new Field('size', new Int64(), true),
+      new Field('tags', stringMap(), true),
+    ]),
+    true,
+  ),
+  new Field(
+    'metaData',
+    new Struct([
+      new Field('id', new Utf8(), true),
+      new Field('name', new Utf8(), true),
+      new Field('description', new Utf8(), true),
+      new Field('format', new Struct([new Field('provider', new Utf8(), true), new Field('options', stringMap(), true)]), true),
+      new Field('schemaString', new Utf8(), true),
+      new Field('partitionColumns', stringList(), true),
+      new Field('configuration', stringMap(), true),
+      new Field('createdTime', new Int64(), true),
+    ]),
+    true,
+  ),
+  new Field(
+    'protocol',
+    new Struct([
+      new Field('minReaderVersion', new Int32(), true),
+      new Field('minWriterVersion', new Int32(), true),
+      new Field('readerFeatures', stringList(), true),
+      new Field('writerFeatures', stringList(), true),
+    ]),
+    true,
+  ),
 ]);
 
 function int64(value: unknown): bigint | null {
@@ -152,32 +223,50 @@ export function stateToCheckpointTable(state: TableState): Table {
   const rows: Record<string, unknown>[] = [];
   if (state.protocol) {
     const { minReaderVersion, minWriterVersion, readerFeatures, writerFeatures } = state.protocol;
-    rows.push({ protocol: { minReaderVersion, minWriterVersion, readerFeatures: readerFeatures ?? null, writerFeatures: writerFeatures ?? null } });
+    rows.push({
+      protocol: { minReaderVersion, minWriterVersion, readerFeatures: readerFeatures ?? null, writerFeatures: writerFeatures ?? null },
+    });
   }
   if (state.metadata) {
     const m = state.metadata;
     rows.push({
       metaData: {
-        id: m.id, name: m.name ?? null, description: m.description ?? null,
+        id: m.id,
+        name: m.name ?? null,
+        description: m.description ?? null,
         format: { provider: m.format.provider, options: m.format.options ?? {} },
-        schemaString: m.schemaString, partitionColumns: m.partitionColumns, configuration: m.configuration ?? {}, createdTime: int64(m.createdTime),
+        schemaString: m.schemaString,
+        partitionColumns: m.partitionColumns,
+        configuration: m.configuration ?? {},
+        createdTime: int64(m.createdTime),
       },
     });
   }
-  for (const txn of state.txns.values()) rows.push({ txn: { appId: txn.appId, version: int64(txn.version), lastUpdated: int64(txn.lastUpdated) } });
+  for (const txn of state.txns.values())
+    rows.push({ txn: { appId: txn.appId, version: int64(txn.version), lastUpdated: int64(txn.lastUpdated) } });
   for (const add of state.files.values()) {
     rows.push({
       add: {
-        path: add.path, partitionValues: add.partitionValues, size: int64(add.size), modificationTime: int64(add.modificationTime),
-        dataChange: false, stats: add.stats ?? null, tags: add.tags ?? null,
+        path: add.path,
+        partitionValues: add.partitionValues,
+        size: int64(add.size),
+        modificationTime: int64(add.modificationTime),
+        dataChange: false,
+        stats: add.stats ?? null,
+        tags: add.tags ?? null,
       },
     });
   }
   for (const remove of state.tombstones.values()) {
     rows.push({
       remove: {
-        path: remove.path, deletionTimestamp: int64(remove.deletionTimestamp), dataChange: false, extendedFileMetadata: remove.extendedFileMetadata ?? false,
-        partitionValues: remove.partitionValues ?? null, size: int64(remove.size), tags: remove.tags ?? null,
+        path: remove.path,
+        deletionTimestamp: int64(remove.deletionTimestamp),
+        dataChange: false,
+        extendedFileMetadata: remove.extendedFileMetadata ?? false,
+        partitionValues: remove.partitionValues ?? null,
+        size: int64(remove.size),
+        tags: remove.tags ?? null,
       },
     });
   }
@@ -199,4 +288,3 @@ export async function writeCheckpoint(storage: Storage, state: TableState): Prom
   await storage.put(LAST_CHECKPOINT_PATH, JSON.stringify({ version: state.version, size: table.numRows }));
   return { version: state.version, path, actions: table.numRows };
 }
-

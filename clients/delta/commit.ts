@@ -34,15 +34,26 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Commits on top of `state` (the caller's cached latest state, updated in place with every commit
  * read or written). A txn already at or above ours — before or during the race — gives 'duplicate'.
  */
-export async function commit(storage: Storage, tablePath: string, state: TableState, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
+export async function commit(
+  storage: Storage,
+  tablePath: string,
+  state: TableState,
+  request: CommitRequest,
+  options: CommitOptions = {},
+): Promise<CommitOutcome> {
   const txns = request.txns ?? [];
   const removedKeys = new Set<string>();
   for (const action of request.actions) if ('remove' in action) removedKeys.add(fileKey(action.remove.path));
-  const pending: PendingCommit = { txns, removedKeys, changesMetadata: request.actions.some((action) => 'metaData' in action || 'protocol' in action) };
+  const pending: PendingCommit = {
+    txns,
+    removedKeys,
+    changesMetadata: request.actions.some((action) => 'metaData' in action || 'protocol' in action),
+  };
   const maxAttempts = options.maxAttempts ?? 1000;
   const base = options.backoffBaseMs ?? 2;
   const readVersion = state.version;
-  for (const key of removedKeys) if (!state.files.has(key)) throw new CommitConflictError(tablePath, state.version, `file ${key} is not in the table`);
+  for (const key of removedKeys)
+    if (!state.files.has(key)) throw new CommitConflictError(tablePath, state.version, `file ${key} is not in the table`);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const duplicate = findDuplicateTxn(txns, state.txns);
     if (duplicate) return { status: 'duplicate', ...duplicate };
@@ -58,7 +69,11 @@ export async function commit(storage: Storage, tablePath: string, state: TableSt
       engineInfo: ENGINE_INFO,
       clientVersion: ENGINE_INFO,
     };
-    const actions: Action[] = [{ commitInfo }, ...request.actions, ...txns.map((txn): Action => ({ txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? now } }))];
+    const actions: Action[] = [
+      { commitInfo },
+      ...request.actions,
+      ...txns.map((txn): Action => ({ txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? now } })),
+    ];
     if (await storage.putIfAbsent(commitPath(version), serializeCommit(actions))) {
       applyActions(state, version, actions);
       return { status: 'committed', version, attempts: attempt };

@@ -20,8 +20,14 @@ export type ConflictVerdict =
  * A txn for the same appId at the same or higher version: this batch is already in the table. With
  * previousVersion, also any version above it: another writer committed part of this batch's range.
  */
-export function findDuplicateTxn(ours: readonly TxnRequest[], committed: ReadonlyMap<string, Txn> | readonly Txn[]): { appId: string; committedVersion: number } | undefined {
-  const lookup = (appId: string): Txn | undefined => (Array.isArray(committed) ? (committed as readonly Txn[]).find((txn) => txn.appId === appId) : (committed as ReadonlyMap<string, Txn>).get(appId));
+export function findDuplicateTxn(
+  ours: readonly TxnRequest[],
+  committed: ReadonlyMap<string, Txn> | readonly Txn[],
+): { appId: string; committedVersion: number } | undefined {
+  const lookup = (appId: string): Txn | undefined =>
+    Array.isArray(committed)
+      ? (committed as readonly Txn[]).find((txn) => txn.appId === appId)
+      : (committed as ReadonlyMap<string, Txn>).get(appId);
   for (const txn of ours) {
     const existing = lookup(txn.appId);
     if (!existing) continue;
@@ -36,7 +42,13 @@ export function findDuplicateTxn(ours: readonly TxnRequest[], committed: Readonl
 export function judgeWinningCommit(pending: PendingCommit, winning: readonly Action[]): ConflictVerdict {
   const winningTxns: Txn[] = [];
   for (const action of winning) {
-    if ('metaData' in action) return { kind: 'conflict', reason: pending.changesMetadata ? 'the table was created or altered concurrently' : 'the table schema or properties changed concurrently' };
+    if ('metaData' in action)
+      return {
+        kind: 'conflict',
+        reason: pending.changesMetadata
+          ? 'the table was created or altered concurrently'
+          : 'the table schema or properties changed concurrently',
+      };
     if ('protocol' in action) return { kind: 'conflict', reason: 'the table protocol changed concurrently' };
     if ('remove' in action && pending.removedKeys.has(fileKey(action.remove.path))) {
       return { kind: 'conflict', reason: `file ${action.remove.path} was removed concurrently` };

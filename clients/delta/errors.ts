@@ -14,7 +14,11 @@ export class DeltaError extends LogstreamError {
 /** The path holds no Delta table (no _delta_log with commits). */
 export class TableNotFoundError extends DeltaError {
   constructor(tablePath: string) {
-    super(`no Delta table at ${tablePath} (no _delta_log/ commits found)`, { tablePath, exitCode: 2, hint: 'check the path; a table is the folder that contains _delta_log/' });
+    super(`no Delta table at ${tablePath} (no _delta_log/ commits found)`, {
+      tablePath,
+      exitCode: 2,
+      hint: 'check the path; a table is the folder that contains _delta_log/',
+    });
   }
 }
 
@@ -57,7 +61,10 @@ export class CommitConflictError extends DeltaError {
   readonly winningVersion: number;
 
   constructor(tablePath: string, winningVersion: number, reason: string) {
-    super(`commit to ${tablePath} conflicts with version ${winningVersion}: ${reason}`, { tablePath, hint: 'read the table again and retry the operation' });
+    super(`commit to ${tablePath} conflicts with version ${winningVersion}: ${reason}`, {
+      tablePath,
+      hint: 'read the table again and retry the operation',
+    });
     this.winningVersion = winningVersion;
   }
 }
@@ -86,10 +93,13 @@ export class PredicateError extends DeltaError {
 /** VACUUM with a retention shorter than the safety floor, without force. */
 export class RetentionTooShortError extends DeltaError {
   constructor(tablePath: string, retentionHours: number, minimumHours: number) {
-    super(`refusing to VACUUM ${tablePath} with a retention of ${retentionHours} h (less than ${minimumHours} h): concurrent readers and writers could lose files`, {
-      tablePath,
-      exitCode: 2,
-      hint: 'pass force (--force) if no other reader or writer uses the table',
-    });
+    super(
+      `refusing to VACUUM ${tablePath} with a retention of ${retentionHours} h (less than ${minimumHours} h): concurrent readers and writers could lose files`,
+      {
+        tablePath,
+        exitCode: 2,
+        hint: 'pass force (--force) if no other reader or writer uses the table',
+      },
+    );
   }
 }

@@ -29,7 +29,12 @@ export function unsupportedWriterFeature(protocol: Protocol | undefined, metadat
   if (!protocol) return undefined;
   if (protocol.minWriterVersion > 7) return `minWriterVersion ${protocol.minWriterVersion}`;
   if (protocol.minWriterVersion >= 3 && protocol.minWriterVersion < 7) {
-    const byVersion: Record<number, string> = { 3: 'checkConstraints', 4: 'changeDataFeed/generatedColumns', 5: 'columnMapping', 6: 'identityColumns' };
+    const byVersion: Record<number, string> = {
+      3: 'checkConstraints',
+      4: 'changeDataFeed/generatedColumns',
+      5: 'columnMapping',
+      6: 'identityColumns',
+    };
     return byVersion[protocol.minWriterVersion];
   }
   if (protocol.minWriterVersion === 7) {

@@ -1,6 +1,15 @@
 // Public API of the LogStream Delta Lake engine. Everything else in clients/delta is internal.
 export { DeltaTable, deltaOptionsFromConfig, MINIMUM_VACUUM_RETENTION_HOURS } from './table.js';
-export type { AppendOptions, AppendOutcome, StagedAppend, CreateOptions, DeltaTableOptions, HistoryEntry, VacuumOptions, VacuumResult } from './table.js';
+export type {
+  AppendOptions,
+  AppendOutcome,
+  StagedAppend,
+  CreateOptions,
+  DeltaTableOptions,
+  HistoryEntry,
+  VacuumOptions,
+  VacuumResult,
+} from './table.js';
 export { Snapshot } from './snapshot.js';
 export type { SnapshotScanOptions } from './snapshot.js';
 export type { SnapshotSelector } from './snapshotLoader.js';
@@ -15,8 +24,17 @@ export type { Storage, StoredFile } from './storage.js';
 export { formatDeltaType } from './schema.js';
 export type { DeltaStructType, DeltaField, DeltaType } from './schema.js';
 export {
-  CommitConflictError, CommitRetriesExhaustedError, CorruptLogError, DeltaError, PredicateError, RetentionTooShortError,
-  SchemaMismatchError, TableExistsError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError,
+  CommitConflictError,
+  CommitRetriesExhaustedError,
+  CorruptLogError,
+  DeltaError,
+  PredicateError,
+  RetentionTooShortError,
+  SchemaMismatchError,
+  TableExistsError,
+  TableNotFoundError,
+  UnsupportedFeatureError,
+  VersionNotFoundError,
 } from './errors.js';
 // Helpers for building and printing batches: Arrow JS's timestamp builder takes milliseconds, these keep microseconds.
 export { tableFromColumns, timestampVectorFromMicros } from './arrowColumns.js';

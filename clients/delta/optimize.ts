@@ -51,7 +51,12 @@ export function planOptimize(files: Iterable<AddFile>, targetSizeBytes: number):
   return bins.filter((bin) => bin.length > 1);
 }
 
-export async function optimize(storage: Storage, tablePath: string, state: TableState, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+export async function optimize(
+  storage: Storage,
+  tablePath: string,
+  state: TableState,
+  options: OptimizeOptions = {},
+): Promise<OptimizeResult> {
   const targetSizeBytes = options.targetSizeBytes ?? 128 * 1024 * 1024;
   const bins = planOptimize(state.files.values(), targetSizeBytes);
   const result: OptimizeResult = { filesRemoved: 0, filesAdded: 0, partitionsOptimized: 0, bytesRemoved: 0, bytesAdded: 0 };
@@ -67,9 +72,22 @@ export async function optimize(storage: Storage, tablePath: string, state: Table
     const tables: Table[] = [];
     for (const add of bin) tables.push(await readDataFile(storage, tablePath, add, schema, partitionColumns, dataColumns));
     const merged = new Table(tables[0]!.schema, tables.flatMap((table) => table.batches) as never);
-    const adds = await writeDataFiles(storage, [{ partitionValues: bin[0]!.partitionValues, table: merged }], partitionColumns, { ...options, dataChange: false });
+    const adds = await writeDataFiles(storage, [{ partitionValues: bin[0]!.partitionValues, table: merged }], partitionColumns, {
+      ...options,
+      dataChange: false,
+    });
     for (const add of bin) {
-      actions.push({ remove: { path: add.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: add.partitionValues, size: add.size, ...(add.stats ? { stats: add.stats } : {}) } });
+      actions.push({
+        remove: {
+          path: add.path,
+          deletionTimestamp: now,
+          dataChange: false,
+          extendedFileMetadata: true,
+          partitionValues: add.partitionValues,
+          size: add.size,
+          ...(add.stats ? { stats: add.stats } : {}),
+        },
+      });
       result.bytesRemoved += Number(add.size);
       rowsMoved += parseStats(add.stats)?.numRecords ?? 0;
     }
@@ -86,7 +104,13 @@ export async function optimize(storage: Storage, tablePath: string, state: Table
     actions,
     operation: 'OPTIMIZE',
     operationParameters: { targetSize: String(targetSizeBytes) },
-    operationMetrics: { numRemovedFiles: String(result.filesRemoved), numAddedFiles: String(result.filesAdded), numRemovedBytes: String(result.bytesRemoved), numAddedBytes: String(result.bytesAdded), numRowsRewritten: String(rowsMoved) },
+    operationMetrics: {
+      numRemovedFiles: String(result.filesRemoved),
+      numAddedFiles: String(result.filesAdded),
+      numRemovedBytes: String(result.bytesRemoved),
+      numAddedBytes: String(result.bytesAdded),
+      numRowsRewritten: String(rowsMoved),
+    },
     isBlindAppend: false,
   });
   if (outcome.status === 'committed') result.version = outcome.version;

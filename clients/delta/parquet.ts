@@ -1,5 +1,5 @@
 // Parquet encoding and decoding through parquet-wasm (arrow-rs compiled to WebAssembly); see README for why.
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'uncompressed';

@@ -62,11 +62,14 @@ export function serializePartitionValue(value: unknown, deltaType: string): stri
       return date.toISOString().slice(0, 10);
     }
     case 'timestamp': {
-      const epochMicros = typeof value === 'bigint' ? value : BigInt(Math.round(Number(value instanceof Date ? value.getTime() : value) * 1000));
+      const epochMicros =
+        typeof value === 'bigint' ? value : BigInt(Math.round(Number(value instanceof Date ? value.getTime() : value) * 1000));
       return formatTimestampMicros(epochMicros, ' ').replace('Z', '');
     }
-    case 'boolean': return value ? 'true' : 'false';
-    default: return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      return String(value);
   }
 }
 

@@ -75,15 +75,19 @@ export function parseWhere(expression: string): Predicate {
     const column = tokens[i];
     const operator = tokens[i + 1];
     const value = tokens[i + 2];
-    if (!column || column.kind !== 'word' || /^and$/i.test(column.text)) throw new PredicateError(`expected a column name at position ${(column?.position ?? expression.length) + 1} of --where`);
-    if (!operator || operator.kind !== 'operator') throw new PredicateError(`expected an operator (=, !=, <, <=, >, >=) after "${column.text}"`);
+    if (column?.kind !== 'word' || /^and$/i.test(column.text))
+      throw new PredicateError(`expected a column name at position ${(column?.position ?? expression.length) + 1} of --where`);
+    if (operator?.kind !== 'operator') throw new PredicateError(`expected an operator (=, !=, <, <=, >, >=) after "${column.text}"`);
     if (!value || value.kind === 'operator') throw new PredicateError(`expected a value after "${column.text} ${operator.text}"`);
     all.push({ column: column.text, operator: operator.text as ComparisonOperator, value: literalOf(value) });
     i += 3;
     if (i === tokens.length) break;
     const joiner = tokens[i]!;
     if (joiner.kind !== 'word' || !/^and$/i.test(joiner.text)) {
-      throw new PredicateError(`expected "and" at position ${joiner.position + 1} of --where, found "${joiner.text}"`, 'only "and" joins comparisons; "or" and parentheses are not supported');
+      throw new PredicateError(
+        `expected "and" at position ${joiner.position + 1} of --where, found "${joiner.text}"`,
+        'only "and" joins comparisons; "or" and parentheses are not supported',
+      );
     }
     i++;
   }
@@ -112,17 +116,21 @@ export function comparableLiteral(column: string, deltaType: string, value: Lite
     throw new PredicateError(`--where: ${JSON.stringify(value)} is not a valid ${deltaType} for column ${column}`);
   };
   switch (deltaType) {
-    case 'string': return String(value);
-    case 'boolean': return typeof value === 'boolean' ? value : fail();
+    case 'string':
+      return String(value);
+    case 'boolean':
+      return typeof value === 'boolean' ? value : fail();
     case 'long': {
       const text = String(value);
       return /^[+-]?\d+$/.test(text) ? BigInt(text) : fail();
     }
-    case 'float': case 'double': {
+    case 'float':
+    case 'double': {
       const number = Number(value);
       return typeof value !== 'boolean' && Number.isFinite(number) ? number : fail();
     }
-    case 'timestamp': case 'timestamp_ntz': {
+    case 'timestamp':
+    case 'timestamp_ntz': {
       const text = String(value);
       try {
         return /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseTimestampMicros(`${text}T00:00:00Z`) : parseTimestampMicros(text);
@@ -145,9 +153,21 @@ export function comparableLiteral(column: string, deltaType: string, value: Lite
 export function bindPredicate(predicate: Predicate, schema: DeltaStructType): BoundComparison[] {
   return predicate.all.map((comparison) => {
     const field = schema.fields.find((candidate) => candidate.name === comparison.column);
-    if (!field) throw new PredicateError(`--where: no column "${comparison.column}"`, `columns: ${schema.fields.map((candidate) => candidate.name).join(', ')}`);
-    if (typeof field.type !== 'string') throw new PredicateError(`--where: column ${comparison.column} is a ${(field.type as Exclude<DeltaType, string>).type}; only simple columns can be compared`);
-    return { column: comparison.column, operator: comparison.operator, deltaType: field.type, value: comparableLiteral(comparison.column, field.type, comparison.value) };
+    if (!field)
+      throw new PredicateError(
+        `--where: no column "${comparison.column}"`,
+        `columns: ${schema.fields.map((candidate) => candidate.name).join(', ')}`,
+      );
+    if (typeof field.type !== 'string')
+      throw new PredicateError(
+        `--where: column ${comparison.column} is a ${(field.type as Exclude<DeltaType, string>).type}; only simple columns can be compared`,
+      );
+    return {
+      column: comparison.column,
+      operator: comparison.operator,
+      deltaType: field.type,
+      value: comparableLiteral(comparison.column, field.type, comparison.value),
+    };
   });
 }
 
@@ -163,12 +183,18 @@ function compare(a: Comparable, b: Comparable): number {
 export function holds(operator: ComparisonOperator, actual: Comparable, expected: Comparable): boolean {
   const order = compare(actual, expected);
   switch (operator) {
-    case '=': return order === 0;
-    case '!=': return order !== 0;
-    case '<': return order < 0;
-    case '<=': return order <= 0;
-    case '>': return order > 0;
-    case '>=': return order >= 0;
+    case '=':
+      return order === 0;
+    case '!=':
+      return order !== 0;
+    case '<':
+      return order < 0;
+    case '<=':
+      return order <= 0;
+    case '>':
+      return order > 0;
+    case '>=':
+      return order >= 0;
   }
 }
 
@@ -176,12 +202,19 @@ export function holds(operator: ComparisonOperator, actual: Comparable, expected
 export function partitionComparable(deltaType: string, value: string | null | undefined): Comparable | null {
   if (value === null || value === undefined) return null;
   switch (deltaType) {
-    case 'string': return value;
-    case 'long': return BigInt(value);
-    case 'boolean': return value === 'true';
-    case 'timestamp': case 'timestamp_ntz': return parseTimestampMicros(value);
-    case 'date': return Date.parse(`${value}T00:00:00Z`) / 86_400_000;
-    default: return Number(value);
+    case 'string':
+      return value;
+    case 'long':
+      return BigInt(value);
+    case 'boolean':
+      return value === 'true';
+    case 'timestamp':
+    case 'timestamp_ntz':
+      return parseTimestampMicros(value);
+    case 'date':
+      return Date.parse(`${value}T00:00:00Z`) / 86_400_000;
+    default:
+      return Number(value);
   }
 }
 
@@ -190,15 +223,21 @@ function statComparable(deltaType: string, value: unknown, bound: 'min' | 'max')
   if (value === null || value === undefined) return undefined;
   try {
     switch (deltaType) {
-      case 'timestamp': case 'timestamp_ntz': {
+      case 'timestamp':
+      case 'timestamp_ntz': {
         const micros = parseTimestampMicros(String(value));
         return bound === 'max' ? micros + 999n : micros;
       }
-      case 'date': return Date.parse(`${String(value)}T00:00:00Z`) / 86_400_000;
-      case 'long': return typeof value === 'number' ? BigInt(Math.trunc(value)) : BigInt(String(value));
-      case 'string': return typeof value === 'string' ? value : undefined;
-      case 'boolean': return undefined;
-      default: return typeof value === 'number' ? value : undefined;
+      case 'date':
+        return Date.parse(`${String(value)}T00:00:00Z`) / 86_400_000;
+      case 'long':
+        return typeof value === 'number' ? BigInt(Math.trunc(value)) : BigInt(String(value));
+      case 'string':
+        return typeof value === 'string' ? value : undefined;
+      case 'boolean':
+        return undefined;
+      default:
+        return typeof value === 'number' ? value : undefined;
     }
   } catch {
     return undefined;
@@ -206,7 +245,12 @@ function statComparable(deltaType: string, value: unknown, bound: 'min' | 'max')
 }
 
 /** False only when the file certainly holds no matching row (partition values, then min/max/null counts). */
-export function fileMayMatch(comparisons: readonly BoundComparison[], add: AddFile, partitionColumns: readonly string[], stats: FileStats | undefined): boolean {
+export function fileMayMatch(
+  comparisons: readonly BoundComparison[],
+  add: AddFile,
+  partitionColumns: readonly string[],
+  stats: FileStats | undefined,
+): boolean {
   for (const comparison of comparisons) {
     if (partitionColumns.includes(comparison.column)) {
       const value = partitionComparable(comparison.deltaType, add.partitionValues[comparison.column]);
@@ -223,12 +267,28 @@ export function fileMayMatch(comparisons: readonly BoundComparison[], add: AddFi
       case '=':
         if ((min !== undefined && compare(value, min) < 0) || (max !== undefined && compare(value, max) > 0)) return false;
         break;
-      case '>': if (max !== undefined && compare(max, value) <= 0) return false; break;
-      case '>=': if (max !== undefined && compare(max, value) < 0) return false; break;
-      case '<': if (min !== undefined && compare(min, value) >= 0) return false; break;
-      case '<=': if (min !== undefined && compare(min, value) > 0) return false; break;
+      case '>':
+        if (max !== undefined && compare(max, value) <= 0) return false;
+        break;
+      case '>=':
+        if (max !== undefined && compare(max, value) < 0) return false;
+        break;
+      case '<':
+        if (min !== undefined && compare(min, value) >= 0) return false;
+        break;
+      case '<=':
+        if (min !== undefined && compare(min, value) > 0) return false;
+        break;
       case '!=':
-        if (comparison.deltaType !== 'timestamp' && min !== undefined && max !== undefined && compare(min, value) === 0 && compare(max, value) === 0 && nulls === 0) return false;
+        if (
+          comparison.deltaType !== 'timestamp' &&
+          min !== undefined &&
+          max !== undefined &&
+          compare(min, value) === 0 &&
+          compare(max, value) === 0 &&
+          nulls === 0
+        )
+          return false;
         break;
     }
   }

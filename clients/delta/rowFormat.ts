@@ -1,6 +1,6 @@
 // Rows as JSON-ready values (the stable output of `logstream table rows`): timestamps as ISO-8601 UTC
 // with microseconds, dates YYYY-MM-DD, longs as numbers (strings beyond ±2^53), decimals as strings, binary as base64.
-import { DataType, Type, type Field, type Table, type Vector, type Struct, makeVector, type Decimal } from 'apache-arrow';
+import { type DataType, Type, type Field, type Table, type Vector, type Struct, makeVector, type Decimal } from 'apache-arrow';
 import { timestampMicros } from './arrowColumns.js';
 import { formatTimestampMicros } from './partitions.js';
 
@@ -29,7 +29,9 @@ export function columnToJson(vector: Vector): JsonValue[] {
     case Type.Timestamp:
       return timestampMicros(vector).map((value) => (value === null ? null : formatTimestampMicros(value)));
     case Type.Date:
-      return Array.from(vector as Iterable<unknown>, (value) => (value === null ? null : new Date(Number(value)).toISOString().slice(0, 10)));
+      return Array.from(vector as Iterable<unknown>, (value) =>
+        value === null ? null : new Date(Number(value)).toISOString().slice(0, 10),
+      );
     case Type.Int:
     case Type.Float:
       return Array.from(vector as Iterable<unknown>, (value) => (value === null ? null : plainNumber(value as number | bigint)));
@@ -39,23 +41,36 @@ export function columnToJson(vector: Vector): JsonValue[] {
       for (const chunk of vector.data) {
         const words = chunk.values as unknown as Uint32Array;
         const stride = chunk.stride;
-        for (let i = 0; i < chunk.length; i++) out.push(chunk.getValid(i) ? decimalText(words.subarray(i * stride, (i + 1) * stride), scale) : null);
+        for (let i = 0; i < chunk.length; i++)
+          out.push(chunk.getValid(i) ? decimalText(words.subarray(i * stride, (i + 1) * stride), scale) : null);
       }
       return out;
     }
-    case Type.Binary: case Type.LargeBinary:
+    case Type.Binary:
+    case Type.LargeBinary:
       return Array.from(vector as Iterable<Uint8Array | null>, (value) => (value === null ? null : Buffer.from(value).toString('base64')));
     case Type.Struct: {
       const struct = type as Struct;
-      const children = struct.children.map((field, index) => [field.name, columnToJson(makeVector(vector.data.map((chunk) => chunk.children[index]!)))] as const);
+      const children = struct.children.map(
+        (field, index) => [field.name, columnToJson(makeVector(vector.data.map((chunk) => chunk.children[index]!)))] as const,
+      );
       const out: JsonValue[] = [];
-      for (let i = 0; i < vector.length; i++) out.push(vector.isValid(i) ? Object.fromEntries(children.map(([name, values]) => [name, values[i]!])) : null);
+      for (let i = 0; i < vector.length; i++)
+        out.push(vector.isValid(i) ? Object.fromEntries(children.map(([name, values]) => [name, values[i]!])) : null);
       return out;
     }
-    case Type.List: case Type.LargeList: case Type.FixedSizeList:
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList:
       return Array.from(vector as Iterable<Vector | null>, (value) => (value === null ? null : columnToJson(value)));
     case Type.Map:
-      return Array.from(vector as Iterable<{ toJSON(): Record<string, unknown> } | null>, (value) => (value === null ? null : (JSON.parse(JSON.stringify(value.toJSON(), (_, inner) => (typeof inner === 'bigint' ? plainNumber(inner) : inner))) as JsonValue)));
+      return Array.from(vector as Iterable<{ toJSON(): Record<string, unknown> } | null>, (value) =>
+        value === null
+          ? null
+          : (JSON.parse(
+              JSON.stringify(value.toJSON(), (_, inner) => (typeof inner === 'bigint' ? plainNumber(inner) : inner)),
+            ) as JsonValue),
+      );
     default:
       return Array.from(vector as Iterable<unknown>, (value) => (value === null || value === undefined ? null : (value as JsonValue)));
   }
@@ -68,7 +83,7 @@ export function tableToJsonRows(table: Table): Record<string, JsonValue>[] {
   const rows: Record<string, JsonValue>[] = [];
   for (let row = 0; row < table.numRows; row++) {
     const out: Record<string, JsonValue> = {};
-    fields.forEach((field, index) => (out[field.name] = columns[index]![row]!));
+    for (const [index, field] of fields.entries()) out[field.name] = columns[index]![row]!;
     rows.push(out);
   }
   return rows;

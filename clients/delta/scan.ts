@@ -34,13 +34,24 @@ function partitionValue(deltaType: string, text: string | null | undefined): unk
 }
 
 /** Decodes one data file into the table's Arrow schema (projected to `columns`). */
-export async function readDataFile(storage: Storage, tablePath: string, add: AddFile, schema: DeltaStructType, partitionColumns: readonly string[], columns?: readonly string[]): Promise<Table> {
+export async function readDataFile(
+  storage: Storage,
+  tablePath: string,
+  add: AddFile,
+  schema: DeltaStructType,
+  partitionColumns: readonly string[],
+  columns?: readonly string[],
+): Promise<Table> {
   if (isAbsoluteUri(add.path)) throw new UnsupportedFeatureError(tablePath, 'absolute data file paths (shallow clones)', 'read');
   let bytes: Uint8Array;
   try {
     bytes = await storage.read(uriToStoragePath(add.path));
   } catch (error) {
-    if (isNotFound(error)) throw new DeltaError(`data file ${add.path} of ${tablePath} is missing`, { tablePath, hint: 'it was deleted outside Delta (or by a VACUUM with too short a retention); read an older version or restore the file' });
+    if (isNotFound(error))
+      throw new DeltaError(`data file ${add.path} of ${tablePath} is missing`, {
+        tablePath,
+        hint: 'it was deleted outside Delta (or by a VACUUM with too short a retention); read an older version or restore the file',
+      });
     throw error;
   }
   const decoded = decodeParquet(bytes);
@@ -72,7 +83,14 @@ export interface ScanOptions {
 }
 
 /** Yields one Arrow table per file that has matching rows, in path order. */
-export async function* scanFiles(storage: Storage, tablePath: string, files: Iterable<AddFile>, schema: DeltaStructType, partitionColumns: readonly string[], options: ScanOptions = {}): AsyncGenerator<{ add: AddFile; table: Table }> {
+export async function* scanFiles(
+  storage: Storage,
+  tablePath: string,
+  files: Iterable<AddFile>,
+  schema: DeltaStructType,
+  partitionColumns: readonly string[],
+  options: ScanOptions = {},
+): AsyncGenerator<{ add: AddFile; table: Table }> {
   const comparisons = options.comparisons ?? [];
   const plan = planScan(files, comparisons, partitionColumns);
   if (options.filesByMinOf) plan.files = sortByMinimum(plan.files, options.filesByMinOf);
@@ -115,7 +133,14 @@ function compareKeys(a: unknown, b: unknown): number {
  * columns in the order asked (as each file's batches are selected); an empty table with that
  * schema when nothing matches.
  */
-export async function scanToTable(storage: Storage, tablePath: string, files: Iterable<AddFile>, schema: DeltaStructType, partitionColumns: readonly string[], options: ScanOptions = {}): Promise<Table> {
+export async function scanToTable(
+  storage: Storage,
+  tablePath: string,
+  files: Iterable<AddFile>,
+  schema: DeltaStructType,
+  partitionColumns: readonly string[],
+  options: ScanOptions = {},
+): Promise<Table> {
   const arrowSchema = deltaSchemaToArrow(schema);
   const projected = options.columns
     ? new Schema(options.columns.flatMap((name) => arrowSchema.fields.filter((field) => field.name === name)))

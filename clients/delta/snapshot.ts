@@ -25,7 +25,11 @@ export class Snapshot {
   private readonly state: TableState;
   private sortedFiles?: AddFile[];
 
-  constructor(readonly tablePath: string, private readonly storage: Storage, state: TableState) {
+  constructor(
+    readonly tablePath: string,
+    private readonly storage: Storage,
+    state: TableState,
+  ) {
     this.state = state;
     this.version = state.version;
     this.protocol = state.protocol!;
@@ -75,7 +79,9 @@ export class Snapshot {
   }
 
   txnVersions(): Record<string, number> {
-    return Object.fromEntries([...this.state.txns.values()].sort((a, b) => (a.appId < b.appId ? -1 : 1)).map((txn) => [txn.appId, txn.version]));
+    return Object.fromEntries(
+      [...this.state.txns.values()].sort((a, b) => (a.appId < b.appId ? -1 : 1)).map((txn) => [txn.appId, txn.version]),
+    );
   }
 
   tableProperty(key: string): string | undefined {
@@ -94,7 +100,11 @@ export class Snapshot {
 
   /** Matching rows as one Arrow table, in file-path then row-position order. */
   async scan(options: SnapshotScanOptions = {}): Promise<Table> {
-    return scanToTable(this.storage, this.tablePath, this.state.files.values(), this.schema, this.partitionColumns, { comparisons: this.bind(options.predicate), columns: options.columns, limit: options.limit });
+    return scanToTable(this.storage, this.tablePath, this.state.files.values(), this.schema, this.partitionColumns, {
+      comparisons: this.bind(options.predicate),
+      columns: options.columns,
+      limit: options.limit,
+    });
   }
 
   /** Matching rows file by file, for output that starts before the whole scan is done. */

@@ -30,25 +30,39 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 export function resolveVersion(tablePath: string, listing: LogListing, selector: SnapshotSelector): number {
   const latest = Math.max(listing.commits.at(-1)?.version ?? -1, listing.checkpoints.at(-1)?.version ?? -1);
   if (selector.version !== undefined) {
-    if (selector.version > latest || selector.version < 0) throw new VersionNotFoundError(tablePath, `version ${selector.version}`, `the latest version is ${latest}`);
+    if (selector.version > latest || selector.version < 0)
+      throw new VersionNotFoundError(tablePath, `version ${selector.version}`, `the latest version is ${latest}`);
     return selector.version;
   }
   if (selector.timestampMs !== undefined) {
     let found: number | undefined;
     for (const commit of listing.commits) if (commit.modifiedMs <= selector.timestampMs) found = commit.version;
-    if (found === undefined) throw new VersionNotFoundError(tablePath, `a version at or before ${new Date(selector.timestampMs).toISOString()}`, 'the table was created later, or its early log was cleaned up');
+    if (found === undefined)
+      throw new VersionNotFoundError(
+        tablePath,
+        `a version at or before ${new Date(selector.timestampMs).toISOString()}`,
+        'the table was created later, or its early log was cleaned up',
+      );
     return found;
   }
   return latest;
 }
 
-export async function loadState(storage: Storage, tablePath: string, selector: SnapshotSelector = {}): Promise<{ state: TableState; listing: LogListing }> {
-  const [listing, lastCheckpoint] = await Promise.all([listLog(storage, { withTimes: selector.timestampMs !== undefined }), readLastCheckpoint(storage)]);
+export async function loadState(
+  storage: Storage,
+  tablePath: string,
+  selector: SnapshotSelector = {},
+): Promise<{ state: TableState; listing: LogListing }> {
+  const [listing, lastCheckpoint] = await Promise.all([
+    listLog(storage, { withTimes: selector.timestampMs !== undefined }),
+    readLastCheckpoint(storage),
+  ]);
   if (listing.commits.length === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(tablePath);
   const target = resolveVersion(tablePath, listing, selector);
   // _last_checkpoint is only a hint; a complete checkpoint found by listing wins (it may be newer).
-  const checkpoint = [...listing.checkpoints].reverse().find((candidate) => candidate.version <= target)
-    ?? listing.checkpoints.find((candidate) => candidate.version === lastCheckpoint?.version && candidate.version <= target);
+  const checkpoint =
+    [...listing.checkpoints].reverse().find((candidate) => candidate.version <= target) ??
+    listing.checkpoints.find((candidate) => candidate.version === lastCheckpoint?.version && candidate.version <= target);
   const state = emptyState();
   if (checkpoint) applyActions(state, checkpoint.version, await readCheckpoint(storage, checkpoint));
   const first = checkpoint ? checkpoint.version + 1 : 0;
@@ -56,7 +70,8 @@ export async function loadState(storage: Storage, tablePath: string, selector: S
   const needed: number[] = [];
   for (let version = first; version <= target; version++) {
     if (!byVersion.has(version)) {
-      if (!checkpoint && version === 0) throw new VersionNotFoundError(tablePath, `version ${target}`, 'its commits were cleaned up and no checkpoint covers it');
+      if (!checkpoint && version === 0)
+        throw new VersionNotFoundError(tablePath, `version ${target}`, 'its commits were cleaned up and no checkpoint covers it');
       throw new CorruptLogError(tablePath, `commit ${version} is missing`);
     }
     needed.push(version);
@@ -66,13 +81,14 @@ export async function loadState(storage: Storage, tablePath: string, selector: S
     if (!actions) throw new CorruptLogError(tablePath, `commit ${version} disappeared while reading`);
     return actions;
   });
-  commits.forEach((actions, index) => applyActions(state, needed[index]!, actions));
+  for (const [index, actions] of commits.entries()) applyActions(state, needed[index]!, actions);
   assertReadable(tablePath, state);
   return { state, listing };
 }
 
 export function assertReadable(tablePath: string, state: TableState): void {
-  if (!state.protocol || !state.metadata) throw new CorruptLogError(tablePath, `no ${state.protocol ? 'metaData' : 'protocol'} action up to version ${state.version}`);
+  if (!state.protocol || !state.metadata)
+    throw new CorruptLogError(tablePath, `no ${state.protocol ? 'metaData' : 'protocol'} action up to version ${state.version}`);
   const feature = unsupportedReaderFeature(state.protocol, state.metadata);
   if (feature) throw new UnsupportedFeatureError(tablePath, feature, 'read');
   for (const add of state.files.values()) {
@@ -81,7 +97,11 @@ export function assertReadable(tablePath: string, state: TableState): void {
 }
 
 /** Applies commits newer than the state's version, in place; returns them. Cheap when nothing changed: one failed read. */
-export async function advanceState(storage: Storage, tablePath: string, state: TableState): Promise<{ version: number; actions: Action[] }[]> {
+export async function advanceState(
+  storage: Storage,
+  tablePath: string,
+  state: TableState,
+): Promise<{ version: number; actions: Action[] }[]> {
   const applied: { version: number; actions: Action[] }[] = [];
   for (;;) {
     const version = state.version + 1;

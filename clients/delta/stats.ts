@@ -1,5 +1,5 @@
 // Per-file statistics for add actions: numRecords, minValues, maxValues, nullCount (PROTOCOL.md "Per-file Statistics").
-import { DataType, Type, type Struct, type Table, type Vector, makeVector } from 'apache-arrow';
+import { type DataType, Type, type Struct, type Table, type Vector, makeVector } from 'apache-arrow';
 import type { FileStats } from './actions.js';
 import { timestampMicros } from './arrowColumns.js';
 import { formatTimestampMicros } from './partitions.js';
@@ -64,7 +64,11 @@ function columnStats(vector: Vector): ColumnStats | undefined {
       if (min === undefined || value < min) min = value;
       if (max === undefined || value > max) max = value;
     }
-    return { nullCount, min: min === undefined ? undefined : timestampStatMin(min), max: max === undefined ? undefined : timestampStatMax(max) };
+    return {
+      nullCount,
+      min: min === undefined ? undefined : timestampStatMin(min),
+      max: max === undefined ? undefined : timestampStatMax(max),
+    };
   }
   if (type.typeId === Type.Int || type.typeId === Type.Float || type.typeId === Type.Date) {
     let min: number | bigint | undefined;

@@ -1,7 +1,7 @@
 // Where a table's bytes live. The engine reaches storage only through this interface, so object
 // stores with conditional writes (S3 If-None-Match, GCS, Azure) can follow the local filesystem.
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
@@ -57,7 +57,7 @@ export class LocalStorage implements Storage {
   }
 
   private async walk(dir: string, namePrefix: string, recursive: boolean, withMetadata: boolean, out: StoredFile[]): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Schema, Table } from 'apache-arrow';
-import { parseStats, type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, type Txn, type TxnRequest } from './actions.js';
+import { parseStats, type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, type TxnRequest } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { commit, type CommitOptions, type CommitOutcome } from './commit.js';
 import { DeltaError, RetentionTooShortError, TableExistsError, UnsupportedFeatureError } from './errors.js';
@@ -10,7 +10,7 @@ import { unsupportedWriterFeature } from './features.js';
 import { classifyLogFiles, commitPath, listLog, LOG_FOLDER, readCommit } from './log.js';
 import { optimize, type OptimizeOptions, type OptimizeResult } from './optimize.js';
 import { cloneState, defaultDeletedFileRetentionMs, expireTombstones, fileKey, parseIntervalMs, type TableState } from './replay.js';
-import { arrowSchemaToDelta, SchemaConversionError } from './schema.js';
+import { arrowSchemaToDelta, type DeltaStructType, type SchemaConversionError } from './schema.js';
 import { Snapshot } from './snapshot.js';
 import { advanceState, loadState, type SnapshotSelector } from './snapshotLoader.js';
 import { LocalStorage, type Storage } from './storage.js';
@@ -83,7 +83,12 @@ export function deltaOptionsFromConfig(delta: { checkpoint_interval: number; log
 export class DeltaTable {
   private state: TableState;
 
-  private constructor(readonly path: string, readonly storage: Storage, state: TableState, private readonly options: DeltaTableOptions) {
+  private constructor(
+    readonly path: string,
+    readonly storage: Storage,
+    state: TableState,
+    private readonly options: DeltaTableOptions,
+  ) {
     this.state = state;
   }
 
@@ -97,7 +102,7 @@ export class DeltaTable {
   /** Creates a table (version 0: protocol 1/2, metaData); fails with TableExistsError when one exists. */
   static async create(path: string, schema: Schema, create: CreateOptions = {}, options: DeltaTableOptions = {}): Promise<DeltaTable> {
     const storage = options.storage ?? new LocalStorage(resolve(path));
-    let deltaSchema;
+    let deltaSchema: DeltaStructType;
     try {
       deltaSchema = arrowSchemaToDelta(schema);
     } catch (error) {
@@ -105,8 +110,13 @@ export class DeltaTable {
     }
     for (const column of create.partitionColumns ?? []) {
       const field = deltaSchema.fields.find((candidate) => candidate.name === column);
-      if (!field) throw new DeltaError(`cannot create ${path}: partition column "${column}" is not in the schema`, { tablePath: path, exitCode: 2 });
-      if (typeof field.type !== 'string') throw new DeltaError(`cannot create ${path}: partition column "${column}" must have a simple type`, { tablePath: path, exitCode: 2 });
+      if (!field)
+        throw new DeltaError(`cannot create ${path}: partition column "${column}" is not in the schema`, { tablePath: path, exitCode: 2 });
+      if (typeof field.type !== 'string')
+        throw new DeltaError(`cannot create ${path}: partition column "${column}" must have a simple type`, {
+          tablePath: path,
+          exitCode: 2,
+        });
     }
     const now = Date.now();
     const protocol: Protocol = { minReaderVersion: 1, minWriterVersion: 2 };
@@ -121,8 +131,12 @@ export class DeltaTable {
       createdTime: now,
     };
     const commitInfo: CommitInfo = {
-      timestamp: now, operation: 'CREATE TABLE', operationParameters: { partitionBy: JSON.stringify(metadata.partitionColumns), mode: 'ErrorIfExists' },
-      isBlindAppend: true, engineInfo: 'logstream-delta/0.1', clientVersion: 'logstream-delta/0.1',
+      timestamp: now,
+      operation: 'CREATE TABLE',
+      operationParameters: { partitionBy: JSON.stringify(metadata.partitionColumns), mode: 'ErrorIfExists' },
+      isBlindAppend: true,
+      engineInfo: 'logstream-delta/0.1',
+      clientVersion: 'logstream-delta/0.1',
     };
     const actions: Action[] = [{ commitInfo }, { protocol }, { metaData: metadata }];
     if (!(await storage.putIfAbsent(commitPath(0), serializeCommit(actions)))) throw new TableExistsError(path);
@@ -130,7 +144,12 @@ export class DeltaTable {
   }
 
   /** Opens the table, creating it with `schema` when the path has none (safe when several processes race to create). */
-  static async openOrCreate(path: string, schema: Schema, create: CreateOptions = {}, options: DeltaTableOptions = {}): Promise<DeltaTable> {
+  static async openOrCreate(
+    path: string,
+    schema: Schema,
+    create: CreateOptions = {},
+    options: DeltaTableOptions = {},
+  ): Promise<DeltaTable> {
     const storage = options.storage ?? new LocalStorage(resolve(path));
     if (!(await storage.stat(commitPath(0))) && (await listLog(storage, { withTimes: false })).commits.length === 0) {
       try {
@@ -159,7 +178,8 @@ export class DeltaTable {
       await this.update();
       return new Snapshot(this.path, this.storage, cloneState(this.state));
     }
-    if (selector.version !== undefined && selector.version === this.state.version) return new Snapshot(this.path, this.storage, cloneState(this.state));
+    if (selector.version !== undefined && selector.version === this.state.version)
+      return new Snapshot(this.path, this.storage, cloneState(this.state));
     const { state } = await loadState(this.storage, this.path, selector);
     return new Snapshot(this.path, this.storage, state);
   }
@@ -177,7 +197,7 @@ export class DeltaTable {
 
   private checkpointInterval(): number {
     const property = Number(this.state.metadata?.configuration?.['delta.checkpointInterval']);
-    return Number.isInteger(property) && property > 0 ? property : this.options.checkpointInterval ?? 10;
+    return Number.isInteger(property) && property > 0 ? property : (this.options.checkpointInterval ?? 10);
   }
 
   /**
@@ -220,14 +240,24 @@ export class DeltaTable {
     }
     const { adds } = staged;
     const partitionColumns = this.state.metadata!.partitionColumns;
-    const outcome = await commit(this.storage, this.path, this.state, {
-      actions: adds.map((add): Action => ({ add })),
-      txns,
-      operation: options.operation ?? 'WRITE',
-      operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns) },
-      operationMetrics: { numFiles: String(adds.length), numOutputRows: String(staged.rows), numOutputBytes: String(adds.reduce((sum, add) => sum + add.size, 0)) },
-      isBlindAppend: true,
-    }, this.options);
+    const outcome = await commit(
+      this.storage,
+      this.path,
+      this.state,
+      {
+        actions: adds.map((add): Action => ({ add })),
+        txns,
+        operation: options.operation ?? 'WRITE',
+        operationParameters: { mode: 'Append', partitionBy: JSON.stringify(partitionColumns) },
+        operationMetrics: {
+          numFiles: String(adds.length),
+          numOutputRows: String(staged.rows),
+          numOutputBytes: String(adds.reduce((sum, add) => sum + add.size, 0)),
+        },
+        isBlindAppend: true,
+      },
+      this.options,
+    );
     if (outcome.status === 'duplicate') {
       await this.discardStaged(staged);
       return outcome;
@@ -255,7 +285,11 @@ export class DeltaTable {
   async checkpoint(): Promise<{ version: number; path: string; actions: number; logFilesDeleted: number }> {
     await this.update();
     const state = cloneState(this.state);
-    expireTombstones(state, Date.now() - parseIntervalMs(state.metadata?.configuration?.['delta.deletedFileRetentionDuration'] ?? undefined, defaultDeletedFileRetentionMs));
+    expireTombstones(
+      state,
+      Date.now() -
+        parseIntervalMs(state.metadata?.configuration?.['delta.deletedFileRetentionDuration'] ?? undefined, defaultDeletedFileRetentionMs),
+    );
     const written = await writeCheckpoint(this.storage, state);
     const logFilesDeleted = await this.cleanupLog();
     return { ...written, logFilesDeleted };
@@ -263,7 +297,10 @@ export class DeltaTable {
 
   /** Deletes commits and checkpoints older than the log retention that no version inside it needs. */
   async cleanupLog(nowMs = Date.now()): Promise<number> {
-    const days = parseIntervalMs(this.state.metadata?.configuration?.['delta.logRetentionDuration'] ?? undefined, (this.options.logRetentionDays ?? 30) * 86_400_000);
+    const days = parseIntervalMs(
+      this.state.metadata?.configuration?.['delta.logRetentionDuration'] ?? undefined,
+      (this.options.logRetentionDays ?? 30) * 86_400_000,
+    );
     const files = await this.storage.list(LOG_FOLDER);
     const paths = [...planLogCleanup(classifyLogFiles(files), nowMs, days), ...staleLogTempFiles(files, nowMs - 86_400_000)];
     await Promise.all(paths.map((path) => this.storage.delete(path)));
@@ -282,11 +319,16 @@ export class DeltaTable {
     await this.update();
     this.assertWritable();
     const retentionHours = options.retentionHours ?? 168;
-    if (retentionHours < MINIMUM_VACUUM_RETENTION_HOURS && !options.force) throw new RetentionTooShortError(this.path, retentionHours, MINIMUM_VACUUM_RETENTION_HOURS);
+    if (retentionHours < MINIMUM_VACUUM_RETENTION_HOURS && !options.force)
+      throw new RetentionTooShortError(this.path, retentionHours, MINIMUM_VACUUM_RETENTION_HOURS);
     const all = await this.storage.list('', { recursive: true });
     const doomed = planVacuum(all, this.state, Date.now(), retentionHours * 3_600_000);
     if (!options.dryRun) await Promise.all(doomed.map((file) => this.storage.delete(file.path)));
-    return { dryRun: Boolean(options.dryRun), files: doomed.map((file) => file.path), bytes: doomed.reduce((sum, file) => sum + file.sizeBytes, 0) };
+    return {
+      dryRun: Boolean(options.dryRun),
+      files: doomed.map((file) => file.path),
+      bytes: doomed.reduce((sum, file) => sum + file.sizeBytes, 0),
+    };
   }
 
   /** One entry per commit still in the log, oldest first. */
@@ -297,7 +339,16 @@ export class DeltaTable {
     for (const file of listing.commits) {
       const actions = (await readCommit(this.storage, file.version)) ?? [];
       let commitInfo: CommitInfo | null = null;
-      const entry: HistoryEntry = { version: file.version, timestampMs: file.modifiedMs, operation: 'UNKNOWN', rowsAdded: 0, rowsRemoved: 0, filesAdded: 0, filesRemoved: 0, commitInfo: null };
+      const entry: HistoryEntry = {
+        version: file.version,
+        timestampMs: file.modifiedMs,
+        operation: 'UNKNOWN',
+        rowsAdded: 0,
+        rowsRemoved: 0,
+        filesAdded: 0,
+        filesRemoved: 0,
+        commitInfo: null,
+      };
       for (const action of actions) {
         if ('commitInfo' in action) commitInfo = action.commitInfo;
         else if ('add' in action) {

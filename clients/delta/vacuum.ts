@@ -21,7 +21,9 @@ export function planVacuum(files: readonly StoredFile[], state: TableState, nowM
  */
 export function isHidden(path: string): boolean {
   if (path.startsWith(LOG_FOLDER)) return true;
-  return path.split('/').some((segment) => (segment.startsWith('_') || segment.startsWith('.')) && !segment.includes('=') && !segment.startsWith(TEMP_PREFIX));
+  return path
+    .split('/')
+    .some((segment) => (segment.startsWith('_') || segment.startsWith('.')) && !segment.includes('=') && !segment.startsWith(TEMP_PREFIX));
 }
 
 /** Prefix of the temp files LocalStorage writes before link()/rename(). */
@@ -29,7 +31,9 @@ export const TEMP_PREFIX = '.tmp-';
 
 /** Temp files in the log older than the cutoff: left by writers killed between write and link. Pure. */
 export function staleLogTempFiles(files: readonly StoredFile[], cutoffMs: number): string[] {
-  return files.filter((file) => file.path.slice(file.path.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX) && file.modifiedMs < cutoffMs).map((file) => file.path);
+  return files
+    .filter((file) => file.path.slice(file.path.lastIndexOf('/') + 1).startsWith(TEMP_PREFIX) && file.modifiedMs < cutoffMs)
+    .map((file) => file.path);
 }
 
 /**

@@ -6,7 +6,15 @@ import { castVector, nullVector, tableFromColumns, takeTable } from './arrowColu
 import { SchemaMismatchError } from './errors.js';
 import { encodeParquet, type ParquetCompression } from './parquet.js';
 import { partitionFolder, serializePartitionValue, storagePathToUri } from './partitions.js';
-import { arrowTypeToDelta, deltaSchemaToArrow, formatDeltaType, sameDeltaType, SchemaConversionError, type DeltaStructType } from './schema.js';
+import {
+  arrowTypeToDelta,
+  deltaSchemaToArrow,
+  formatDeltaType,
+  sameDeltaType,
+  type SchemaConversionError,
+  type DeltaStructType,
+  type DeltaType,
+} from './schema.js';
 import { computeStats } from './stats.js';
 import type { Storage } from './storage.js';
 
@@ -24,20 +32,27 @@ export function conformToSchema(tablePath: string, data: Table, schema: DeltaStr
   for (const field of data.schema.fields) {
     const target = schema.fields.find((candidate) => candidate.name === field.name);
     if (!target) throw new SchemaMismatchError(tablePath, `column "${field.name}" is not in the table schema`);
-    let deltaType;
+    let deltaType: DeltaType;
     try {
       deltaType = arrowTypeToDelta(field.type, field.name);
     } catch (error) {
       throw new SchemaMismatchError(tablePath, (error as SchemaConversionError).message);
     }
-    if (!sameDeltaType(deltaType, target.type) && !(typeof deltaType === 'string' && typeof target.type === 'string' && widens(deltaType, target.type))) {
-      throw new SchemaMismatchError(tablePath, `column "${field.name}" is ${formatDeltaType(deltaType)}, the table has ${formatDeltaType(target.type)}`);
+    if (
+      !sameDeltaType(deltaType, target.type) &&
+      !(typeof deltaType === 'string' && typeof target.type === 'string' && widens(deltaType, target.type))
+    ) {
+      throw new SchemaMismatchError(
+        tablePath,
+        `column "${field.name}" is ${formatDeltaType(deltaType)}, the table has ${formatDeltaType(target.type)}`,
+      );
     }
   }
   for (const field of arrowSchema.fields) {
     const column = data.getChild(field.name);
     if (column) {
-      if (!field.nullable && column.nullCount > 0) throw new SchemaMismatchError(tablePath, `column "${field.name}" is not nullable but has ${column.nullCount} nulls`);
+      if (!field.nullable && column.nullCount > 0)
+        throw new SchemaMismatchError(tablePath, `column "${field.name}" is not nullable but has ${column.nullCount} nulls`);
       columns[field.name] = castVector(column, field.type);
     } else {
       if (!field.nullable) throw new SchemaMismatchError(tablePath, `non-nullable column "${field.name}" is missing`);
@@ -91,7 +106,12 @@ export function splitByPartition(table: Table, schema: DeltaStructType, partitio
 }
 
 /** Writes the groups as Parquet files and returns their add actions (dataChange as given). */
-export async function writeDataFiles(storage: Storage, groups: readonly PartitionGroup[], partitionColumns: readonly string[], options: WriteOptions & { dataChange?: boolean } = {}): Promise<AddFile[]> {
+export async function writeDataFiles(
+  storage: Storage,
+  groups: readonly PartitionGroup[],
+  partitionColumns: readonly string[],
+  options: WriteOptions & { dataChange?: boolean } = {},
+): Promise<AddFile[]> {
   const compression = options.compression ?? 'snappy';
   const maxRows = options.maxRowsPerFile ?? 2_000_000;
   const adds: AddFile[] = [];

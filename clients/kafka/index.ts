@@ -163,7 +163,8 @@ export function createKafkaClient(settings: KafkaSettings): KafkaClient {
       const producer = kafka.producer({
         // Hashes keys like the Java client, so one client IP always lands on one partition.
         createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: false });
+        allowAutoTopicCreation: false,
+      });
       try {
         await producer.connect();
       } catch (error) {
@@ -248,7 +249,10 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         const assignment = new Map<string, number[]>();
         for (const [assignedTopic, partitions] of Object.entries(event.payload.memberAssignment)) {
-          assignment.set(assignedTopic, [...partitions].sort((left, right) => left - right));
+          assignment.set(
+            assignedTopic,
+            [...partitions].sort((left, right) => left - right),
+          );
         }
         handlers.onAssigned(assignment);
       });
@@ -303,9 +307,7 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
     },
     async commitOffsets(topic, nextOffsets) {
       if (nextOffsets.size === 0) return;
-      await consumer.commitOffsets(
-        [...nextOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() })),
-      );
+      await consumer.commitOffsets([...nextOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() })));
     },
     async stop() {
       await consumer.disconnect();

@@ -51,7 +51,8 @@ export class FastHistogram<Label extends string = never> {
 
   /** The series of one label set, to observe into many times. */
   labels(...values: string[]): HistogramSeries {
-    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}, got ${values.length} values`);
+    if (values.length !== this.labelNames.length)
+      throw new Error(`${this.name} takes labels ${this.labelNames.join(', ')}, got ${values.length} values`);
     const key = values.join('\u0000');
     let series = this.series.get(key);
     if (!series) {
@@ -80,7 +81,8 @@ export class FastHistogram<Label extends string = never> {
 
   /** Observes into the series without labels. */
   observe(value: number): void {
-    (this.unlabelled ??= this.labels()).observe(value);
+    this.unlabelled ??= this.labels();
+    this.unlabelled.observe(value);
   }
 
   reset(): void {

@@ -66,7 +66,13 @@ export class MlflowClient {
 
   /** Experiment id by name, creating the experiment when it does not exist. */
   async ensureExperiment(name: string): Promise<string> {
-    const found = await this.call<{ experiment: { experiment_id: string } }>('GET', `${API}/experiments/get-by-name`, { experiment_name: name }, 'get experiment', true);
+    const found = await this.call<{ experiment: { experiment_id: string } }>(
+      'GET',
+      `${API}/experiments/get-by-name`,
+      { experiment_name: name },
+      'get experiment',
+      true,
+    );
     if (found) return found.experiment.experiment_id;
     try {
       const created = await this.call<{ experiment_id: string }>('POST', `${API}/experiments/create`, { name }, 'create experiment');
@@ -80,23 +86,41 @@ export class MlflowClient {
 
   async createRun(experimentId: string, runName: string, tags: Record<string, string> = {}): Promise<RunInfo> {
     const body = { experiment_id: experimentId, run_name: runName, start_time: Date.now(), tags: toKeyValues(tags) };
-    const result = await this.call<{ run: { info: { run_id: string; experiment_id: string; artifact_uri: string } } }>('POST', `${API}/runs/create`, body, 'create run');
+    const result = await this.call<{ run: { info: { run_id: string; experiment_id: string; artifact_uri: string } } }>(
+      'POST',
+      `${API}/runs/create`,
+      body,
+      'create run',
+    );
     const info = result!.run.info;
     return { runId: info.run_id, experimentId: info.experiment_id, artifactUri: info.artifact_uri };
   }
 
-  async logBatch(runId: string, batch: { params?: Record<string, string | number>; metrics?: Metric[]; tags?: Record<string, string> }): Promise<void> {
+  async logBatch(
+    runId: string,
+    batch: { params?: Record<string, string | number>; metrics?: Metric[]; tags?: Record<string, string> },
+  ): Promise<void> {
     const now = Date.now();
     const params = Object.entries(batch.params ?? {}).map(([key, value]) => ({ key, value: String(value) }));
-    const metrics = (batch.metrics ?? []).map((metric) => ({ key: metric.key, value: metric.value, step: metric.step ?? 0, timestamp: metric.timestampMs ?? now }));
+    const metrics = (batch.metrics ?? []).map((metric) => ({
+      key: metric.key,
+      value: metric.value,
+      step: metric.step ?? 0,
+      timestamp: metric.timestampMs ?? now,
+    }));
     // MLflow caps a batch at 1000 metrics and 100 params.
     for (let start = 0; start < Math.max(params.length, metrics.length, 1); start += 100) {
-      await this.call('POST', `${API}/runs/log-batch`, {
-        run_id: runId,
-        params: params.slice(start, start + 100),
-        metrics: metrics.slice(start, start + 100),
-        tags: start === 0 ? toKeyValues(batch.tags ?? {}) : [],
-      }, 'log batch');
+      await this.call(
+        'POST',
+        `${API}/runs/log-batch`,
+        {
+          run_id: runId,
+          params: params.slice(start, start + 100),
+          metrics: metrics.slice(start, start + 100),
+          tags: start === 0 ? toKeyValues(batch.tags ?? {}) : [],
+        },
+        'log batch',
+      );
     }
   }
 
@@ -114,7 +138,12 @@ export class MlflowClient {
   async downloadArtifact(uri: string): Promise<string> {
     const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.+)$/.exec(uri);
     if (!match) {
-      throw new MlflowApiError(`download ${uri}`, 0, 'UNSUPPORTED_ARTIFACT_URI', 'only mlflow-artifacts:/ URIs can be read through the tracking server; run the server with --serve-artifacts');
+      throw new MlflowApiError(
+        `download ${uri}`,
+        0,
+        'UNSUPPORTED_ARTIFACT_URI',
+        'only mlflow-artifacts:/ URIs can be read through the tracking server; run the server with --serve-artifacts',
+      );
     }
     const response = await this.send('GET', `${this.trackingUri}${ARTIFACTS}/${encodePath(match[1]!)}`, `download artifact ${uri}`);
     return response.text();
@@ -131,23 +160,40 @@ export class MlflowClient {
   }
 
   async createModelVersion(name: string, source: string, runId: string, tags: Record<string, string> = {}): Promise<ModelVersion> {
-    const result = await this.call<{ model_version: RawModelVersion }>('POST', `${API}/model-versions/create`, { name, source, run_id: runId, tags: toKeyValues(tags) }, 'create model version');
+    const result = await this.call<{ model_version: RawModelVersion }>(
+      'POST',
+      `${API}/model-versions/create`,
+      { name, source, run_id: runId, tags: toKeyValues(tags) },
+      'create model version',
+    );
     return toModelVersion(result!.model_version);
   }
 
   async getModelVersion(name: string, version: string): Promise<ModelVersion> {
-    const result = await this.call<{ model_version: RawModelVersion }>('GET', `${API}/model-versions/get`, { name, version }, `get version ${version} of ${name}`);
+    const result = await this.call<{ model_version: RawModelVersion }>(
+      'GET',
+      `${API}/model-versions/get`,
+      { name, version },
+      `get version ${version} of ${name}`,
+    );
     return toModelVersion(result!.model_version);
   }
 
   /** The version an alias points to, or undefined when the alias (or the model) does not exist. */
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined> {
     try {
-      const result = await this.call<{ model_version: RawModelVersion }>('GET', `${API}/registered-models/alias`, { name, alias }, `get alias ${alias} of ${name}`, true);
+      const result = await this.call<{ model_version: RawModelVersion }>(
+        'GET',
+        `${API}/registered-models/alias`,
+        { name, alias },
+        `get alias ${alias} of ${name}`,
+        true,
+      );
       return result ? toModelVersion(result.model_version) : undefined;
     } catch (error) {
       // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE "... alias X not found".
-      if (error instanceof MlflowApiError && error.errorCode === 'INVALID_PARAMETER_VALUE' && /not found/i.test(error.message)) return undefined;
+      if (error instanceof MlflowApiError && error.errorCode === 'INVALID_PARAMETER_VALUE' && /not found/i.test(error.message))
+        return undefined;
       throw error;
     }
   }
@@ -161,12 +207,23 @@ export class MlflowClient {
   }
 
   async searchModelVersions(name: string): Promise<ModelVersion[]> {
-    const result = await this.call<{ model_versions?: RawModelVersion[] }>('GET', `${API}/model-versions/search`, { filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: '1000' }, `search versions of ${name}`);
+    const result = await this.call<{ model_versions?: RawModelVersion[] }>(
+      'GET',
+      `${API}/model-versions/search`,
+      { filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: '1000' },
+      `search versions of ${name}`,
+    );
     return (result?.model_versions ?? []).map(toModelVersion);
   }
 
   /** JSON call; with allowMissing, RESOURCE_DOES_NOT_EXIST (404) resolves to undefined. */
-  private async call<T = unknown>(method: 'GET' | 'POST', path: string, payload: Record<string, unknown>, what: string, allowMissing = false): Promise<T | undefined> {
+  private async call<T = unknown>(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: Record<string, unknown>,
+    what: string,
+    allowMissing = false,
+  ): Promise<T | undefined> {
     let url = `${this.trackingUri}${path}`;
     const init: { body?: string; headers?: Record<string, string> } = {};
     if (method === 'GET') url += `?${new URLSearchParams(payload as Record<string, string>).toString()}`;
@@ -180,7 +237,13 @@ export class MlflowClient {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
-  private async send(method: string, url: string, what: string, init: { body?: string | Uint8Array; headers?: Record<string, string> } = {}, allowMissing = false): Promise<Response> {
+  private async send(
+    method: string,
+    url: string,
+    what: string,
+    init: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
+    allowMissing = false,
+  ): Promise<Response> {
     let response: Response | undefined;
     for (let attempt = 1; !response; attempt += 1) {
       try {

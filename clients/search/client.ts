@@ -1,7 +1,15 @@
 // The search client the pipeline uses: one API over OpenSearch and Elasticsearch.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PipelineConfig } from '../../config/schema.js';
-import { bulkLines, readBulkItems, retryDelayMs, isRetryableStatus, type BulkResult, type DocumentFailure, type DocumentOutcome } from './bulk.js';
+import {
+  bulkLines,
+  readBulkItems,
+  retryDelayMs,
+  isRetryableStatus,
+  type BulkResult,
+  type DocumentFailure,
+  type DocumentOutcome,
+} from './bulk.js';
 import { logsIndexPattern, type IndexedDocument } from './document.js';
 import type { SearchEngine } from './engine.js';
 import { createElasticsearchEngine } from './elasticsearchEngine.js';
@@ -125,7 +133,13 @@ export function searchClientOver(engine: SearchEngine, indexPrefix: string, opti
       status: 'green' | 'yellow' | 'red';
       number_of_nodes: number;
     };
-    return { engine: engine.kind, url: engine.url, version: root.version?.number ?? 'unknown', status: cluster.status, numberOfNodes: cluster.number_of_nodes };
+    return {
+      engine: engine.kind,
+      url: engine.url,
+      version: root.version?.number ?? 'unknown',
+      status: cluster.status,
+      numberOfNodes: cluster.number_of_nodes,
+    };
   }
 
   async function ensureIndexTemplate(): Promise<TemplateSetup> {
@@ -138,8 +152,16 @@ export function searchClientOver(engine: SearchEngine, indexPrefix: string, opti
       path: `/_index_template/${encodeURIComponent(templateName)}`,
       body: logsIndexTemplate(indexPrefix, { replicas: options.replicas ?? 0, lifecycleSettings: lifecycle.templateSettings }),
     });
-    const deletedIndices = lifecycle.mode === 'client-side' ? await deleteExpiredIndices(engine, indexPrefix, retentionDays, Date.now()) : [];
-    return { templateName, indexPattern: ownPattern, mappingVersion, lifecycle: lifecycle.mode, policyName: lifecycle.policyName, deletedIndices };
+    const deletedIndices =
+      lifecycle.mode === 'client-side' ? await deleteExpiredIndices(engine, indexPrefix, retentionDays, Date.now()) : [];
+    return {
+      templateName,
+      indexPattern: ownPattern,
+      mappingVersion,
+      lifecycle: lifecycle.mode,
+      policyName: lifecycle.policyName,
+      deletedIndices,
+    };
   }
 
   async function sendBulk(documents: readonly IndexedDocument[], refresh: boolean): Promise<Array<DocumentFailure | undefined>> {
@@ -169,7 +191,8 @@ export function searchClientOver(engine: SearchEngine, indexPrefix: string, opti
         );
       } catch (error) {
         // The whole request failed: retry it while the failure may pass, then let the caller know.
-        const retryable = error instanceof SearchUnavailableError || (error instanceof SearchRequestError && isRetryableStatus(error.statusCode));
+        const retryable =
+          error instanceof SearchUnavailableError || (error instanceof SearchRequestError && isRetryableStatus(error.statusCode));
         if (retryable && !lastAttempt) continue;
         throw error;
       }
@@ -219,7 +242,12 @@ export function searchClientOver(engine: SearchEngine, indexPrefix: string, opti
   }
 
   async function refresh(indexPattern = ownPattern): Promise<void> {
-    await engine.request({ operation: `_refresh on ${indexPattern}`, method: 'POST', path: `/${indexPath(indexPattern)}/_refresh`, querystring: lenientIndices });
+    await engine.request({
+      operation: `_refresh on ${indexPattern}`,
+      method: 'POST',
+      path: `/${indexPath(indexPattern)}/_refresh`,
+      querystring: lenientIndices,
+    });
   }
 
   async function applyRetention(nowMs = Date.now()): Promise<string[]> {

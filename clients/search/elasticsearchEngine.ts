@@ -28,7 +28,11 @@ export function createElasticsearchEngine(settings: EngineSettings): SearchEngin
         const { type, reason } = describeErrorBody(error.body);
         throw new SearchRequestError('elasticsearch', call.operation, error.statusCode ?? 0, type, reason, error);
       }
-      if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError) {
+      if (
+        error instanceof errors.ConnectionError ||
+        error instanceof errors.TimeoutError ||
+        error instanceof errors.NoLivingConnectionsError
+      ) {
         throw new SearchUnavailableError('elasticsearch', settings.url, error.message, error);
       }
       throw error;

@@ -85,7 +85,12 @@ async function putIsmPolicy(engine: SearchEngine, name: string, body: unknown): 
 export async function setUpRetention(engine: SearchEngine, prefix: string, retentionDays: number): Promise<LifecycleSetup> {
   const policyName = retentionPolicyName(prefix);
   if (engine.kind === 'elasticsearch' && (await hasIlm(engine))) {
-    await engine.request({ operation: 'PUT ILM policy', method: 'PUT', path: `/_ilm/policy/${encodeURIComponent(policyName)}`, body: ilmPolicy(retentionDays) });
+    await engine.request({
+      operation: 'PUT ILM policy',
+      method: 'PUT',
+      path: `/_ilm/policy/${encodeURIComponent(policyName)}`,
+      body: ilmPolicy(retentionDays),
+    });
     return { mode: 'ilm', policyName, templateSettings: { 'index.lifecycle.name': policyName } };
   }
   if (engine.kind === 'opensearch' && (await hasIsm(engine))) {

@@ -25,7 +25,11 @@ export function createOpenSearchEngine(settings: EngineSettings): SearchEngine {
         const { type, reason } = describeErrorBody(error.meta.body);
         throw new SearchRequestError('opensearch', call.operation, statusCode, type, reason, error);
       }
-      if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError) {
+      if (
+        error instanceof errors.ConnectionError ||
+        error instanceof errors.TimeoutError ||
+        error instanceof errors.NoLivingConnectionsError
+      ) {
         throw new SearchUnavailableError('opensearch', settings.url, error.message, error);
       }
       throw error;

@@ -51,6 +51,8 @@ export async function ensureWorkerPolling(client: Client, namespace: string, tas
     taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
   });
   if ((response.pollers ?? []).length === 0) {
-    throw new LogstreamError(`no logstream worker polls task queue ${taskQueue}`, { hint: 'start one with `logstream worker` (it keeps running; use another terminal)' });
+    throw new LogstreamError(`no logstream worker polls task queue ${taskQueue}`, {
+      hint: 'start one with `logstream worker` (it keeps running; use another terminal)',
+    });
   }
 }

@@ -48,7 +48,8 @@ export function scheduleDefinitions(config: PipelineConfig, prefix = SCHEDULE_PR
       intervalMs: seconds(config.schedules.health_check_interval_minutes * 60_000),
       taskQueue,
       input: {},
-      description: 'check Kafka lag, streamer heartbeats, Delta freshness, search engine and MLflow (schedules.health_check_interval_minutes)',
+      description:
+        'check Kafka lag, streamer heartbeats, Delta freshness, search engine and MLflow (schedules.health_check_interval_minutes)',
     },
     {
       scheduleId: `${prefix}maintenance`,
@@ -75,7 +76,10 @@ export function scheduleMatches(description: ScheduleDescription, definition: Sc
   );
 }
 
-export async function applySchedules(client: Client, definitions: ScheduleDefinition[]): Promise<Array<{ scheduleId: string; outcome: ApplyOutcome }>> {
+export async function applySchedules(
+  client: Client,
+  definitions: ScheduleDefinition[],
+): Promise<Array<{ scheduleId: string; outcome: ApplyOutcome }>> {
   const results: Array<{ scheduleId: string; outcome: ApplyOutcome }> = [];
   for (const definition of definitions) {
     const spec = { intervals: [{ every: definition.intervalMs }] };

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { installAtomically, runInstallCommand } from '../stack/install.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import type { ServiceSpec, StackPaths, StartCommand, Toolchain } from '../stack/service.js';
@@ -144,10 +145,10 @@ export function searchNodeService(options: SearchNodeOptions): ServiceSpec {
       const source = sourceDir(paths);
       const logNonEmpty = (line: string) => {
         // mvn -q still prints colour resets on otherwise empty lines.
-        const text = line.replace(/\u001b\[[0-9;]*m/g, '').trim();
+        const text = stripVTControlCharacters(line).trim();
         if (text) log(text);
       };
-      await installAtomically(options.name, installDir(paths), async (stagingDir) => {
+      await installAtomically(installDir(paths), async (stagingDir) => {
         const libsDir = join(stagingDir, 'libs');
         log(`fetching ${options.name} ${options.version} jars from Maven Central`);
         await runInstallCommand(
@@ -169,9 +170,14 @@ export function searchNodeService(options: SearchNodeOptions): ServiceSpec {
         log('compiling the node launcher');
         const launcherDir = join(stagingDir, 'launcher');
         mkdirSync(launcherDir, { recursive: true });
-        await runInstallCommand(options.name, 'javac', ['-d', launcherDir, '-cp', `${libsDir}/*`, join(source, `${options.launcherClass}.java`)], {
-          onLine: (line) => logNonEmpty(line),
-        });
+        await runInstallCommand(
+          options.name,
+          'javac',
+          ['-d', launcherDir, '-cp', `${libsDir}/*`, join(source, `${options.launcherClass}.java`)],
+          {
+            onLine: (line) => logNonEmpty(line),
+          },
+        );
         const marker: InstallMarker = { version: options.version, sourceHash: sourceHashOf(source, options.launcherClass) };
         writeFileSync(markerPath(stagingDir), `${JSON.stringify(marker)}\n`);
       });

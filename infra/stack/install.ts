@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { InstallError } from './errors.js';
 
 /** Builds targetDir through build(stagingDir) and renames the staging folder into place only when build succeeds. */
-export async function installAtomically(service: string, targetDir: string, build: (stagingDir: string) => Promise<void>): Promise<void> {
+export async function installAtomically(targetDir: string, build: (stagingDir: string) => Promise<void>): Promise<void> {
   const parent = dirname(targetDir);
   mkdirSync(parent, { recursive: true });
   const stagingPrefix = `${basename(targetDir)}.partial-`;
@@ -63,7 +63,10 @@ export async function runInstallCommand(service: string, command: string, args: 
     throw new InstallError(service, `${service}: could not run ${command}: ${(error as Error).message}`, { cause: error });
   });
   if (exitCode !== 0) {
-    const output = lastLines.filter((line) => line.trim()).map((line) => `    ${line}`).join('\n');
+    const output = lastLines
+      .filter((line) => line.trim())
+      .map((line) => `    ${line}`)
+      .join('\n');
     throw new InstallError(service, `${service}: install step failed (exit ${exitCode}): ${command} ${args.join(' ')}\n${output}`);
   }
 }
@@ -71,5 +74,8 @@ export async function runInstallCommand(service: string, command: string, args: 
 /** True when the command is an executable on PATH. */
 export function commandOnPath(command: string, pathVariable = process.env.PATH ?? ''): boolean {
   if (command.includes('/')) return existsSync(command);
-  return pathVariable.split(':').filter(Boolean).some((folder) => existsSync(join(folder, command)));
+  return pathVariable
+    .split(':')
+    .filter(Boolean)
+    .some((folder) => existsSync(join(folder, command)));
 }

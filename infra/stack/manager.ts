@@ -56,7 +56,10 @@ export function selectServices(all: readonly ServiceSpec[], names: readonly stri
   const known = new Map(all.map((service) => [service.name, service]));
   const unknown = names.filter((name) => !known.has(name));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown service ${unknown.map((name) => `"${name}"`).join(', ')}`, `services are ${all.map((service) => service.name).join(', ')}`);
+    throw new UsageError(
+      `unknown service ${unknown.map((name) => `"${name}"`).join(', ')}`,
+      `services are ${all.map((service) => service.name).join(', ')}`,
+    );
   }
   return [...new Set(names)].map((name) => known.get(name)!);
 }
@@ -115,10 +118,14 @@ async function waitHealthy(context: StackContext, service: ServiceSpec, record: 
     if (await service.healthy(context.config)) return Date.now() - started;
     if (!isRecordedProcessAlive(record)) {
       removePidFile(files.pidFile);
-      throw new ServiceStartError(service.name, `${service.name} exited while starting (log: ${files.logFile})${logTailText(files.logFile)}`, {
-        logFile: files.logFile,
-        hint: `read the log above, fix the cause, then run: logstream stack up ${service.name}`,
-      });
+      throw new ServiceStartError(
+        service.name,
+        `${service.name} exited while starting (log: ${files.logFile})${logTailText(files.logFile)}`,
+        {
+          logFile: files.logFile,
+          hint: `read the log above, fix the cause, then run: logstream stack up ${service.name}`,
+        },
+      );
     }
     if (Date.now() - started > timeoutMs) {
       throw new ServiceStartError(
@@ -150,7 +157,8 @@ async function checkPortsFree(service: ServiceSpec, config: PipelineConfig): Pro
       ? ` If it is a ${service.name} you run yourself, set ${service.externalKey} in the configuration and the stack will use it instead of starting one.`
       : '';
     const specific = holder ? service.portTakenHint?.(holder) : undefined;
-    const stop = specific ?? `stop that process${holder?.startsWith('pid') ? ` (kill ${holder.split(' ')[1]})` : ''} and run the command again.`;
+    const stop =
+      specific ?? `stop that process${holder?.startsWith('pid') ? ` (kill ${holder.split(' ')[1]})` : ''} and run the command again.`;
     throw new PortTakenError(service.name, port, holder, `${stop}${useExisting}`);
   }
 }

@@ -55,7 +55,10 @@ export function parseCmdline(cmdline: string): string[] {
 export function parseStartTicks(statText: string): number | undefined {
   const end = statText.lastIndexOf(')');
   if (end < 0) return undefined;
-  const fields = statText.slice(end + 2).trim().split(/\s+/);
+  const fields = statText
+    .slice(end + 2)
+    .trim()
+    .split(/\s+/);
   // fields[0] is field 3 (state), so field 22 is fields[19].
   const ticks = Number(fields[19]);
   return Number.isInteger(ticks) ? ticks : undefined;

@@ -48,7 +48,12 @@ function readText(path: string): string | undefined {
 function listeningInodes(port: number): Set<number> | undefined {
   const tables = ['/proc/net/tcp', '/proc/net/tcp6'].map(readText).filter((text): text is string => text !== undefined);
   if (tables.length === 0) return undefined;
-  return new Set(tables.flatMap(parseListeningSockets).filter((socket) => socket.port === port).map((socket) => socket.inode));
+  return new Set(
+    tables
+      .flatMap(parseListeningSockets)
+      .filter((socket) => socket.port === port)
+      .map((socket) => socket.inode),
+  );
 }
 
 /** True when something accepts connections on 127.0.0.1:port (or listens on the port on any address, per /proc). */

@@ -11,7 +11,9 @@ import { LOGS_PARTITION_COLUMNS, ANOMALIES_PARTITION_COLUMNS, anomaliesTable, lo
 export const APACHE_LOG = new URL('../../../shared/testdata/logs/apache_combined_2015.log', import.meta.url).pathname;
 
 export async function scoredApacheRecords(): Promise<ScoredRecord[]> {
-  const lines = readFileSync(APACHE_LOG, 'utf8').split('\n').filter((line) => line.length > 0);
+  const lines = readFileSync(APACHE_LOG, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
   const now = Date.now();
   const events = lines.flatMap((line) => {
     const result = decodeLine(line, now);
@@ -35,8 +37,12 @@ export async function scoredApacheRecords(): Promise<ScoredRecord[]> {
 
 /** Writes the records in commits of `batchSize` rows into root/logs and root/anomalies. */
 export async function writeLakehouse(root: string, records: ScoredRecord[], batchSize = 2500): Promise<void> {
-  const logs = await DeltaTable.create(join(root, 'logs'), logsTable(records.slice(0, 1)).schema, { partitionColumns: [...LOGS_PARTITION_COLUMNS] });
-  const anomalies = await DeltaTable.create(join(root, 'anomalies'), anomaliesTable(records.slice(0, 1)).schema, { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS] });
+  const logs = await DeltaTable.create(join(root, 'logs'), logsTable(records.slice(0, 1)).schema, {
+    partitionColumns: [...LOGS_PARTITION_COLUMNS],
+  });
+  const anomalies = await DeltaTable.create(join(root, 'anomalies'), anomaliesTable(records.slice(0, 1)).schema, {
+    partitionColumns: [...ANOMALIES_PARTITION_COLUMNS],
+  });
   for (let start = 0; start < records.length; start += batchSize) {
     const batch = records.slice(start, start + batchSize);
     await logs.append(logsTable(batch));

@@ -27,7 +27,8 @@ export function deltalakePython(): string {
     mkdirSync(dirname(venv), { recursive: true });
     const script = `"${candidate}" -c 'import deltalake, pyarrow' 2>/dev/null || { python3 -m venv "${venv}" && "${candidate}" -m pip install -q -r "${requirements}"; }`;
     const install = spawnSync('flock', [`${venv}.lock`, 'sh', '-c', script], { encoding: 'utf8', timeout: 900_000 });
-    if (install.status !== 0 || !ready()) throw new Error(`cannot set up delta-rs in ${venv} (python3 -m venv + pip install deltalake): ${install.stderr?.trim()}`);
+    if (install.status !== 0 || !ready())
+      throw new Error(`cannot set up delta-rs in ${venv} (python3 -m venv + pip install deltalake): ${install.stderr?.trim()}`);
   }
   python = candidate;
   return python;
@@ -68,7 +69,12 @@ def out(value):
 
 /** Runs a Python snippet with `args` (JSON on stdin) and returns what it passed to out(). */
 export function runDeltalake<T>(snippet: string, args: unknown = {}): T {
-  const result = spawnSync(deltalakePython(), ['-c', `${prelude}\n${snippet}`], { input: JSON.stringify(args), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
+  const result = spawnSync(deltalakePython(), ['-c', `${prelude}\n${snippet}`], {
+    input: JSON.stringify(args),
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 300_000,
+  });
   if (result.status !== 0) throw new Error(`delta-rs snippet failed: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(result.stdout) as T;
 }

@@ -15,7 +15,11 @@ export interface WaitOptions {
  * Polls probe until it returns a value other than undefined/false and returns that value;
  * fails with "timed out after N ms waiting for <what>" (plus the last probe error) at the deadline.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, options: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  options: WaitOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const intervalMs = options.intervalMs ?? 200;
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +63,9 @@ export async function requireService(name: string, config: PipelineConfig = stac
   const service = stackServices.find((candidate) => candidate.name === name);
   if (!service) throw new Error(`no stack service named ${name}`);
   if (!(await service.healthy(config))) {
-    throw new Error(`${name} is not running at ${service.url(config)}: run \`logstream stack up ${name}\` (npm test does it for you), or point ${service.externalKey} at a running one`);
+    throw new Error(
+      `${name} is not running at ${service.url(config)}: run \`logstream stack up ${name}\` (npm test does it for you), or point ${service.externalKey} at a running one`,
+    );
   }
   return config;
 }

@@ -50,7 +50,10 @@ export async function testClient(config: PipelineConfig): Promise<Client> {
 }
 
 /** Starts the logstream workers in this process; returns them and a stop() that waits for shutdown. */
-export async function startWorkers(deps: ActivityDependencies, identity?: string): Promise<{ workers: LogstreamWorkers; stop: () => Promise<void> }> {
+export async function startWorkers(
+  deps: ActivityDependencies,
+  identity?: string,
+): Promise<{ workers: LogstreamWorkers; stop: () => Promise<void> }> {
   installWorkerRuntime(process.env.LOGSTREAM_LOG_LEVEL ?? 'warn');
   const workers = await createLogstreamWorkers({ deps, workflowBundle: await workflowBundle(), identity });
   const running = workers.run();
@@ -64,7 +67,12 @@ export async function startWorkers(deps: ActivityDependencies, identity?: string
 }
 
 /** The shared poller (test/helpers/stack.ts) with positional timeout and interval, as these tests call it. */
-export function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+export function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<T> {
   return waitUntil(what, probe, { timeoutMs, intervalMs });
 }
 
@@ -101,10 +109,14 @@ export async function spawnWorker(identity: string, env: Record<string, string>,
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const worker = { identity, child, output: () => output, exited };
-  await waitFor(`worker ${identity} ready`, () => {
-    if (child.exitCode !== null) throw new Error(`worker ${identity} exited with ${child.exitCode}: ${output.slice(-2000)}`);
-    return output.includes('"msg":"worker ready"');
-  }, readyTimeoutMs);
+  await waitFor(
+    `worker ${identity} ready`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`worker ${identity} exited with ${child.exitCode}: ${output.slice(-2000)}`);
+      return output.includes('"msg":"worker ready"');
+    },
+    readyTimeoutMs,
+  );
   return worker;
 }
 

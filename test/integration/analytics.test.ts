@@ -27,9 +27,21 @@ interface DirectFigures {
 async function directFigures(tablePath: string): Promise<DirectFigures> {
   const snapshot = await (await DeltaTable.open(tablePath)).snapshot();
   const table = await snapshot.scan({ columns: ['client_ip', 'path_template', 'status', 'is_anomaly'] });
-  const figures: DirectFigures = { requests: table.numRows, clients: 0, serverErrors: 0, anomalies: 0, byEndpoint: new Map(), byClient: new Map() };
+  const figures: DirectFigures = {
+    requests: table.numRows,
+    clients: 0,
+    serverErrors: 0,
+    anomalies: 0,
+    byEndpoint: new Map(),
+    byClient: new Map(),
+  };
   for (const row of table) {
-    const { client_ip: client, path_template: endpoint, status, is_anomaly: anomaly } = row.toJSON() as { client_ip: string; path_template: string; status: number; is_anomaly: boolean };
+    const {
+      client_ip: client,
+      path_template: endpoint,
+      status,
+      is_anomaly: anomaly,
+    } = row.toJSON() as { client_ip: string; path_template: string; status: number; is_anomaly: boolean };
     if (status >= 500) figures.serverErrors += 1;
     if (anomaly) figures.anomalies += 1;
     figures.byEndpoint.set(endpoint, (figures.byEndpoint.get(endpoint) ?? 0) + 1);
@@ -61,10 +73,12 @@ describe('logstream analytics on the Apache access log', () => {
     assert.equal(summary.anomalies, direct.anomalies);
     const volumeTotal = rowsOf(report, 'volume').reduce((sum, row) => sum + Number(row.requests), 0);
     assert.equal(volumeTotal, direct.requests, 'the volume buckets add up to the total');
-    for (const row of rowsOf(report, 'endpoints')) assert.equal(row.requests, direct.byEndpoint.get(String(row.endpoint)), `endpoint ${row.endpoint}`);
+    for (const row of rowsOf(report, 'endpoints'))
+      assert.equal(row.requests, direct.byEndpoint.get(String(row.endpoint)), `endpoint ${row.endpoint}`);
     const busiest = [...direct.byEndpoint.values()].sort((a, b) => b - a)[0];
     assert.equal(rowsOf(report, 'endpoints')[0]!.requests, busiest);
-    for (const row of rowsOf(report, 'top_clients')) assert.equal(row.requests, direct.byClient.get(String(row.client_ip)), `client ${row.client_ip}`);
+    for (const row of rowsOf(report, 'top_clients'))
+      assert.equal(row.requests, direct.byClient.get(String(row.client_ip)), `client ${row.client_ip}`);
     assert.equal(rowsOf(report, 'latest_anomalies').length, Math.min(5, direct.anomalies));
   });
 
@@ -82,7 +96,20 @@ describe('logstream analytics on the Apache access log', () => {
 
   it('filters by time range and endpoint', async () => {
     const endpoint = [...direct.byEndpoint.entries()].sort((a, b) => b[1] - a[1])[0]![0];
-    const { stdout } = await run(process.execPath, [cli, 'analytics', '--root', root, '--format', 'json', '--endpoint', endpoint, '--from', '2015-05-18', '--to', '2015-05-19']);
+    const { stdout } = await run(process.execPath, [
+      cli,
+      'analytics',
+      '--root',
+      root,
+      '--format',
+      'json',
+      '--endpoint',
+      endpoint,
+      '--from',
+      '2015-05-18',
+      '--to',
+      '2015-05-19',
+    ]);
     const summary = rowsOf(JSON.parse(stdout) as AnalyticsReport, 'summary')[0]!;
     assert.ok(Number(summary.requests) > 0 && Number(summary.requests) < direct.byEndpoint.get(endpoint)!);
     assert.equal(summary.endpoints, 1);

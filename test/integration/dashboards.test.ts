@@ -36,7 +36,8 @@ after(async () => {
 });
 
 test('every PromQL panel of every dashboard returns data from a running pipeline', { timeout: 420_000 }, async (t) => {
-  if (isExternalService('prometheus')) return t.skip('prometheus.url points at an external Prometheus, which does not read the stack targets folder');
+  if (isExternalService('prometheus'))
+    return t.skip('prometheus.url points at an external Prometheus, which does not read the stack targets folder');
   const config = await requireService('prometheus');
   for (const service of ['temporal', 'kafka', 'opensearch']) await requireService(service, config);
   const name = uniqueName('dashboards');
@@ -64,8 +65,17 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
   renameSync(`${targetFile}.tmp`, targetFile);
 
   client = await testClient(config);
-  const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: env.LOGSTREAM_TEMPORAL_TASK_QUEUE, workflowId: name, args: [{ streamers: 1 }] });
-  await waitFor('the pipeline to create its topics and start', async () => (await handle.query<{ state: string }>('status')).state === 'running', 120_000, 1000);
+  const handle = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: env.LOGSTREAM_TEMPORAL_TASK_QUEUE,
+    workflowId: name,
+    args: [{ streamers: 1 }],
+  });
+  await waitFor(
+    'the pipeline to create its topics and start',
+    async () => (await handle.query<{ state: string }>('status')).state === 'running',
+    120_000,
+    1000,
+  );
 
   const kafka = createKafkaClient({ ...config.kafka, client_id: name });
   const prometheus = config.prometheus.url.replace(/\/$/, '');
@@ -89,10 +99,15 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
       ]);
       await new Promise((resolve) => setTimeout(resolve, 5000));
     }
-    await waitFor('Prometheus to scrape this pipeline\'s worker', async () => {
-      const body = await query(`sum(logstream_sink_records_total{run="${name}", sink="delta_logs"})`);
-      return body.data?.result.length ? true : undefined;
-    }, 90_000, 1000);
+    await waitFor(
+      "Prometheus to scrape this pipeline's worker",
+      async () => {
+        const body = await query(`sum(logstream_sink_records_total{run="${name}", sink="delta_logs"})`);
+        return body.data?.result.length ? true : undefined;
+      },
+      90_000,
+      1000,
+    );
 
     const boards = buildDashboards();
     const missing: string[] = [];
@@ -102,13 +117,29 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
       const body = await query(expr);
       assert.equal(body.status, 'success', `${board} / ${panel}: Prometheus refused the expression: ${body.error}\n${expr}`);
       // rate() needs two scrapes of a series; give late series a few more scrapes before calling them missing.
-      const hasData = body.data!.result.length > 0 || (await waitFor(`${panel} data`, async () => ((await query(expr)).data?.result.length ? true : undefined), 30_000, 2000).catch(() => false));
+      const hasData =
+        body.data!.result.length > 0 ||
+        (await waitFor(`${panel} data`, async () => ((await query(expr)).data?.result.length ? true : undefined), 30_000, 2000).catch(
+          () => false,
+        ));
       if (!hasData) missing.push(`${board} / ${panel}: ${expr}`);
     }
     assert.deepEqual(missing, [], `panels without data:\n${missing.join('\n')}`);
     // The last round's dead letters may be committed after the latest scrape: wait for the next ones.
-    const deadLetters = async () => Number(((await query(`sum(logstream_dead_letter_records_total{run="${name}"})`)).data?.result[0] as { value: [number, string] } | undefined)?.value[1] ?? 0);
-    const counted = await waitFor('all 12 dead letters in Prometheus', async () => ((await deadLetters()) >= 12 ? true : undefined), 30_000, 1000).catch(() => false);
+    const deadLetters = async () =>
+      Number(
+        (
+          (await query(`sum(logstream_dead_letter_records_total{run="${name}"})`)).data?.result[0] as
+            | { value: [number, string] }
+            | undefined
+        )?.value[1] ?? 0,
+      );
+    const counted = await waitFor(
+      'all 12 dead letters in Prometheus',
+      async () => ((await deadLetters()) >= 12 ? true : undefined),
+      30_000,
+      1000,
+    ).catch(() => false);
     assert.ok(counted, `the malformed messages were counted as dead letters (${await deadLetters()} of 12)`);
   } finally {
     await handle.signal(stopSignal).catch(() => undefined);

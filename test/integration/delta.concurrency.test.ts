@@ -22,10 +22,13 @@ interface WorkerTask {
 async function runWorker(task: WorkerTask): Promise<void> {
   const table = await DeltaTable.open(task.path, { checkpointInterval: 10 });
   for (let batch = 0; batch < task.commits; batch++) {
-    const firstOffset = (task.worker * 1_000_000) + batch * task.rowsPerCommit;
-    const outcome = await table.append(makeLogTable(task.rowsPerCommit, { firstOffset, startMicros: 1_735_689_600_000_000n + BigInt(firstOffset) * 1000n }), {
-      txns: [{ appId: `worker-${task.worker}`, version: batch }],
-    });
+    const firstOffset = task.worker * 1_000_000 + batch * task.rowsPerCommit;
+    const outcome = await table.append(
+      makeLogTable(task.rowsPerCommit, { firstOffset, startMicros: 1_735_689_600_000_000n + BigInt(firstOffset) * 1000n }),
+      {
+        txns: [{ appId: `worker-${task.worker}`, version: batch }],
+      },
+    );
     if (outcome.status !== 'committed') throw new Error(`worker ${task.worker} batch ${batch}: ${JSON.stringify(outcome)}`);
     process.stdout.write(`${outcome.version}\n`);
   }
@@ -61,7 +64,10 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 }
 
 function commitVersions(path: string): number[] {
-  return readdirSync(join(path, '_delta_log')).filter((name) => /^\d{20}\.json$/.test(name)).map((name) => Number(name.slice(0, 20))).sort((a, b) => a - b);
+  return readdirSync(join(path, '_delta_log'))
+    .filter((name) => /^\d{20}\.json$/.test(name))
+    .map((name) => Number(name.slice(0, 20)))
+    .sort((a, b) => a - b);
 }
 
 function defineTests(): void {
@@ -73,7 +79,10 @@ function defineTests(): void {
       const results = await Promise.all(workers.map(finished));
       for (const result of results) assert.equal(result.code, 0, result.stderr);
 
-      assert.deepEqual(commitVersions(path), Array.from({ length: 201 }, (_, version) => version));
+      assert.deepEqual(
+        commitVersions(path),
+        Array.from({ length: 201 }, (_, version) => version),
+      );
       const snapshot = await (await DeltaTable.open(path)).snapshot();
       assert.equal(snapshot.version, 200);
       assert.equal(snapshot.numRows, 4 * 50 * 20);
@@ -92,7 +101,9 @@ function defineTests(): void {
   });
 
   describe('crashed writers', () => {
-    it('a writer killed with SIGKILL mid-commit leaves a table both readers read, no partial commit visible', { timeout: 600_000 }, async () => {
+    it('a writer killed with SIGKILL mid-commit leaves a table both readers read, no partial commit visible', {
+      timeout: 600_000,
+    }, async () => {
       const path = join(mkdtempSync(join(tmpdir(), 'logstream-delta-crash-')), 'logs');
       await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
       for (let round = 0; round < 3; round++) {
@@ -108,10 +119,16 @@ function defineTests(): void {
       }
       // Every version file is complete JSON with its commitInfo and txn; versions have no gaps.
       const versions = commitVersions(path);
-      assert.deepEqual(versions, Array.from({ length: versions.length }, (_, version) => version));
+      assert.deepEqual(
+        versions,
+        Array.from({ length: versions.length }, (_, version) => version),
+      );
       for (const version of versions.slice(1)) {
         const actions = parseCommit(readFileSync(join(path, '_delta_log', `${String(version).padStart(20, '0')}.json`), 'utf8'));
-        assert.ok(actions.some((action) => 'commitInfo' in action) && actions.some((action) => 'txn' in action), `version ${version} is complete`);
+        assert.ok(
+          actions.some((action) => 'commitInfo' in action) && actions.some((action) => 'txn' in action),
+          `version ${version} is complete`,
+        );
       }
       const table = await DeltaTable.open(path);
       const snapshot = await table.snapshot();

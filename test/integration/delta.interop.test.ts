@@ -26,7 +26,10 @@ function tryDeltaRs(path: string, version?: number): DeltaRsView | { openError: 
 async function expectSameAsDeltaRs(path: string, version?: number): Promise<string> {
   const theirs = tryDeltaRs(path, version);
   if ('openError' in theirs) {
-    await assert.rejects(DeltaTable.open(path).then((table) => table.snapshot(version === undefined ? {} : { version })), TableNotFoundError);
+    await assert.rejects(
+      DeltaTable.open(path).then((table) => table.snapshot(version === undefined ? {} : { version })),
+      TableNotFoundError,
+    );
     return 'both refuse to open';
   }
   const table = await DeltaTable.open(path);
@@ -34,7 +37,14 @@ async function expectSameAsDeltaRs(path: string, version?: number): Promise<stri
   assert.equal(snapshot.version, theirs.version, 'version');
   assert.deepEqual(snapshot.schema.fields.map((field) => field.name).sort(), [...theirs.columns].sort(), 'columns');
   assert.deepEqual([...snapshot.partitionColumns], theirs.partitionColumns, 'partition columns');
-  assert.deepEqual(snapshot.files().map((add) => decodeURIComponent(add.path)).sort(), theirs.files, 'active files');
+  assert.deepEqual(
+    snapshot
+      .files()
+      .map((add) => decodeURIComponent(add.path))
+      .sort(),
+    theirs.files,
+    'active files',
+  );
   if (theirs.error !== undefined) {
     // delta-rs cannot read the rows either (data files missing from the fixture): we must fail clearly, not return partial data.
     await assert.rejects(snapshot.scan(), (error: Error) => error instanceof DeltaError && /is missing/.test(error.message));
@@ -58,7 +68,10 @@ describe('reading the shared Delta test tables', () => {
 
 function writeLog(tablePath: string, version: number, actions: object[]): void {
   mkdirSync(join(tablePath, '_delta_log'), { recursive: true });
-  writeFileSync(join(tablePath, '_delta_log', `${String(version).padStart(20, '0')}.json`), actions.map((action) => JSON.stringify(action)).join('\n') + '\n');
+  writeFileSync(
+    join(tablePath, '_delta_log', `${String(version).padStart(20, '0')}.json`),
+    `${actions.map((action) => JSON.stringify(action)).join('\n')}\n`,
+  );
 }
 
 const schemaString = JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] });
@@ -68,9 +81,21 @@ describe('unsupported features', () => {
     const path = join(scratch(), 'dv');
     writeLog(path, 0, [
       { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } },
-      { metaData: { id: 'dv', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: { 'delta.enableDeletionVectors': 'true' }, createdTime: 0 } },
+      {
+        metaData: {
+          id: 'dv',
+          format: { provider: 'parquet', options: {} },
+          schemaString,
+          partitionColumns: [],
+          configuration: { 'delta.enableDeletionVectors': 'true' },
+          createdTime: 0,
+        },
+      },
     ]);
-    await assert.rejects(DeltaTable.open(path), (error: Error) => error instanceof UnsupportedFeatureError && /"deletionVectors"/.test(error.message));
+    await assert.rejects(
+      DeltaTable.open(path),
+      (error: Error) => error instanceof UnsupportedFeatureError && /"deletionVectors"/.test(error.message),
+    );
     const cli = spawnSync(process.execPath, ['bin/logstream.js', 'table', 'rows', path], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(cli.status, 1);
     assert.match(cli.stderr, /uses "deletionVectors", which this engine cannot read/);
@@ -80,11 +105,32 @@ describe('unsupported features', () => {
     const mapped = join(scratch(), 'cm');
     writeLog(mapped, 0, [
       { protocol: { minReaderVersion: 2, minWriterVersion: 5 } },
-      { metaData: { id: 'cm', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: { 'delta.columnMapping.mode': 'name' }, createdTime: 0 } },
+      {
+        metaData: {
+          id: 'cm',
+          format: { provider: 'parquet', options: {} },
+          schemaString,
+          partitionColumns: [],
+          configuration: { 'delta.columnMapping.mode': 'name' },
+          createdTime: 0,
+        },
+      },
     ]);
     await assert.rejects(DeltaTable.open(mapped), /"columnMapping"/);
     const future = join(scratch(), 'future');
-    writeLog(future, 0, [{ protocol: { minReaderVersion: 9, minWriterVersion: 9 } }, { metaData: { id: 'f', format: { provider: 'parquet', options: {} }, schemaString, partitionColumns: [], configuration: {}, createdTime: 0 } }]);
+    writeLog(future, 0, [
+      { protocol: { minReaderVersion: 9, minWriterVersion: 9 } },
+      {
+        metaData: {
+          id: 'f',
+          format: { provider: 'parquet', options: {} },
+          schemaString,
+          partitionColumns: [],
+          configuration: {},
+          createdTime: 0,
+        },
+      },
+    ]);
     await assert.rejects(DeltaTable.open(future), /"minReaderVersion 9"/);
   });
 });
@@ -94,9 +140,12 @@ describe('tables written by this engine', () => {
     const path = join(scratch(), 'logs');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { checkpointInterval: 2 });
     for (let batch = 0; batch < 4; batch++) {
-      const outcome = await table.append(makeLogTable(2500, { startMicros: 1_735_689_600_000_000n + BigInt(batch) * 1_800_000_000n, firstOffset: batch * 2500 }), {
-        txns: [{ appId: 'web-logs-0', version: batch * 2500 + 2499 }],
-      });
+      const outcome = await table.append(
+        makeLogTable(2500, { startMicros: 1_735_689_600_000_000n + BigInt(batch) * 1_800_000_000n, firstOffset: batch * 2500 }),
+        {
+          txns: [{ appId: 'web-logs-0', version: batch * 2500 + 2499 }],
+        },
+      );
       assert.equal(outcome.status, 'committed');
     }
     assert.ok(readdirSync(join(path, '_delta_log')).includes('00000000000000000004.checkpoint.parquet'), 'checkpoint every 2 commits');
@@ -154,7 +203,10 @@ describe('tables written by this engine', () => {
     const snapshot = await table.snapshot();
     assert.equal(snapshot.numRows, 50);
     const projected = await snapshot.scan({ columns: ['kafka_offset', 'client_ip'] });
-    assert.deepEqual(projected.schema.fields.map((field) => field.name), ['kafka_offset', 'client_ip']);
+    assert.deepEqual(
+      projected.schema.fields.map((field) => field.name),
+      ['kafka_offset', 'client_ip'],
+    );
     assert.equal(projected.numRows, 50);
     assert.equal(await expectSameAsDeltaRs(path), '50 rows match');
   });
@@ -162,7 +214,12 @@ describe('tables written by this engine', () => {
   it('answers txn versions and drops a replayed batch as a duplicate', async () => {
     const path = join(scratch(), 'txn');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
-    await table.append(makeLogTable(100), { txns: [{ appId: 'web-logs-0', version: 99 }, { appId: 'web-logs-1', version: 7 }] });
+    await table.append(makeLogTable(100), {
+      txns: [
+        { appId: 'web-logs-0', version: 99 },
+        { appId: 'web-logs-1', version: 7 },
+      ],
+    });
     const other = await DeltaTable.open(path);
     const duplicate = await other.append(makeLogTable(100), { txns: [{ appId: 'web-logs-1', version: 7 }] });
     assert.deepEqual(duplicate, { status: 'duplicate', appId: 'web-logs-1', committedVersion: 7 });
@@ -173,14 +230,26 @@ describe('tables written by this engine', () => {
 });
 
 describe('logstream table', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/logstream.js', 'table', ...args], { cwd: repoRoot, encoding: 'utf8' });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/logstream.js', 'table', ...args], { cwd: repoRoot, encoding: 'utf8' });
 
   it('prints info JSON, history and rows in path order with ISO timestamps; bad --where exits 2', async () => {
     const path = join(scratch(), 'cli');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
     await table.append(makeLogTable(4000), { txns: [{ appId: 'web-logs-2', version: 3999 }] });
     const info = JSON.parse(run('info', path, '--json').stdout);
-    assert.deepEqual(Object.keys(info), ['path', 'version', 'schema', 'partitionColumns', 'fileCount', 'rowCount', 'sizeBytes', 'txnVersions', 'protocol', 'properties']);
+    assert.deepEqual(Object.keys(info), [
+      'path',
+      'version',
+      'schema',
+      'partitionColumns',
+      'fileCount',
+      'rowCount',
+      'sizeBytes',
+      'txnVersions',
+      'protocol',
+      'properties',
+    ]);
     assert.equal(info.version, 1);
     assert.equal(info.rowCount, 4000);
     assert.deepEqual(info.partitionColumns, ['date', 'hour']);
@@ -193,9 +262,16 @@ describe('logstream table', () => {
 
     const rows = run('rows', path, '--where', "status = 500 and timestamp >= '2025-01-01T00:30:00Z'", '--limit', '5');
     assert.equal(rows.status, 0);
-    const printed = rows.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const printed = rows.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal(printed.length, 5);
-    assert.ok(printed.every((row) => row.status === 500 && /^2025-01-01T\d\d:\d\d:\d\d\.\d{6}Z$/.test(row.timestamp) && row.timestamp >= '2025-01-01T00:30:00'));
+    assert.ok(
+      printed.every(
+        (row) => row.status === 500 && /^2025-01-01T\d\d:\d\d:\d\d\.\d{6}Z$/.test(row.timestamp) && row.timestamp >= '2025-01-01T00:30:00',
+      ),
+    );
     const again = run('rows', path, '--where', "status = 500 and timestamp >= '2025-01-01T00:30:00Z'", '--limit', '5');
     assert.equal(again.stdout, rows.stdout, 'deterministic order');
 

@@ -42,7 +42,10 @@ describe('OPTIMIZE with concurrent writers', () => {
     const stale = await loadState(table.storage, path);
     const rival = await DeltaTable.open(path);
     await rival.optimize({ targetSizeBytes: 64 * 1024 * 1024 }); // removes the same four files first
-    await assert.rejects(optimize(table.storage, path, stale.state, { targetSizeBytes: 64 * 1024 * 1024 }), (error: Error) => error instanceof CommitConflictError && /removed concurrently/.test(error.message));
+    await assert.rejects(
+      optimize(table.storage, path, stale.state, { targetSizeBytes: 64 * 1024 * 1024 }),
+      (error: Error) => error instanceof CommitConflictError && /removed concurrently/.test(error.message),
+    );
     const snapshot = await (await DeltaTable.open(path)).snapshot();
     assert.equal(snapshot.version, 5, 'no commit from the losing OPTIMIZE');
     assert.equal(snapshot.numRows, 200);
@@ -52,7 +55,12 @@ describe('OPTIMIZE with concurrent writers', () => {
 describe('log retention and time travel', () => {
   it('deletes expired commits below an expired checkpoint and keeps the table readable', async () => {
     const path = join(scratch(), 'logs');
-    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { checkpointInterval: 5, logRetentionDays: 30 });
+    const table = await DeltaTable.create(
+      path,
+      logSchema,
+      { partitionColumns: ['date', 'hour'] },
+      { checkpointInterval: 5, logRetentionDays: 30 },
+    );
     for (let index = 0; index < 5; index++) await table.append(makeLogTable(10, { firstOffset: index * 10 })); // checkpoint at 5
     for (let index = 5; index < 8; index++) await table.append(makeLogTable(10, { firstOffset: index * 10 }));
     const log = join(path, '_delta_log');
@@ -60,7 +68,9 @@ describe('log retention and time travel', () => {
     for (const name of readdirSync(log)) if (/^0{19}[0-5]\./.test(name)) utimesSync(join(log, name), old, old);
     const result = await table.checkpoint(); // checkpoint at 8, then cleanup
     assert.equal(result.logFilesDeleted, 5, 'commits 0-4 are below the expired checkpoint at 5');
-    const remaining = readdirSync(log).filter((name) => name.endsWith('.json')).sort();
+    const remaining = readdirSync(log)
+      .filter((name) => name.endsWith('.json'))
+      .sort();
     assert.equal(remaining[0], '00000000000000000005.json');
     const snapshot = await (await DeltaTable.open(path)).snapshot();
     assert.equal(snapshot.numRows, 80);
@@ -73,7 +83,8 @@ describe('log retention and time travel', () => {
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
     for (let index = 0; index < 3; index++) await table.append(makeLogTable(10, { firstOffset: index * 10 }));
     const base = Date.parse('2025-06-01T00:00:00Z') / 1000;
-    for (let version = 0; version <= 3; version++) utimesSync(join(path, '_delta_log', `${String(version).padStart(20, '0')}.json`), base + version * 60, base + version * 60);
+    for (let version = 0; version <= 3; version++)
+      utimesSync(join(path, '_delta_log', `${String(version).padStart(20, '0')}.json`), base + version * 60, base + version * 60);
     const at = await table.snapshot({ timestampMs: Date.parse('2025-06-01T00:02:30Z') });
     assert.equal(at.version, 2);
     assert.equal(at.numRows, 20);
@@ -85,7 +96,10 @@ describe('checkpoint forms', () => {
   it('reads a multi-part checkpoint, with and without _last_checkpoint, as delta-rs does', async () => {
     const path = join(scratch(), 'logs');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { checkpointInterval: 1000 });
-    for (let index = 0; index < 6; index++) await table.append(makeLogTable(30, { firstOffset: index * 30, stepMicros: 60_000_000n }), { txns: [{ appId: 'p', version: index }] });
+    for (let index = 0; index < 6; index++)
+      await table.append(makeLogTable(30, { firstOffset: index * 30, stepMicros: 60_000_000n }), {
+        txns: [{ appId: 'p', version: index }],
+      });
     const { state } = await loadState(table.storage, path);
     const checkpoint = stateToCheckpointTable(state);
     const half = Math.ceil(checkpoint.numRows / 2);
@@ -95,7 +109,10 @@ describe('checkpoint forms', () => {
     writeFileSync(join(log, '_last_checkpoint'), JSON.stringify({ version: 6, size: checkpoint.numRows, parts: 2 }));
     for (let version = 0; version < 6; version++) rmSync(join(log, `${versionName(version)}.json`)); // only the checkpoint can rebuild version 6
     const writer = await DeltaTable.open(path);
-    for (let index = 6; index < 8; index++) await writer.append(makeLogTable(30, { firstOffset: index * 30, stepMicros: 60_000_000n }), { txns: [{ appId: 'p', version: index }] });
+    for (let index = 6; index < 8; index++)
+      await writer.append(makeLogTable(30, { firstOffset: index * 30, stepMicros: 60_000_000n }), {
+        txns: [{ appId: 'p', version: index }],
+      });
     for (const withHint of [true, false]) {
       if (!withHint) rmSync(join(log, '_last_checkpoint'));
       const snapshot = await (await DeltaTable.open(path)).snapshot();

@@ -43,7 +43,10 @@ test('generate --count sends that many JSON-line logs to the topic, keyed by cli
   assert.match(result.stdout, new RegExp(`sent 600 logs to ${topic}`));
   const offsets = await kafka.topicOffsets(topic);
   assert.equal(offsets.length, config.kafka.partitions);
-  assert.equal(offsets.reduce((sum, partition) => sum + Number(partition.high), 0), 600);
+  assert.equal(
+    offsets.reduce((sum, partition) => sum + Number(partition.high), 0),
+    600,
+  );
 
   const received: ConsumedMessage[] = [];
   const consumer = kafka.createConsumer({ groupId: `${topic}-reader` });

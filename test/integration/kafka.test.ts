@@ -42,7 +42,11 @@ test('keyed messages through a new 3-partition topic arrive on all partitions, e
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        received.push({ key: message.key!.toString(), partition, index: (JSON.parse(message.value!.toString()) as { index: number }).index });
+        received.push({
+          key: message.key!.toString(),
+          partition,
+          index: (JSON.parse(message.value!.toString()) as { index: number }).index,
+        });
       },
     });
     await waitFor(`all ${keys.length} messages back from ${topic}`, () => received.length >= keys.length, { timeoutMs: 30_000 });
@@ -50,11 +54,18 @@ test('keyed messages through a new 3-partition topic arrive on all partitions, e
     await consumer.disconnect();
   }
 
-  assert.deepEqual(received.map((message) => message.index).sort((a, b) => a - b), keys.map((_, index) => index));
+  assert.deepEqual(
+    received.map((message) => message.index).sort((a, b) => a - b),
+    keys.map((_, index) => index),
+  );
   assert.deepEqual([...new Set(received.map((message) => message.partition))].sort(), [0, 1, 2]);
   const partitionOfKey = new Map<string, Set<number>>();
-  for (const message of received) (partitionOfKey.get(message.key) ?? partitionOfKey.set(message.key, new Set()).get(message.key)!).add(message.partition);
-  assert.ok([...partitionOfKey.values()].every((partitions) => partitions.size === 1), 'a key always lands on the same partition');
+  for (const message of received)
+    (partitionOfKey.get(message.key) ?? partitionOfKey.set(message.key, new Set()).get(message.key)!).add(message.partition);
+  assert.ok(
+    [...partitionOfKey.values()].every((partitions) => partitions.size === 1),
+    'a key always lands on the same partition',
+  );
 });
 
 test('a topic that was never created is refused (auto-create is off in the stack broker)', async (t) => {

@@ -46,7 +46,12 @@ describe(`MLflow model registry at ${config.mlflow.tracking_uri}`, () => {
     assert.equal(scored.length, 500);
 
     // Trained on traffic where 40% is attacks, the model learns attacks as normal: a worse model.
-    const worse = await runTraining({ config, events: generateTrainingData(8_000, 43, { anomalyRate: 0.4 }), source: 'test:worse', holdoutRows: HOLDOUT_ROWS });
+    const worse = await runTraining({
+      config,
+      events: generateTrainingData(8_000, 43, { anomalyRate: 0.4 }),
+      source: 'test:worse',
+      holdoutRows: HOLDOUT_ROWS,
+    });
     assert.ok(worse.published);
     assert.ok(worse.holdout.overall.f1 < good.holdout.overall.f1, `worse F1 ${worse.holdout.overall.f1} vs ${good.holdout.overall.f1}`);
     assert.equal(worse.published.promotion.promoted, false);
@@ -69,7 +74,11 @@ describe(`MLflow model registry at ${config.mlflow.tracking_uri}`, () => {
   it('fails training with a message naming the URL when MLflow is unreachable, and scorers keep their model', async () => {
     const downUri = 'http://127.0.0.1:9';
     await assert.rejects(
-      runTraining({ config: { ...config, mlflow: { ...config.mlflow, tracking_uri: downUri } }, events: generateTrainingData(500, 1), holdoutRows: 1_000 }),
+      runTraining({
+        config: { ...config, mlflow: { ...config.mlflow, tracking_uri: downUri } },
+        events: generateTrainingData(500, 1),
+        holdoutRows: 1_000,
+      }),
       (error: unknown) => error instanceof MlflowUnavailableError && error.message.includes(downUri),
     );
     const healthy = createModelWatcher({ client, registeredModel: config.mlflow.registered_model, checkIntervalMs: 0 });
@@ -77,7 +86,11 @@ describe(`MLflow model registry at ${config.mlflow.tracking_uri}`, () => {
     const version = loaded.scorer?.modelVersion;
     assert.ok(version);
     // Same scorer object, now asking an unreachable registry.
-    const unreachable = createModelWatcher({ client: new MlflowClient({ trackingUri: downUri, timeoutMs: 2_000 }), registeredModel: config.mlflow.registered_model, checkIntervalMs: 0 });
+    const unreachable = createModelWatcher({
+      client: new MlflowClient({ trackingUri: downUri, timeoutMs: 2_000 }),
+      registeredModel: config.mlflow.registered_model,
+      checkIntervalMs: 0,
+    });
     const failed = await unreachable.check();
     assert.equal(failed.status, 'failed');
     assert.ok(failed.status === 'failed' && failed.error.message.includes(downUri));

@@ -10,7 +10,10 @@ import { SimulatedLog } from '../helpers/simulatedStreamer.js';
 import { replayRecorded, startWorkers, testClient, testConfig, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const PARTITIONS = 3;
-const config = testConfig('signals', { kafka: { partitions: PARTITIONS }, temporal: { heartbeat_timeout_seconds: 10, max_streamers_per_worker: 4 } });
+const config = testConfig('signals', {
+  kafka: { partitions: PARTITIONS },
+  temporal: { heartbeat_timeout_seconds: 10, max_streamers_per_worker: 4 },
+});
 const log = new SimulatedLog(PARTITIONS);
 let client: Client;
 let stopWorkers: () => Promise<void>;
@@ -49,13 +52,20 @@ test('signals change the running streamers and status reflects them', { timeout:
   const startedAt = Date.now();
   const status = () => handle.query(statusQuery);
   const until = (what: string, accept: (current: PipelineStatus) => boolean, timeoutMs = 30_000) =>
-    waitFor(what, async () => {
-      const current = await status();
-      return accept(current) ? current : undefined;
-    }, timeoutMs).finally(() => process.env.TEST_TIMING && console.error(`${what}: ${Date.now() - startedAt} ms`));
+    waitFor(
+      what,
+      async () => {
+        const current = await status();
+        return accept(current) ? current : undefined;
+      },
+      timeoutMs,
+    ).finally(() => process.env.TEST_TIMING && console.error(`${what}: ${Date.now() - startedAt} ms`));
 
   log.produce(200);
-  const running = await until('two running streamers', (current) => current.state === 'running' && current.streamers.filter((streamer) => streamer.state === 'running').length === 2);
+  const running = await until(
+    'two running streamers',
+    (current) => current.state === 'running' && current.streamers.filter((streamer) => streamer.state === 'running').length === 2,
+  );
   assert.equal(running.desiredStreamers, 2);
   assert.equal(running.partitions, PARTITIONS);
   await waitFor('every produced row in the table', () => log.table.rows.length === log.producedTotal);
@@ -73,7 +83,10 @@ test('signals change the running streamers and status reflects them', { timeout:
   assert.ok(log.table.rows.length > rowsWhilePaused);
 
   await handle.signal(scaleSignal, 10);
-  const scaled = await until('scaled to the partition count', (current) => current.streamers.filter((streamer) => streamer.state === 'running').length === PARTITIONS);
+  const scaled = await until(
+    'scaled to the partition count',
+    (current) => current.streamers.filter((streamer) => streamer.state === 'running').length === PARTITIONS,
+  );
   assert.equal(scaled.desiredStreamers, PARTITIONS, 'scale is capped at the partition count');
   await handle.signal(scaleSignal, 1);
   await until('scaled down to one', (current) => current.runningStreamers === 1 && current.streamers.length === 1);
@@ -81,7 +94,10 @@ test('signals change the running streamers and status reflects them', { timeout:
 
   const batchesBeforeReload = log.modelVersions.length;
   await handle.signal(reloadModelSignal, '7');
-  await until('streamer reports model 7', (current) => current.desiredModelVersion === '7' && current.streamers.every((streamer) => streamer.modelVersion === '7'));
+  await until(
+    'streamer reports model 7',
+    (current) => current.desiredModelVersion === '7' && current.streamers.every((streamer) => streamer.modelVersion === '7'),
+  );
   assert.equal(log.running, 1, 'the model is swapped without restarting the streamer');
   log.produce(100);
   await waitFor('new batches scored with model 7', () => log.table.rows.length === log.producedTotal);

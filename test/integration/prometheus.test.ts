@@ -14,7 +14,8 @@ interface QueryResponse {
 }
 
 test('a target written into the targets folder is scraped and its metric answers a PromQL query', { timeout: 90_000 }, async (t) => {
-  if (isExternalService('prometheus')) return t.skip('prometheus.url points at an external Prometheus, which does not read the stack targets folder');
+  if (isExternalService('prometheus'))
+    return t.skip('prometheus.url points at an external Prometheus, which does not read the stack targets folder');
   const config = await requireService('prometheus');
   const run = uniqueName('stack-test');
   const port = await freePort();
@@ -24,7 +25,9 @@ test('a target written into the targets folder is scraped and its metric answers
       return;
     }
     response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    response.end(`# HELP logstream_stack_test_value A constant exported by the stack test.\n# TYPE logstream_stack_test_value gauge\nlogstream_stack_test_value{run="${run}"} 42\n`);
+    response.end(
+      `# HELP logstream_stack_test_value A constant exported by the stack test.\n# TYPE logstream_stack_test_value gauge\nlogstream_stack_test_value{run="${run}"} 42\n`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const targetsDir = prometheusTargetsDir(config.stack.state_dir);
@@ -38,7 +41,9 @@ test('a target written into the targets folder is scraped and its metric answers
     const result = await waitFor(
       'Prometheus to scrape the test target',
       async () => {
-        const response = await fetch(`${config.prometheus.url.replace(/\/$/, '')}/api/v1/query?query=${query}`, { signal: AbortSignal.timeout(5000) });
+        const response = await fetch(`${config.prometheus.url.replace(/\/$/, '')}/api/v1/query?query=${query}`, {
+          signal: AbortSignal.timeout(5000),
+        });
         const body = (await response.json()) as QueryResponse;
         return body.status === 'success' && body.data.result.length > 0 ? body.data.result : undefined;
       },

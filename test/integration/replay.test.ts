@@ -41,7 +41,13 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
   fixtures.push(fixture);
   const result = replay([sample, '--topic', fixture.topic, '--json']);
   assert.equal(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as { lines: number; parsed: number; sent: number; rejected: Record<string, number>; exampleLines: Record<string, number> };
+  const summary = JSON.parse(result.stdout) as {
+    lines: number;
+    parsed: number;
+    sent: number;
+    rejected: Record<string, number>;
+    exampleLines: Record<string, number>;
+  };
   assert.equal(summary.lines, 10_000);
   assert.equal(summary.parsed, 9_999);
   assert.equal(summary.sent, 9_999);
@@ -50,13 +56,18 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
 
   const { streamer, done } = await startStreamer(fixture, config);
   try {
-    await waitFor('9,999 rows in the logs table', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 9_999, { timeoutMs: 90_000, intervalMs: 500 });
+    await waitFor('9,999 rows in the logs table', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 9_999, {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
   } finally {
     await streamer.stop();
     await done;
   }
   const rows = await tableRows(fixture.deltaRoot, 'logs');
-  const first = rows.find((row) => row.path === '/presentations/logstash-monitorama-2013/images/kibana-search.png' && row.client_ip === '83.149.9.216');
+  const first = rows.find(
+    (row) => row.path === '/presentations/logstash-monitorama-2013/images/kibana-search.png' && row.client_ip === '83.149.9.216',
+  );
   assert.ok(first, 'the first line of the file is in the table');
   assert.equal(first.status, 200);
   assert.equal(first.date, '2015-05-17');
@@ -68,13 +79,16 @@ test('replay --timestamps now --rate rewrites event times to the send time; the 
   const fixture = await streamerFixture(config, 'replay-now');
   fixtures.push(fixture);
   const file = join(await mkdtemp(join(tmpdir(), 'replay-test-')), 'mixed.log');
-  await writeFile(file, [
-    '10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 10 "-" "curl/8"',
-    '{"timestamp":"2015-05-17T10:05:04Z","client_ip":"10.0.0.2","method":"GET","path":"/b","status":404,"bytes":5}',
-    'garbage',
-    '10.0.0.3 - - [17/May/2015:10:05:05 +0000] "GET /c HTTP/1.1" 999 10 "-" "-"',
-    '',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      '10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 10 "-" "curl/8"',
+      '{"timestamp":"2015-05-17T10:05:04Z","client_ip":"10.0.0.2","method":"GET","path":"/b","status":404,"bytes":5}',
+      'garbage',
+      '10.0.0.3 - - [17/May/2015:10:05:05 +0000] "GET /c HTTP/1.1" 999 10 "-" "-"',
+      '',
+    ].join('\n'),
+  );
   const startedMs = Date.now();
   const result = replay([file, '--topic', fixture.topic, '--rate', '20', '--timestamps', 'now']);
   assert.equal(result.status, 0, result.stderr);

@@ -9,7 +9,14 @@ import { after, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { loadDependencies } from '../../activities/dependencies.js';
 import { createKafkaClient } from '../../clients/kafka/index.js';
-import { applySchedules, deleteSchedules, listSchedules, pauseSchedules, resumeSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
+import {
+  applySchedules,
+  deleteSchedules,
+  listSchedules,
+  pauseSchedules,
+  resumeSchedules,
+  scheduleDefinitions,
+} from '../../clients/temporal/schedules.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { HealthReport, MaintenanceReport, TrainingReport } from '../../workflows/types.js';
 import { requireService, uniqueName } from '../helpers/stack.js';
@@ -44,46 +51,90 @@ test('schedules fire training and maintenance; the promoted model reaches the ru
   cleanups.push(() => kafka.close());
 
   // A running pipeline with rows in Delta to train on.
-  const pipeline = await client.workflow.start('pipelineWorkflow', { taskQueue: config.temporal.task_queue, workflowId: `${name}-pipeline`, args: [{ streamers: 1 }] });
+  const pipeline = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: config.temporal.task_queue,
+    workflowId: `${name}-pipeline`,
+    args: [{ streamers: 1 }],
+  });
   cleanups.push(() => pipeline.signal(stopSignal).then(() => pipeline.result()));
   await produce(kafka, name, generatedMessages(2500, 21));
   await waitFor('rows in Delta', async () => (await tableRowCount(config.delta.root, 'logs')) >= 2500, 90_000);
 
   const definitions = scheduleDefinitions(config, `${name}-`);
-  cleanups.push(() => deleteSchedules(client, definitions.map((definition) => definition.scheduleId)));
-  assert.deepEqual((await applySchedules(client, definitions)).map((result) => result.outcome), ['created', 'created', 'created']);
-  assert.deepEqual((await applySchedules(client, definitions)).map((result) => result.outcome), ['unchanged', 'unchanged', 'unchanged']);
+  cleanups.push(() =>
+    deleteSchedules(
+      client,
+      definitions.map((definition) => definition.scheduleId),
+    ),
+  );
+  assert.deepEqual(
+    (await applySchedules(client, definitions)).map((result) => result.outcome),
+    ['created', 'created', 'created'],
+  );
+  assert.deepEqual(
+    (await applySchedules(client, definitions)).map((result) => result.outcome),
+    ['unchanged', 'unchanged', 'unchanged'],
+  );
   const listed = await listSchedules(client, `${name}-`);
-  assert.deepEqual(listed.map((schedule) => schedule.workflowType).sort(), ['healthCheckWorkflow', 'maintenanceWorkflow', 'trainingWorkflow']);
+  assert.deepEqual(listed.map((schedule) => schedule.workflowType).sort(), [
+    'healthCheckWorkflow',
+    'maintenanceWorkflow',
+    'trainingWorkflow',
+  ]);
 
   const firstRun = async (scheduleId: string) =>
-    waitFor(`a run of ${scheduleId}`, async () => {
-      const action = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0]?.action;
-      return action?.type === 'startWorkflow' ? action.workflow : undefined;
-    }, 60_000);
+    waitFor(
+      `a run of ${scheduleId}`,
+      async () => {
+        const action = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions[0]?.action;
+        return action?.type === 'startWorkflow' ? action.workflow : undefined;
+      },
+      60_000,
+    );
   const [trainingRun, maintenanceRun] = await Promise.all([firstRun(`${name}-training`), firstRun(`${name}-maintenance`)]);
 
-  const maintenance = (await client.workflow.getHandle(maintenanceRun.workflowId, maintenanceRun.firstExecutionRunId).result()) as MaintenanceReport;
-  assert.deepEqual(maintenance.tables.map((table) => table.table.split('/').at(-1)).sort(), ['anomalies', 'logs', 'metrics_1m', 'quarantine']);
+  const maintenance = (await client.workflow
+    .getHandle(maintenanceRun.workflowId, maintenanceRun.firstExecutionRunId)
+    .result()) as MaintenanceReport;
+  assert.deepEqual(maintenance.tables.map((table) => table.table.split('/').at(-1)).sort(), [
+    'anomalies',
+    'logs',
+    'metrics_1m',
+    'quarantine',
+  ]);
   assert.ok(maintenance.tables.every((table) => table.checkpointVersion !== undefined));
 
   const training = (await client.workflow.getHandle(trainingRun.workflowId, trainingRun.firstExecutionRunId).result()) as TrainingReport;
-  t.diagnostic(`training: version ${training.version}, promoted ${training.promoted}, f1 ${training.metrics?.f1}; maintenance: ${maintenance.tables.length} tables`);
+  t.diagnostic(
+    `training: version ${training.version}, promoted ${training.promoted}, f1 ${training.metrics?.f1}; maintenance: ${maintenance.tables.length} tables`,
+  );
   assert.equal(training.promoted, true, 'the first model of a fresh registered model becomes champion');
   assert.ok(training.pipelinesSignalled.includes(pipeline.workflowId));
 
   // New rows after the signal are scored by the promoted version, without a streamer restart.
   let seed = 100;
-  const status = await waitFor('streamer scoring with the promoted model', async () => {
-    await produce(kafka, name, generatedMessages(50, (seed += 1)));
-    const current = await pipeline.query(statusQuery);
-    return current.desiredModelVersion === training.version && current.streamers[0]?.modelVersion === training.version ? current : undefined;
-  }, 120_000, 1_000);
+  const status = await waitFor(
+    'streamer scoring with the promoted model',
+    async () => {
+      seed += 1;
+      await produce(kafka, name, generatedMessages(50, seed));
+      const current = await pipeline.query(statusQuery);
+      return current.desiredModelVersion === training.version && current.streamers[0]?.modelVersion === training.version
+        ? current
+        : undefined;
+    },
+    120_000,
+    1_000,
+  );
   assert.equal(status.runsCompleted, 0, 'the streamer was not restarted');
 
   // An on-demand health check sees the streamer's fresh heartbeat and the services up.
   const healthId = `${name}-health`;
-  const health = (await client.workflow.execute('healthCheckWorkflow', { taskQueue: config.temporal.task_queue, workflowId: healthId, args: [{ pipelineWorkflowId: pipeline.workflowId }] })) as HealthReport;
+  const health = (await client.workflow.execute('healthCheckWorkflow', {
+    taskQueue: config.temporal.task_queue,
+    workflowId: healthId,
+    args: [{ pipelineWorkflowId: pipeline.workflowId }],
+  })) as HealthReport;
   const checks = Object.fromEntries(health.checks.map((check) => [check.name, check.status]));
   assert.equal(checks['streamer-heartbeats'], 'ok');
   assert.equal(checks.kafka, 'ok');

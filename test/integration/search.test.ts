@@ -42,7 +42,11 @@ function records(count: number, topic: string): LogRecord[] {
   }));
 }
 
-async function getJson(url: string): Promise<{ status: number; body: any }> {
+// Responses are read field by field in assertions; an index signature of unknowns would need a cast at each.
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON from the engine, checked by the assertions themselves
+type JsonBody = any;
+
+async function getJson(url: string): Promise<{ status: number; body: JsonBody }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   return { status: response.status, body: await response.json() };
 }
@@ -95,7 +99,12 @@ function searchEngineSuite(engineName: 'opensearch' | 'elasticsearch', engineCon
 
     it('indexes a batch into daily indices under deterministic ids; the same batch again does not duplicate', async () => {
       const batch = records(300, topic).map((record) =>
-        toIndexedDocument(client.indexPrefix, record, { score: record.status === 500 ? 4.2 : 0.4, isAnomaly: record.status === 500, cluster: 1, modelVersion: '3' }),
+        toIndexedDocument(client.indexPrefix, record, {
+          score: record.status === 500 ? 4.2 : 0.4,
+          isAnomaly: record.status === 500,
+          cluster: 1,
+          modelVersion: '3',
+        }),
       );
       const first = await client.bulkIndex(batch, { refresh: true });
       assert.equal(first.indexed, 300);
@@ -107,10 +116,10 @@ function searchEngineSuite(engineName: 'opensearch' | 'elasticsearch', engineCon
       assert.equal(await client.countDocuments(), 300, 're-indexing overwrote instead of adding');
 
       const indices = await getJson(`${client.url}/_cat/indices/${client.logsIndexPattern}?format=json&h=index`);
-      assert.deepEqual(
-        indices.body.map((row: { index: string }) => row.index).sort(),
-        [logsIndexName(client.indexPrefix, today - dayMs), logsIndexName(client.indexPrefix, today)],
-      );
+      assert.deepEqual(indices.body.map((row: { index: string }) => row.index).sort(), [
+        logsIndexName(client.indexPrefix, today - dayMs),
+        logsIndexName(client.indexPrefix, today),
+      ]);
       const sample = records(300, topic)[7]!;
       const stored = await getJson(`${client.url}/${logsIndexName(client.indexPrefix, sample.timestampMs)}/_doc/${documentId(sample)}`);
       assert.equal(stored.body.found, true);
@@ -132,12 +141,21 @@ function searchEngineSuite(engineName: 'opensearch' | 'elasticsearch', engineCon
       assert.equal(result.hits.length, 5);
       assert.ok(result.hits.every((hit) => hit.source.http.response.status_code === 500));
       const buckets = (result.aggregations.statuses as { buckets: Array<{ key: number; doc_count: number }> }).buckets;
-      assert.deepEqual(buckets.map((bucket) => [bucket.key, bucket.doc_count]), [[500, 75]]);
+      assert.deepEqual(
+        buckets.map((bucket) => [bucket.key, bucket.doc_count]),
+        [[500, 75]],
+      );
       const days = (result.aggregations.per_day as { buckets: Array<{ doc_count: number }> }).buckets;
-      assert.equal(days.reduce((sum, bucket) => sum + bucket.doc_count, 0), 75);
+      assert.equal(
+        days.reduce((sum, bucket) => sum + bucket.doc_count, 0),
+        75,
+      );
       assert.equal((result.aggregations.slowest_ms as { value: number }).value, 19);
 
-      const all = await client.search(client.logsIndexPattern, { size: 0, aggs: { statuses: { terms: { field: 'http.response.status_code' } } } });
+      const all = await client.search(client.logsIndexPattern, {
+        size: 0,
+        aggs: { statuses: { terms: { field: 'http.response.status_code' } } },
+      });
       const allBuckets = (all.aggregations.statuses as { buckets: Array<{ key: number; doc_count: number }> }).buckets;
       assert.deepEqual(Object.fromEntries(allBuckets.map((bucket) => [bucket.key, bucket.doc_count])), { 200: 150, 404: 75, 500: 75 });
     });
@@ -148,7 +166,10 @@ function searchEngineSuite(engineName: 'opensearch' | 'elasticsearch', engineCon
       const result = await client.bulkIndex([good1!, bad, good2!], { refresh: true });
       assert.equal(result.indexed, 2);
       assert.equal(result.failed, 1);
-      assert.deepEqual(result.outcomes.map((outcome) => outcome.status), ['indexed', 'failed', 'indexed']);
+      assert.deepEqual(
+        result.outcomes.map((outcome) => outcome.status),
+        ['indexed', 'failed', 'indexed'],
+      );
       const failure = result.outcomes[1]!;
       assert.ok(failure.status === 'failed');
       assert.equal(failure.error.statusCode, 400);

@@ -25,7 +25,13 @@ let modelFile: string;
 before(async () => {
   config = await requireService('kafka');
   fixture = await streamerFixture(config, 'stream-model');
-  const { model } = await trainModel(generateTrainingData(3_000, 5), { kMin: 2, kMax: 3, seed: 5, thresholdPercentile: 99, source: 'test' });
+  const { model } = await trainModel(generateTrainingData(3_000, 5), {
+    kMin: 2,
+    kMax: 3,
+    seed: 5,
+    thresholdPercentile: 99,
+    source: 'test',
+  });
   modelFile = join(await mkdtemp(join(tmpdir(), 'stream-model-')), 'model.json');
   await writeFile(modelFile, serializeModel(model));
 });
@@ -36,19 +42,23 @@ after(async () => {
 });
 
 function stream(model: string) {
-  const child = spawn(process.execPath, ['bin/logstream.js', 'stream', '--topic', fixture.topic, '--group', fixture.groupId, '--no-search', '--model', model], {
-    cwd: repositoryRoot,
-    env: {
-      ...process.env,
-      LOGSTREAM_KAFKA_SERVERS: config.kafka.servers,
-      LOGSTREAM_DELTA_ROOT: fixture.deltaRoot,
-      LOGSTREAM_KAFKA_DLQ_TOPIC: fixture.dlqTopic,
-      LOGSTREAM_KAFKA_ANOMALIES_TOPIC: fixture.anomaliesTopic,
-      LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '300',
-      LOGSTREAM_LOG_LEVEL: 'warn',
+  const child = spawn(
+    process.execPath,
+    ['bin/logstream.js', 'stream', '--topic', fixture.topic, '--group', fixture.groupId, '--no-search', '--model', model],
+    {
+      cwd: repositoryRoot,
+      env: {
+        ...process.env,
+        LOGSTREAM_KAFKA_SERVERS: config.kafka.servers,
+        LOGSTREAM_DELTA_ROOT: fixture.deltaRoot,
+        LOGSTREAM_KAFKA_DLQ_TOPIC: fixture.dlqTopic,
+        LOGSTREAM_KAFKA_ANOMALIES_TOPIC: fixture.anomaliesTopic,
+        LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '300',
+        LOGSTREAM_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout.resume();
@@ -62,13 +72,19 @@ test('stream --model FILE scores every row with that model; a missing file fails
 
   await produce(fixture.kafka, fixture.topic, generatedMessages(ROWS, 77));
   const run = stream(modelFile);
-  await waitFor('all rows in Delta', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) >= ROWS, { timeoutMs: 60_000, intervalMs: 200 });
+  await waitFor('all rows in Delta', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) >= ROWS, {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
   run.child.kill('SIGINT');
   assert.equal(await run.exited, 0, run.stderr());
 
   const rows = await tableRows(fixture.deltaRoot, 'logs', ['model_version', 'anomaly_score', 'cluster']);
   assert.equal(rows.length, ROWS);
   assert.deepEqual(new Set(rows.map((row) => row.model_version)), new Set([modelFile]), 'every row names the model file');
-  assert.ok(rows.every((row) => (row.cluster as number) >= 0), 'K-means clusters, not the placeholder (-1)');
+  assert.ok(
+    rows.every((row) => (row.cluster as number) >= 0),
+    'K-means clusters, not the placeholder (-1)',
+  );
   assert.ok(rows.some((row) => (row.anomaly_score as number) > 0));
 });

@@ -5,7 +5,17 @@ import { after, before, test } from 'node:test';
 import type { OutgoingMessage } from '../../clients/kafka/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { requireService, waitFor } from '../helpers/stack.js';
-import { generatedMessages, produce, startStreamer, streamerFixture, tableKeys, tableRowCount, tableRows, topicMessageCount, type StreamerFixture } from './streamer-support.js';
+import {
+  generatedMessages,
+  produce,
+  startStreamer,
+  streamerFixture,
+  tableKeys,
+  tableRowCount,
+  tableRows,
+  topicMessageCount,
+  type StreamerFixture,
+} from './streamer-support.js';
 
 let config: PipelineConfig;
 let fixture: StreamerFixture;
@@ -65,9 +75,13 @@ test('5% malformed messages of every kind go to quarantine and the DLQ with thei
 
   const { streamer, done } = await startStreamer(fixture, config);
   try {
-    await waitFor('all rows in the logs and quarantine tables', async () =>
-      (await tableRowCount(fixture.deltaRoot, 'logs')) === expectedGood.size && (await tableRowCount(fixture.deltaRoot, 'quarantine')) === expectedBad.size,
-      { timeoutMs: 90_000, intervalMs: 500 });
+    await waitFor(
+      'all rows in the logs and quarantine tables',
+      async () =>
+        (await tableRowCount(fixture.deltaRoot, 'logs')) === expectedGood.size &&
+        (await tableRowCount(fixture.deltaRoot, 'quarantine')) === expectedBad.size,
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
   } finally {
     await streamer.stop();
     await done;
@@ -96,7 +110,10 @@ test('5% malformed messages of every kind go to quarantine and the DLQ with thei
     reasonCounts.set(expected.code, (reasonCounts.get(expected.code) ?? 0) + 1);
   }
   assert.equal(reasonCounts.size, new Set(badKinds.map((kind) => kind.code)).size, 'every kind of bad input was seen');
-  assert.ok((await topicMessageCount(fixture.kafka, fixture.dlqTopic)) >= expectedBad.size, 'every bad message is on the dead-letter topic');
+  assert.ok(
+    (await topicMessageCount(fixture.kafka, fixture.dlqTopic)) >= expectedBad.size,
+    'every bad message is on the dead-letter topic',
+  );
 });
 
 test('after a crash between the quarantine and logs commits, a replayed batch skips what quarantine holds and keeps the other partitions', async () => {
@@ -111,18 +128,28 @@ test('after a crash between the quarantine and logs commits, a replayed batch sk
 
     const messages: OutgoingMessage[] = [];
     for (let index = 0; index < 200; index += 1) {
-      for (const partition of [0, 1]) messages.push(index % 10 === 0 ? { value: 'not a log line', partition } : { ...generatedMessages(1, index * 2 + partition)[0]!, partition });
+      for (const partition of [0, 1])
+        messages.push(
+          index % 10 === 0 ? { value: 'not a log line', partition } : { ...generatedMessages(1, index * 2 + partition)[0]!, partition },
+        );
     }
     await produce(replayed.kafka, replayed.topic, messages);
     const { streamer, done } = await startStreamer(replayed, config);
     try {
-      await waitFor('360 good rows in the logs table', async () => (await tableRowCount(replayed.deltaRoot, 'logs')) === 360, { timeoutMs: 60_000, intervalMs: 300 });
+      await waitFor('360 good rows in the logs table', async () => (await tableRowCount(replayed.deltaRoot, 'logs')) === 360, {
+        timeoutMs: 60_000,
+        intervalMs: 300,
+      });
     } finally {
       await streamer.stop();
       await done;
     }
     const quarantined = await tableKeys(replayed.deltaRoot, 'quarantine');
-    assert.deepEqual(quarantined.map((key) => key.split(':')[0]).sort(), Array(20).fill('1'), 'partition 1 quarantined, partition 0 already held');
+    assert.deepEqual(
+      quarantined.map((key) => key.split(':')[0]).sort(),
+      Array(20).fill('1'),
+      'partition 1 quarantined, partition 0 already held',
+    );
   } finally {
     await replayed.kafka.deleteTopic(replayed.topic).catch(() => undefined);
     await replayed.kafka.close();

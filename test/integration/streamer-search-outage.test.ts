@@ -8,14 +8,26 @@ import { createSearchClient, type SearchClient } from '../../clients/search/inde
 import type { PipelineConfig } from '../../config/schema.js';
 import { createSearchSink } from '../../streamers/searchSink.js';
 import { freePort, requireService, uniqueName, waitFor } from '../helpers/stack.js';
-import { generatedMessages, produce, startStreamer, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
+import {
+  generatedMessages,
+  produce,
+  startStreamer,
+  streamerFixture,
+  tableKeys,
+  tableRowCount,
+  type StreamerFixture,
+} from './streamer-support.js';
 
 /** A TCP relay to host:port that can be switched off (every connection cut) and on again. */
 class Relay {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(readonly port: number, private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    readonly port: number,
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
 
   async up(): Promise<void> {
     this.server = createServer((client) => {
@@ -83,7 +95,11 @@ test('search engine down mid-run: Delta keeps flowing, search catches up to the 
 
     await relay.down();
     await produce(fixture.kafka, fixture.topic, generatedMessages(15_000, 32));
-    await waitFor('all 30,000 rows in Delta while search is down', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 30_000, { timeoutMs: 90_000, intervalMs: 300 });
+    await waitFor(
+      'all 30,000 rows in Delta while search is down',
+      async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 30_000,
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
     const duringOutage = await searchCount();
     assert.ok(duringOutage < 30_000, `search missed rows while it was unreachable (${duringOutage})`);
     assert.ok(streamer.progress().counters.searchFailures > 0, 'the streamer saw the outage');

@@ -73,17 +73,24 @@ async function searchCount(): Promise<number> {
 test('200,000 logs, the streamer SIGKILLed 5 times: every (partition, offset) in Delta exactly once, search count equal', async () => {
   await produce(fixture.kafka, fixture.topic, generatedMessages(TOTAL, 2024));
   const offsets = await fixture.kafka.topicOffsets(fixture.topic);
-  assert.equal(offsets.reduce((sum, partition) => sum + Number(partition.high), 0), TOTAL);
+  assert.equal(
+    offsets.reduce((sum, partition) => sum + Number(partition.high), 0),
+    TOTAL,
+  );
 
   let rowsBefore = 0;
   const rowsAtKill: number[] = [];
   for (let kill = 1; kill <= KILLS; kill += 1) {
     const run = startStreamProcess();
     // Kill only once this run has committed something, at a random moment after that.
-    rowsBefore = await waitFor(`run ${kill} to commit rows`, async () => {
-      const rows = await tableRowCount(fixture.deltaRoot, 'logs');
-      return rows > rowsBefore ? rows : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 100 });
+    rowsBefore = await waitFor(
+      `run ${kill} to commit rows`,
+      async () => {
+        const rows = await tableRowCount(fixture.deltaRoot, 'logs');
+        return rows > rowsBefore ? rows : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 100 },
+    );
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1500)));
     run.child.kill('SIGKILL');
     assert.equal(await run.exited, null, 'killed by a signal');
@@ -93,14 +100,19 @@ test('200,000 logs, the streamer SIGKILLed 5 times: every (partition, offset) in
   assert.ok(rowsAtKill[rowsAtKill.length - 1]! < TOTAL, `the kills happened before the end (rows at each kill: ${rowsAtKill.join(', ')})`);
 
   const last = startStreamProcess();
-  await waitFor('all logs in Delta', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) >= TOTAL, { timeoutMs: 240_000, intervalMs: 500 });
+  await waitFor('all logs in Delta', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) >= TOTAL, {
+    timeoutMs: 240_000,
+    intervalMs: 500,
+  });
   await waitFor('all documents in the search index', async () => (await searchCount()) >= TOTAL, { timeoutMs: 240_000, intervalMs: 1000 });
   last.child.kill('SIGINT');
   assert.equal(await last.exited, 0, `clean exit after Ctrl-C: ${last.stderr()}`);
 
   const keys = await tableKeys(fixture.deltaRoot, 'logs');
   assert.equal(keys.length, TOTAL, `logs rows (rows at each kill: ${rowsAtKill.join(', ')})`);
-  const expected = new Set(offsets.flatMap((partition) => Array.from({ length: Number(partition.high) }, (_, offset) => `${partition.partition}:${offset}`)));
+  const expected = new Set(
+    offsets.flatMap((partition) => Array.from({ length: Number(partition.high) }, (_, offset) => `${partition.partition}:${offset}`)),
+  );
   assert.deepEqual(new Set(keys), expected, 'every (partition, offset) exactly once');
   assert.equal(await searchCount(), TOTAL, 'search holds the same count');
 });

@@ -84,7 +84,11 @@ export async function tableKeys(deltaRoot: string, table: keyof typeof TABLE_FOL
   return rows.map((row) => `${row.kafka_partition}:${row.kafka_offset}`);
 }
 
-export async function tableRows(deltaRoot: string, table: keyof typeof TABLE_FOLDERS, columns?: string[]): Promise<Record<string, unknown>[]> {
+export async function tableRows(
+  deltaRoot: string,
+  table: keyof typeof TABLE_FOLDERS,
+  columns?: string[],
+): Promise<Record<string, unknown>[]> {
   const delta = await DeltaTable.open(join(deltaRoot, TABLE_FOLDERS[table]));
   const scanned = await (await delta.snapshot()).scan({ columns });
   return scanned.toArray().map((row) => (row as { toJSON(): Record<string, unknown> }).toJSON());
@@ -94,7 +98,9 @@ export async function tableRowCount(deltaRoot: string, table: keyof typeof TABLE
   const delta = await DeltaTable.open(join(deltaRoot, TABLE_FOLDERS[table]));
   const snapshot = await delta.snapshot();
   // Row counts from the add actions' stats: cheap enough to poll.
-  return snapshot.files().reduce((sum, file) => sum + (file.stats ? Number((JSON.parse(file.stats) as { numRecords?: number }).numRecords ?? 0) : 0), 0);
+  return snapshot
+    .files()
+    .reduce((sum, file) => sum + (file.stats ? Number((JSON.parse(file.stats) as { numRecords?: number }).numRecords ?? 0) : 0), 0);
 }
 
 export async function topicMessageCount(kafka: KafkaClient, topic: string): Promise<number> {

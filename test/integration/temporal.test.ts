@@ -10,7 +10,9 @@ import { requireService, uniqueName } from '../helpers/stack.js';
 // Worker lifecycle lines at INFO would bury the test report.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-test('a workflow started through @temporalio/client completes on a worker connected with NativeConnection', { timeout: 120_000 }, async () => {
+test('a workflow started through @temporalio/client completes on a worker connected with NativeConnection', {
+  timeout: 120_000,
+}, async () => {
   const config = await requireService('temporal');
   const taskQueue = uniqueName('stack-test-queue');
   const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -25,7 +27,11 @@ test('a workflow started through @temporalio/client completes on a worker connec
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const result = await worker.runUntil(async () => {
-      const handle = await client.workflow.start('greetingWorkflow', { taskQueue, workflowId: uniqueName('stack-test-workflow'), args: ['stack'] });
+      const handle = await client.workflow.start('greetingWorkflow', {
+        taskQueue,
+        workflowId: uniqueName('stack-test-workflow'),
+        args: ['stack'],
+      });
       return handle.result();
     });
     assert.equal(result, 'hello, stack');

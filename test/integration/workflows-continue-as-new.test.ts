@@ -62,12 +62,18 @@ async function continueAsNewUnderLoad(t: TestContext, streamers: number): Promis
       assert.ok(chunk < 200, 'the pipeline continued as new twice within 200 chunks');
       await new Promise((resolve) => setTimeout(resolve, 500)); // production pacing, not synchronisation
     }
-    await waitFor('every message of the topic in Delta', async () => (await tableRowCount(config.delta.root, 'logs')) >= (await topicMessageCount(kafka, name)), 120_000);
+    await waitFor(
+      'every message of the topic in Delta',
+      async () => (await tableRowCount(config.delta.root, 'logs')) >= (await topicMessageCount(kafka, name)),
+      120_000,
+    );
     await handle.signal(stopSignal);
     const final = (await client.workflow.getHandle(name).result()) as PipelineStatus;
     const keys = await tableKeys(config.delta.root, 'logs');
     const inTopic = await topicMessageCount(kafka, name);
-    t.diagnostic(`${produced} produced, ${inTopic} in the topic, ${keys.length} rows (${new Set(keys).size} distinct), continued as new ${final.continuedAsNewCount}×, ${final.runsCompleted} streamer runs`);
+    t.diagnostic(
+      `${produced} produced, ${inTopic} in the topic, ${keys.length} rows (${new Set(keys).size} distinct), continued as new ${final.continuedAsNewCount}×, ${final.runsCompleted} streamer runs`,
+    );
     assert.ok(final.continuedAsNewCount >= 2);
     // The topic is the truth: a producer retry may append a message twice, the pipeline must not.
     assert.ok(inTopic >= produced);

@@ -80,7 +80,9 @@ test('a SIGKILLed worker’s streamer resumes on the other worker, exactly once'
       (HEARTBEAT_TIMEOUT_SECONDS + 20) * 1000,
     );
     const resumedAfterMs = Date.now() - killedAt;
-    t.diagnostic(`streamer killed on ${victim.identity}, running again on ${survivor.identity} after ${resumedAfterMs} ms (heartbeat timeout ${HEARTBEAT_TIMEOUT_SECONDS} s)`);
+    t.diagnostic(
+      `streamer killed on ${victim.identity}, running again on ${survivor.identity} after ${resumedAfterMs} ms (heartbeat timeout ${HEARTBEAT_TIMEOUT_SECONDS} s)`,
+    );
     await waitFor('every produced row in Delta', async () => (await tableRowCount(deltaRoot, 'logs')) >= produced, 120_000);
 
     await handle.signal(stopSignal);

@@ -27,6 +27,9 @@ describe('analytics queries', () => {
     assert.equal(parseTime('--from', '24h', now), Date.UTC(2026, 0, 1));
     assert.equal(parseTime('--from', '2015-05-18', now), Date.UTC(2015, 4, 18));
     assert.equal(parseTime('--from', '2015-05-18T10:00:00Z', now), Date.UTC(2015, 4, 18, 10));
-    assert.throws(() => parseTime('--from', 'yesterday', now), (error: unknown) => error instanceof UsageError && /--from/.test(error.message));
+    assert.throws(
+      () => parseTime('--from', 'yesterday', now),
+      (error: unknown) => error instanceof UsageError && /--from/.test(error.message),
+    );
   });
 });

@@ -19,16 +19,32 @@ describe('PendingBatch', () => {
     batch.add({ partition: 1, offset: 1n }, 10_500);
     batch.add({ partition: 0, offset: 2n }, 10_600);
     assert.equal(batch.isFull(limits), true);
-    assert.deepEqual(batch.take().map((row) => row.offset), [1n, 1n, 2n]);
+    assert.deepEqual(
+      batch.take().map((row) => row.offset),
+      [1n, 1n, 2n],
+    );
     assert.equal(batch.size, 0);
     assert.equal(batch.isDue(99_999, limits), false);
   });
 
   it('drops rows of partitions that moved away and keeps order of the rest', () => {
     const batch = new PendingBatch<{ partition: number; offset: bigint }>();
-    for (const [partition, offset] of [[0, 5n], [1, 7n], [0, 6n], [2, 1n]] as const) batch.add({ partition, offset }, 0);
-    assert.equal(batch.dropPartitions((partition) => partition !== 1), 1);
-    assert.deepEqual(batch.take(), [{ partition: 0, offset: 5n }, { partition: 0, offset: 6n }, { partition: 2, offset: 1n }]);
+    for (const [partition, offset] of [
+      [0, 5n],
+      [1, 7n],
+      [0, 6n],
+      [2, 1n],
+    ] as const)
+      batch.add({ partition, offset }, 0);
+    assert.equal(
+      batch.dropPartitions((partition) => partition !== 1),
+      1,
+    );
+    assert.deepEqual(batch.take(), [
+      { partition: 0, offset: 5n },
+      { partition: 0, offset: 6n },
+      { partition: 2, offset: 1n },
+    ]);
   });
 });
 
@@ -51,16 +67,34 @@ describe('PartitionPositions', () => {
 
   it('lastOffsets gives the txn version of each partition', () => {
     assert.deepEqual(
-      lastOffsets([{ partition: 0, offset: 3n }, { partition: 1, offset: 9n }, { partition: 0, offset: 4n }]),
-      new Map([[0, 4n], [1, 9n]]),
+      lastOffsets([
+        { partition: 0, offset: 3n },
+        { partition: 1, offset: 9n },
+        { partition: 0, offset: 4n },
+      ]),
+      new Map([
+        [0, 4n],
+        [1, 9n],
+      ]),
     );
   });
 });
 
 describe('aggregatePerMinute', () => {
   const minute = Date.UTC(2026, 5, 1, 12, 0);
-  const row = (secondOffset: number, status: number, responseTimeMs: number | null, isAnomaly = false, pathTemplate = '/products/{id}') => ({
-    timestampMs: minute + secondOffset * 1000, pathTemplate, method: 'GET', status, responseTimeMs, isAnomaly,
+  const row = (
+    secondOffset: number,
+    status: number,
+    responseTimeMs: number | null,
+    isAnomaly = false,
+    pathTemplate = '/products/{id}',
+  ) => ({
+    timestampMs: minute + secondOffset * 1000,
+    pathTemplate,
+    method: 'GET',
+    status,
+    responseTimeMs,
+    isAnomaly,
   });
 
   it('counts requests, errors, anomalies and latency percentiles per minute and endpoint', () => {
@@ -100,10 +134,28 @@ describe('aggregatePerMinute', () => {
 
 describe('tables', () => {
   const record: ScoredRecord = {
-    timestampMs: Date.UTC(2026, 5, 1, 23, 59, 59, 500), clientIp: '10.0.0.1', method: 'GET', path: '/a', query: null,
-    pathTemplate: '/a', status: 200, responseTimeMs: null, responseBytes: 10, referrer: null, userAgent: null, label: null,
-    topic: 'web-logs', partition: 2, offset: 9_007_199_254_740_993n, kafkaTimestampMs: 1, ingestTimeMs: 2,
-    anomalyScore: 0.1, isAnomaly: false, cluster: 3, modelVersion: '7', reasons: [],
+    timestampMs: Date.UTC(2026, 5, 1, 23, 59, 59, 500),
+    clientIp: '10.0.0.1',
+    method: 'GET',
+    path: '/a',
+    query: null,
+    pathTemplate: '/a',
+    status: 200,
+    responseTimeMs: null,
+    responseBytes: 10,
+    referrer: null,
+    userAgent: null,
+    label: null,
+    topic: 'web-logs',
+    partition: 2,
+    offset: 9_007_199_254_740_993n,
+    kafkaTimestampMs: 1,
+    ingestTimeMs: 2,
+    anomalyScore: 0.1,
+    isAnomaly: false,
+    cluster: 3,
+    modelVersion: '7',
+    reasons: [],
   };
 
   it('logs rows carry date/hour partitions, exact int64 offsets and nulls', () => {
@@ -131,7 +183,8 @@ describe('tables', () => {
 });
 
 describe('SearchBacklog', () => {
-  const records = (count: number, start: number) => Array.from({ length: count }, (_, index) => ({ partition: 0, offset: BigInt(start + index) }) as ScoredRecord);
+  const records = (count: number, start: number) =>
+    Array.from({ length: count }, (_, index) => ({ partition: 0, offset: BigInt(start + index) }) as ScoredRecord);
 
   it('keeps committed batches in order and turns batches past the memory cap into Delta ranges', () => {
     const backlog = new SearchBacklog(5);
@@ -167,7 +220,10 @@ describe('Arrow columns', () => {
   });
 
   it('int64 and timestamps are exact for large and negative values', () => {
-    assert.deepEqual([...int64Column([0, -1, 2 ** 40 + 3, 9_007_199_254_740_993n, null])], [0n, -1n, 1_099_511_627_779n, 9_007_199_254_740_993n, null]);
+    assert.deepEqual(
+      [...int64Column([0, -1, 2 ** 40 + 3, 9_007_199_254_740_993n, null])],
+      [0n, -1n, 1_099_511_627_779n, 9_007_199_254_740_993n, null],
+    );
     const column = timestampColumn([Date.UTC(2026, 5, 1, 12, 0, 0, 250), null]);
     assert.equal(column.get(0), Date.UTC(2026, 5, 1, 12, 0, 0, 250));
     assert.equal(column.get(1), null);

@@ -36,12 +36,17 @@ describe('configuration', () => {
   });
 
   it('reads the keys users already write and lets the environment override them', () => {
-    const file = configFile(JSON.stringify({
-      kafka: { servers: 'broker:9092', topic: 'access' },
-      elasticsearch: { host: 'http://search:9200', enabled: false },
-      ml: { training_samples: 500, retrain_interval_hours: 6 },
-    }));
-    const { config, explicitKeys } = loadConfig({ configFile: file, env: { LOGSTREAM_ML_TRAINING_SAMPLES: '700', LOGSTREAM_KAFKA_TOPIC: '123' } });
+    const file = configFile(
+      JSON.stringify({
+        kafka: { servers: 'broker:9092', topic: 'access' },
+        elasticsearch: { host: 'http://search:9200', enabled: false },
+        ml: { training_samples: 500, retrain_interval_hours: 6 },
+      }),
+    );
+    const { config, explicitKeys } = loadConfig({
+      configFile: file,
+      env: { LOGSTREAM_ML_TRAINING_SAMPLES: '700', LOGSTREAM_KAFKA_TOPIC: '123' },
+    });
     assert.equal(config.kafka.servers, 'broker:9092');
     assert.equal(config.kafka.topic, '123', 'a string key keeps a numeric-looking value as a string');
     assert.equal(config.elasticsearch.enabled, false);
@@ -95,7 +100,8 @@ describe('docs/configuration.md', () => {
         assert.ok(row, `docs/configuration.md has no row for ${section}.${key}`);
         assert.ok(row.includes(`LOGSTREAM_${section.toUpperCase()}_${key.toUpperCase()}`), `${section}.${key}: variable name`);
         const value = values[key];
-        if (value !== undefined) assert.ok(row.includes(`\`${JSON.stringify(value)}\``), `${section}.${key}: default ${JSON.stringify(value)}`);
+        if (value !== undefined)
+          assert.ok(row.includes(`\`${JSON.stringify(value)}\``), `${section}.${key}: default ${JSON.stringify(value)}`);
       }
     }
   });

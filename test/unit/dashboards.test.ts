@@ -12,7 +12,12 @@ describe('Grafana dashboards', () => {
   const built = buildDashboards();
 
   it('are the four provisioned dashboards, up to date with their source (run `npm run dashboards`)', () => {
-    assert.deepEqual(readdirSync(folder).filter((file) => file.endsWith('.json')).sort(), Object.keys(built).sort());
+    assert.deepEqual(
+      readdirSync(folder)
+        .filter((file) => file.endsWith('.json'))
+        .sort(),
+      Object.keys(built).sort(),
+    );
     for (const [file, board] of Object.entries(built)) {
       const committed = JSON.parse(readFileSync(new URL(file, folder), 'utf8'));
       assert.deepEqual(committed, JSON.parse(JSON.stringify(board)), `${file} differs from infra/grafana/dashboards.ts`);

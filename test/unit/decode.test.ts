@@ -164,8 +164,16 @@ describe('decodeMessage: every rejection reason', () => {
     ['combined bad date', decodeLine('1.2.3.4 - - [99/Foo/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-"', NOW_MS), 'bad_timestamp'],
     ['combined bad request', decodeLine('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "\\x16\\x03" 400 1 "-" "-"', NOW_MS), 'bad_request_line'],
     ['combined status text', decodeLine('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" OK 1 "-" "-"', NOW_MS), 'wrong_type'],
-    ['combined status 999', decodeLine('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 999 1 "-" "-"', NOW_MS), 'status_out_of_range'],
-    ['combined negative bytes', decodeLine('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 -4 "-" "-"', NOW_MS), 'negative_bytes'],
+    [
+      'combined status 999',
+      decodeLine('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 999 1 "-" "-"', NOW_MS),
+      'status_out_of_range',
+    ],
+    [
+      'combined negative bytes',
+      decodeLine('1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 -4 "-" "-"', NOW_MS),
+      'negative_bytes',
+    ],
   ];
   for (const [name, result, code] of cases) {
     it(`${name} -> ${code}`, () => {

@@ -5,7 +5,13 @@ import { Field, Int32, Schema, TimeUnit, Timestamp, Utf8, vectorFromArray, Uint3
 import type { AddFile } from '../../clients/delta/actions.js';
 import { tableFromColumns, takeTable, timestampVectorFromMicros } from '../../clients/delta/arrowColumns.js';
 import {
-  escapePartitionValue, formatTimestampMicros, parseTimestampMicros, partitionFolder, serializePartitionValue, storagePathToUri, uriToStoragePath,
+  escapePartitionValue,
+  formatTimestampMicros,
+  parseTimestampMicros,
+  partitionFolder,
+  serializePartitionValue,
+  storagePathToUri,
+  uriToStoragePath,
 } from '../../clients/delta/partitions.js';
 import { bindPredicate, fileMayMatch, matchingRows, parseWhere } from '../../clients/delta/predicate.js';
 import { arrowSchemaToDelta, deltaSchemaToArrow, parseDeltaSchema } from '../../clients/delta/schema.js';
@@ -16,23 +22,44 @@ import { logSchema, makeLogTable } from '../helpers/deltalake.js';
 describe('schema conversion', () => {
   it('maps the log schema to Delta types and back', () => {
     const delta = arrowSchemaToDelta(logSchema);
-    assert.deepEqual(delta.fields.map((field) => [field.name, field.type, field.nullable]), [
-      ['timestamp', 'timestamp', false], ['date', 'string', false], ['hour', 'integer', false], ['client_ip', 'string', true], ['method', 'string', true],
-      ['endpoint', 'string', true], ['status', 'integer', true], ['response_bytes', 'long', true], ['response_time_ms', 'double', true],
-      ['user_agent', 'string', true], ['kafka_offset', 'long', false],
-    ]);
+    assert.deepEqual(
+      delta.fields.map((field) => [field.name, field.type, field.nullable]),
+      [
+        ['timestamp', 'timestamp', false],
+        ['date', 'string', false],
+        ['hour', 'integer', false],
+        ['client_ip', 'string', true],
+        ['method', 'string', true],
+        ['endpoint', 'string', true],
+        ['status', 'integer', true],
+        ['response_bytes', 'long', true],
+        ['response_time_ms', 'double', true],
+        ['user_agent', 'string', true],
+        ['kafka_offset', 'long', false],
+      ],
+    );
     const back = deltaSchemaToArrow(delta);
     assert.equal(String(back.fields[0]!.type), 'Timestamp<MICROSECOND, UTC>');
     assert.deepEqual(arrowSchemaToDelta(back), delta);
   });
 
   it('converts nested Delta types (struct, array, map, decimal)', () => {
-    const schema = parseDeltaSchema(JSON.stringify({ type: 'struct', fields: [
-      { name: 's', type: { type: 'struct', fields: [{ name: 'ts', type: 'timestamp', nullable: true, metadata: {} }] }, nullable: true, metadata: {} },
-      { name: 'a', type: { type: 'array', elementType: 'string', containsNull: true }, nullable: true, metadata: {} },
-      { name: 'm', type: { type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }, nullable: true, metadata: {} },
-      { name: 'd', type: 'decimal(10,2)', nullable: true, metadata: {} },
-    ] }));
+    const schema = parseDeltaSchema(
+      JSON.stringify({
+        type: 'struct',
+        fields: [
+          {
+            name: 's',
+            type: { type: 'struct', fields: [{ name: 'ts', type: 'timestamp', nullable: true, metadata: {} }] },
+            nullable: true,
+            metadata: {},
+          },
+          { name: 'a', type: { type: 'array', elementType: 'string', containsNull: true }, nullable: true, metadata: {} },
+          { name: 'm', type: { type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }, nullable: true, metadata: {} },
+          { name: 'd', type: 'decimal(10,2)', nullable: true, metadata: {} },
+        ],
+      }),
+    );
     const arrow = deltaSchemaToArrow(schema);
     assert.deepEqual(arrowSchemaToDelta(arrow), schema);
   });
@@ -99,17 +126,23 @@ describe('partition paths', () => {
 
 describe('where expressions', () => {
   it('parses comparisons joined by and', () => {
-    assert.deepEqual(parseWhere("status = 500 and timestamp >= '2025-01-01T00:00:00Z' AND endpoint != \"/cart\""), { all: [
-      { column: 'status', operator: '=', value: 500 },
-      { column: 'timestamp', operator: '>=', value: '2025-01-01T00:00:00Z' },
-      { column: 'endpoint', operator: '!=', value: '/cart' },
-    ] });
+    assert.deepEqual(parseWhere('status = 500 and timestamp >= \'2025-01-01T00:00:00Z\' AND endpoint != "/cart"'), {
+      all: [
+        { column: 'status', operator: '=', value: 500 },
+        { column: 'timestamp', operator: '>=', value: '2025-01-01T00:00:00Z' },
+        { column: 'endpoint', operator: '!=', value: '/cart' },
+      ],
+    });
     assert.deepEqual(parseWhere('date=2025-01-01'), { all: [{ column: 'date', operator: '=', value: '2025-01-01' }] });
   });
 
   it('rejects bad expressions with a usage error (exit 2)', () => {
     for (const bad of ['', 'status', 'status =', 'status = 1 or status = 2', "endpoint = 'open", '= 5', 'status = 1 and']) {
-      assert.throws(() => parseWhere(bad), (error: Error & { exitCode?: number }) => error.exitCode === 2, bad);
+      assert.throws(
+        () => parseWhere(bad),
+        (error: Error & { exitCode?: number }) => error.exitCode === 2,
+        bad,
+      );
     }
     const schema = arrowSchemaToDelta(logSchema);
     assert.throws(() => bindPredicate(parseWhere('nope = 1'), schema), /no column "nope"/);
@@ -120,9 +153,22 @@ describe('where expressions', () => {
 
 describe('file skipping and row filtering', () => {
   const schema = arrowSchemaToDelta(logSchema);
-  const file = (stats: object, partitionValues = { date: '2025-01-01', hour: '0' }): AddFile => ({ path: 'f', partitionValues, size: 1, modificationTime: 0, dataChange: true, stats: JSON.stringify(stats) });
-  const stats = { numRecords: 10, minValues: { status: 200, endpoint: '/a', timestamp: '2025-01-01T00:00:00.000Z' }, maxValues: { status: 404, endpoint: '/m', timestamp: '2025-01-01T00:30:00.000Z' }, nullCount: { status: 0, endpoint: 0, timestamp: 0 } };
-  const may = (where: string, add = file(stats)) => fileMayMatch(bindPredicate(parseWhere(where), schema), add, ['date', 'hour'], JSON.parse(add.stats!));
+  const file = (stats: object, partitionValues = { date: '2025-01-01', hour: '0' }): AddFile => ({
+    path: 'f',
+    partitionValues,
+    size: 1,
+    modificationTime: 0,
+    dataChange: true,
+    stats: JSON.stringify(stats),
+  });
+  const stats = {
+    numRecords: 10,
+    minValues: { status: 200, endpoint: '/a', timestamp: '2025-01-01T00:00:00.000Z' },
+    maxValues: { status: 404, endpoint: '/m', timestamp: '2025-01-01T00:30:00.000Z' },
+    nullCount: { status: 0, endpoint: 0, timestamp: 0 },
+  };
+  const may = (where: string, add = file(stats)) =>
+    fileMayMatch(bindPredicate(parseWhere(where), schema), add, ['date', 'hour'], JSON.parse(add.stats!));
 
   it('prunes partitions', () => {
     assert.equal(may("date = '2025-01-01' and hour = 0"), true);
@@ -145,7 +191,13 @@ describe('file skipping and row filtering', () => {
   });
 
   it('keeps files without stats and skips all-null columns', () => {
-    const noStats: AddFile = { path: 'f', partitionValues: { date: '2025-01-01', hour: '0' }, size: 1, modificationTime: 0, dataChange: true };
+    const noStats: AddFile = {
+      path: 'f',
+      partitionValues: { date: '2025-01-01', hour: '0' },
+      size: 1,
+      modificationTime: 0,
+      dataChange: true,
+    };
     assert.equal(fileMayMatch(bindPredicate(parseWhere('status = 1'), schema), noStats, ['date', 'hour'], undefined), true);
     assert.equal(may('status = 200', file({ numRecords: 3, nullCount: { status: 3 } })), false);
   });
@@ -164,7 +216,14 @@ describe('file skipping and row filtering', () => {
 
   it('keeps microseconds when taking rows and prints them as ISO-8601 UTC', () => {
     const type = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
-    const table = tableFromColumns(new Schema([new Field('t', type), new Field('n', new Int32())]), { t: timestampVectorFromMicros([1n, 2_000_001n, null], type), n: vectorFromArray([1, 2, 3], new Int32()) }, 3);
-    assert.deepEqual(tableToJsonRows(takeTable(table, [2, 1])), [{ t: null, n: 3 }, { t: '1970-01-01T00:00:02.000001Z', n: 2 }]);
+    const table = tableFromColumns(
+      new Schema([new Field('t', type), new Field('n', new Int32())]),
+      { t: timestampVectorFromMicros([1n, 2_000_001n, null], type), n: vectorFromArray([1, 2, 3], new Int32()) },
+      3,
+    );
+    assert.deepEqual(tableToJsonRows(takeTable(table, [2, 1])), [
+      { t: null, n: 3 },
+      { t: '1970-01-01T00:00:02.000001Z', n: 2 },
+    ]);
   });
 });

@@ -11,8 +11,16 @@ import { applyActions, emptyState, parseIntervalMs, replay } from '../../clients
 import { resolveVersion } from '../../clients/delta/snapshotLoader.js';
 import { isHidden, planLogCleanup, planVacuum, staleLogTempFiles } from '../../clients/delta/vacuum.js';
 
-const add = (path: string, size = 100, partitionValues: Record<string, string | null> = {}): AddFile => ({ path, partitionValues, size, modificationTime: 0, dataChange: true });
-const metaData: Action = { metaData: { id: 'x', format: { provider: 'parquet' }, schemaString: '{"type":"struct","fields":[]}', partitionColumns: [] } };
+const add = (path: string, size = 100, partitionValues: Record<string, string | null> = {}): AddFile => ({
+  path,
+  partitionValues,
+  size,
+  modificationTime: 0,
+  dataChange: true,
+});
+const metaData: Action = {
+  metaData: { id: 'x', format: { provider: 'parquet' }, schemaString: '{"type":"struct","fields":[]}', partitionColumns: [] },
+};
 
 describe('log replay', () => {
   it('reconciles adds and removes across versions, last action wins', () => {
@@ -28,7 +36,10 @@ describe('log replay', () => {
   });
 
   it('keeps removed files as tombstones and matches encoded and decoded paths', () => {
-    const state = replay([{ version: 0, actions: [{ add: add('k=a%20b/x.parquet') }] }, { version: 1, actions: [{ remove: { path: 'k=a b/x.parquet', dataChange: true } }] }]);
+    const state = replay([
+      { version: 0, actions: [{ add: add('k=a%20b/x.parquet') }] },
+      { version: 1, actions: [{ remove: { path: 'k=a b/x.parquet', dataChange: true } }] },
+    ]);
     assert.equal(state.files.size, 0);
     assert.deepEqual([...state.tombstones.keys()], ['k=a b/x.parquet']);
   });
@@ -58,9 +69,21 @@ describe('log replay', () => {
 describe('protocol features', () => {
   it('reads protocol 1 tables and refuses deletion vectors, column mapping and future readers by name', () => {
     assert.equal(unsupportedReaderFeature({ minReaderVersion: 1, minWriterVersion: 2 }, undefined), undefined);
-    assert.equal(unsupportedReaderFeature({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'] }, undefined), 'deletionVectors');
-    assert.equal(unsupportedReaderFeature({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'] }, undefined), undefined);
-    const mapped = { id: 'x', format: { provider: 'parquet' }, schemaString: '{}', partitionColumns: [], configuration: { 'delta.columnMapping.mode': 'name' } };
+    assert.equal(
+      unsupportedReaderFeature({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'] }, undefined),
+      'deletionVectors',
+    );
+    assert.equal(
+      unsupportedReaderFeature({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'] }, undefined),
+      undefined,
+    );
+    const mapped = {
+      id: 'x',
+      format: { provider: 'parquet' },
+      schemaString: '{}',
+      partitionColumns: [],
+      configuration: { 'delta.columnMapping.mode': 'name' },
+    };
     assert.equal(unsupportedReaderFeature({ minReaderVersion: 2, minWriterVersion: 5 }, mapped), 'columnMapping');
     assert.equal(unsupportedReaderFeature({ minReaderVersion: 4, minWriterVersion: 7 }, undefined), 'minReaderVersion 4');
     assert.equal(unsupportedWriterFeature({ minReaderVersion: 1, minWriterVersion: 3 }, undefined), 'checkConstraints');
@@ -76,16 +99,30 @@ describe('conflict rules', () => {
   });
 
   it('reports a duplicate when the same appId committed the same or a higher version', () => {
-    assert.deepEqual(judgeWinningCommit(pending, [{ txn: { appId: 'p0', version: 100 } }]), { kind: 'duplicate', appId: 'p0', committedVersion: 100 });
+    assert.deepEqual(judgeWinningCommit(pending, [{ txn: { appId: 'p0', version: 100 } }]), {
+      kind: 'duplicate',
+      appId: 'p0',
+      committedVersion: 100,
+    });
     assert.deepEqual(judgeWinningCommit(pending, [{ txn: { appId: 'p0', version: 99 } }]), { kind: 'retry' });
-    assert.deepEqual(findDuplicateTxn(pending.txns, new Map([['p0', { appId: 'p0', version: 120 }]])), { appId: 'p0', committedVersion: 120 });
+    assert.deepEqual(findDuplicateTxn(pending.txns, new Map([['p0', { appId: 'p0', version: 120 }]])), {
+      appId: 'p0',
+      committedVersion: 120,
+    });
   });
 
   it('reports a duplicate when another writer committed past the version the batch continues from', () => {
     const batch = { txns: [{ appId: 'p0', version: 461, previousVersion: 145 }], removedKeys: new Set<string>(), changesMetadata: false };
     // A rival streamer committed 146..298 of the same partition: committing 146..461 would double them.
-    assert.deepEqual(judgeWinningCommit(batch, [{ txn: { appId: 'p0', version: 298 } }]), { kind: 'duplicate', appId: 'p0', committedVersion: 298 });
-    assert.deepEqual(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 298 }]])), { appId: 'p0', committedVersion: 298 });
+    assert.deepEqual(judgeWinningCommit(batch, [{ txn: { appId: 'p0', version: 298 } }]), {
+      kind: 'duplicate',
+      appId: 'p0',
+      committedVersion: 298,
+    });
+    assert.deepEqual(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 298 }]])), {
+      appId: 'p0',
+      committedVersion: 298,
+    });
     assert.equal(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 145 }]])), undefined);
     // A batch that believes the partition was never written must not follow a rival's first commit.
     assert.ok(findDuplicateTxn([{ appId: 'p0', version: 10, previousVersion: -1 }], new Map([['p0', { appId: 'p0', version: 3 }]])));
@@ -105,19 +142,37 @@ describe('log listing', () => {
 
   it('finds commits and only complete single- and multi-part checkpoints', () => {
     const listing = classifyLogFiles([
-      file('00000000000000000000.json'), file('00000000000000000001.json'), file('00000000000000000002.json'),
+      file('00000000000000000000.json'),
+      file('00000000000000000001.json'),
+      file('00000000000000000002.json'),
       file('00000000000000000001.checkpoint.parquet'),
-      file('00000000000000000002.checkpoint.0000000001.0000000002.parquet'), file('00000000000000000002.checkpoint.0000000002.0000000002.parquet'),
+      file('00000000000000000002.checkpoint.0000000001.0000000002.parquet'),
+      file('00000000000000000002.checkpoint.0000000002.0000000002.parquet'),
       file('00000000000000000003.checkpoint.0000000001.0000000002.parquet'),
-      file('_last_checkpoint'), file('.tmp-123'), file('00000000000000000002.crc'),
+      file('_last_checkpoint'),
+      file('.tmp-123'),
+      file('00000000000000000002.crc'),
     ]);
-    assert.deepEqual(listing.commits.map((commit) => commit.version), [0, 1, 2]);
-    assert.deepEqual(listing.checkpoints.map((checkpoint) => [checkpoint.version, checkpoint.paths.length]), [[1, 1], [2, 2]]);
+    assert.deepEqual(
+      listing.commits.map((commit) => commit.version),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      listing.checkpoints.map((checkpoint) => [checkpoint.version, checkpoint.paths.length]),
+      [
+        [1, 1],
+        [2, 2],
+      ],
+    );
     assert.equal(commitPath(12), '_delta_log/00000000000000000012.json');
   });
 
   it('resolves versions and timestamps', () => {
-    const listing = classifyLogFiles([file('00000000000000000000.json', 1000), file('00000000000000000001.json', 2000), file('00000000000000000002.json', 3000)]);
+    const listing = classifyLogFiles([
+      file('00000000000000000000.json', 1000),
+      file('00000000000000000001.json', 2000),
+      file('00000000000000000002.json', 3000),
+    ]);
     assert.equal(resolveVersion('t', listing, {}), 2);
     assert.equal(resolveVersion('t', listing, { version: 1 }), 1);
     assert.equal(resolveVersion('t', listing, { timestampMs: 2500 }), 1);
@@ -128,31 +183,81 @@ describe('log listing', () => {
 
 describe('maintenance planning', () => {
   it('bin-packs small files per partition and leaves single and large files alone', () => {
-    const files = [add('d=1/a', 40, { d: '1' }), add('d=1/b', 40, { d: '1' }), add('d=1/c', 40, { d: '1' }), add('d=2/a', 40, { d: '2' }), add('d=1/big', 500, { d: '1' })];
+    const files = [
+      add('d=1/a', 40, { d: '1' }),
+      add('d=1/b', 40, { d: '1' }),
+      add('d=1/c', 40, { d: '1' }),
+      add('d=2/a', 40, { d: '2' }),
+      add('d=1/big', 500, { d: '1' }),
+    ];
     const bins = planOptimize(files, 100);
-    assert.deepEqual(bins.map((bin) => bin.map((file) => file.path)), [['d=1/a', 'd=1/b']]);
-    assert.deepEqual(planOptimize(files, 1000).map((bin) => bin.length), [4]);
+    assert.deepEqual(
+      bins.map((bin) => bin.map((file) => file.path)),
+      [['d=1/a', 'd=1/b']],
+    );
+    assert.deepEqual(
+      planOptimize(files, 1000).map((bin) => bin.length),
+      [4],
+    );
   });
 
   it('vacuums only unreferenced files older than the retention, keeping recent tombstones', () => {
-    const state = replay([{ version: 0, actions: [{ add: add('live.parquet') }, { remove: { path: 'recent.parquet', deletionTimestamp: 9_000, dataChange: true } }, { remove: { path: 'old.parquet', deletionTimestamp: 1_000, dataChange: true } }] }]);
-    const stored = ['live.parquet', 'recent.parquet', 'old.parquet', 'orphan.parquet', 'young.parquet', '_delta_log/00000000000000000000.json', '.hidden.crc', 'date=2024-01-01/x.parquet'].map((path) => ({ path, sizeBytes: 1, modifiedMs: path === 'young.parquet' ? 9_500 : 500 }));
-    assert.deepEqual(planVacuum(stored, state, 10_000, 5_000).map((file) => file.path), ['old.parquet', 'orphan.parquet', 'date=2024-01-01/x.parquet']);
+    const state = replay([
+      {
+        version: 0,
+        actions: [
+          { add: add('live.parquet') },
+          { remove: { path: 'recent.parquet', deletionTimestamp: 9_000, dataChange: true } },
+          { remove: { path: 'old.parquet', deletionTimestamp: 1_000, dataChange: true } },
+        ],
+      },
+    ]);
+    const stored = [
+      'live.parquet',
+      'recent.parquet',
+      'old.parquet',
+      'orphan.parquet',
+      'young.parquet',
+      '_delta_log/00000000000000000000.json',
+      '.hidden.crc',
+      'date=2024-01-01/x.parquet',
+    ].map((path) => ({ path, sizeBytes: 1, modifiedMs: path === 'young.parquet' ? 9_500 : 500 }));
+    assert.deepEqual(
+      planVacuum(stored, state, 10_000, 5_000).map((file) => file.path),
+      ['old.parquet', 'orphan.parquet', 'date=2024-01-01/x.parquet'],
+    );
     assert.equal(isHidden('_change_data/x.parquet'), true);
     assert.equal(isHidden('date=2024-01-01/.tmp-123'), false, "a killed writer's temp file is VACUUM's to remove");
     assert.equal(isHidden('date=2024-01-01/.part-0.parquet.crc'), true);
-    assert.deepEqual(staleLogTempFiles([{ path: '_delta_log/.tmp-1', sizeBytes: 1, modifiedMs: 10 }, { path: '_delta_log/.tmp-2', sizeBytes: 1, modifiedMs: 500 }, { path: '_delta_log/00000000000000000001.json', sizeBytes: 1, modifiedMs: 1 }], 100), ['_delta_log/.tmp-1']);
+    assert.deepEqual(
+      staleLogTempFiles(
+        [
+          { path: '_delta_log/.tmp-1', sizeBytes: 1, modifiedMs: 10 },
+          { path: '_delta_log/.tmp-2', sizeBytes: 1, modifiedMs: 500 },
+          { path: '_delta_log/00000000000000000001.json', sizeBytes: 1, modifiedMs: 1 },
+        ],
+        100,
+      ),
+      ['_delta_log/.tmp-1'],
+    );
     assert.equal(isHidden('date=2024-01-01/part-0.parquet'), false);
   });
 
   it('cleans log files only below an expired checkpoint', () => {
     const file = (name: string, modifiedMs: number) => ({ path: `_delta_log/${name}`, sizeBytes: 1, modifiedMs });
     const listing = classifyLogFiles([
-      file('00000000000000000000.json', 100), file('00000000000000000001.json', 200), file('00000000000000000002.json', 300),
-      file('00000000000000000002.checkpoint.parquet', 300), file('00000000000000000003.json', 5_000), file('00000000000000000004.json', 6_000),
+      file('00000000000000000000.json', 100),
+      file('00000000000000000001.json', 200),
+      file('00000000000000000002.json', 300),
+      file('00000000000000000002.checkpoint.parquet', 300),
+      file('00000000000000000003.json', 5_000),
+      file('00000000000000000004.json', 6_000),
       file('00000000000000000004.checkpoint.parquet', 6_000),
     ]);
-    assert.deepEqual(planLogCleanup(listing, 10_000, 8_000), ['_delta_log/00000000000000000000.json', '_delta_log/00000000000000000001.json']);
+    assert.deepEqual(planLogCleanup(listing, 10_000, 8_000), [
+      '_delta_log/00000000000000000000.json',
+      '_delta_log/00000000000000000001.json',
+    ]);
     assert.deepEqual(planLogCleanup(listing, 10_000, 9_950), []);
   });
 });

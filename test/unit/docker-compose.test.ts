@@ -32,7 +32,7 @@ function hostPorts(name: string): number[] {
   const service = compose.services[name];
   assert.ok(service, `docker-compose.yml has no service "${name}"`);
   if (service.network_mode === 'host') {
-    const command = Array.isArray(service.command) ? service.command.join(' ') : service.command ?? '';
+    const command = Array.isArray(service.command) ? service.command.join(' ') : (service.command ?? '');
     return [...command.matchAll(/listen-address=[^:\s]*:(\d+)/g)].map((match) => Number(match[1]));
   }
   return (service.ports ?? []).map((mapping) => Number(String(mapping).split(':').at(-2)));
@@ -63,7 +63,10 @@ describe('docker-compose.yml', () => {
       ['prometheus.url', 'prometheus', portOf(config.prometheus.url)],
     ];
     for (const [key, service, port] of expectations) {
-      assert.ok(hostPorts(service).includes(port), `${key} uses port ${port}, but compose service ${service} exposes ${hostPorts(service).join(', ') || 'nothing'}`);
+      assert.ok(
+        hostPorts(service).includes(port),
+        `${key} uses port ${port}, but compose service ${service} exposes ${hostPorts(service).join(', ') || 'nothing'}`,
+      );
     }
   });
 
@@ -74,9 +77,17 @@ describe('docker-compose.yml', () => {
   });
 
   it('mounts files that exist in the repository (Prometheus config, Grafana provisioning)', () => {
-    const mounts = Object.values(compose.services).flatMap((service) => service.volumes ?? []).filter((volume) => volume.startsWith('./'));
-    assert.ok(mounts.some((mount) => mount.startsWith('./infra/grafana/provisioning:')), 'grafana provisioning is mounted');
-    assert.ok(mounts.some((mount) => mount.startsWith('./infra/prometheus.yml:')), 'prometheus.yml is mounted');
+    const mounts = Object.values(compose.services)
+      .flatMap((service) => service.volumes ?? [])
+      .filter((volume) => volume.startsWith('./'));
+    assert.ok(
+      mounts.some((mount) => mount.startsWith('./infra/grafana/provisioning:')),
+      'grafana provisioning is mounted',
+    );
+    assert.ok(
+      mounts.some((mount) => mount.startsWith('./infra/prometheus.yml:')),
+      'prometheus.yml is mounted',
+    );
     for (const mount of mounts) {
       const hostPath = mount.split(':')[0]!;
       assert.ok(existsSync(join(root, hostPath)), `${hostPath} exists`);

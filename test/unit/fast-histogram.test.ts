@@ -11,8 +11,20 @@ describe('FastHistogram', () => {
     const buckets = [0.01, 0.1, 1, 10];
     const reference = new Registry();
     const fast = new Registry();
-    const slow = new Histogram({ name: 'test_latency_seconds', help: 'latency', labelNames: ['endpoint'] as const, buckets, registers: [reference] });
-    const quick = new FastHistogram({ name: 'test_latency_seconds', help: 'latency', labelNames: ['endpoint'] as const, buckets, registers: [fast] });
+    const slow = new Histogram({
+      name: 'test_latency_seconds',
+      help: 'latency',
+      labelNames: ['endpoint'] as const,
+      buckets,
+      registers: [reference],
+    });
+    const quick = new FastHistogram({
+      name: 'test_latency_seconds',
+      help: 'latency',
+      labelNames: ['endpoint'] as const,
+      buckets,
+      registers: [fast],
+    });
     const values = [0, 0.01, 0.011, 0.5, 1, 3, 10, 10.5, 1e6];
     for (const [index, value] of values.entries()) {
       const endpoint = index % 2 ? '/a' : '/b/{id}';

@@ -39,7 +39,9 @@ describe('features (spec web-access-v1)', () => {
   });
 
   it('measures response time and size against what the endpoint usually returns', () => {
-    const [typical, slow, huge] = [base, { ...base, responseTimeMs: 70 * 30 }, { ...base, responseBytes: 300_000_000 }].map((event) => featuresOf([event]));
+    const [typical, slow, huge] = [base, { ...base, responseTimeMs: 70 * 30 }, { ...base, responseBytes: 300_000_000 }].map((event) =>
+      featuresOf([event]),
+    );
     assert.ok(Math.abs(typical![column('response_time_excess')]!) < 0.5);
     assert.ok(slow![column('response_time_excess')]! > 3, 'thirty times slower is over three e-folds');
     assert.ok(huge![column('bytes_excess')]! > 8);
@@ -64,11 +66,22 @@ describe('features (spec web-access-v1)', () => {
   });
 
   it('sees a flood, an error-heavy client and many distinct paths in the client window', () => {
-    const flood = Array.from({ length: 400 }, (_, index) => ({ ...base, clientIp: '198.51.100.7', timestampMs: base.timestampMs + index * 10 }));
+    const flood = Array.from({ length: 400 }, (_, index) => ({
+      ...base,
+      clientIp: '198.51.100.7',
+      timestampMs: base.timestampMs + index * 10,
+    }));
     const rows = featuresOf(flood);
     const lastRow = (name: (typeof FEATURE_NAMES)[number]) => rows[(flood.length - 1) * FEATURE_COUNT + column(name)]!;
     assert.ok(lastRow('client_log_request_rate') > Math.log1p(50), 'about 100 requests per second');
-    const scan = Array.from({ length: 100 }, (_, index) => ({ ...base, clientIp: '198.51.100.8', path: `/probe-${index}`, pathTemplate: `/probe-${index}`, status: 404, timestampMs: base.timestampMs + index * 100 }));
+    const scan = Array.from({ length: 100 }, (_, index) => ({
+      ...base,
+      clientIp: '198.51.100.8',
+      path: `/probe-${index}`,
+      pathTemplate: `/probe-${index}`,
+      status: 404,
+      timestampMs: base.timestampMs + index * 100,
+    }));
     const scanRows = featuresOf(scan);
     const last = (name: (typeof FEATURE_NAMES)[number]) => scanRows[(scan.length - 1) * FEATURE_COUNT + column(name)]!;
     assert.ok(last('client_error_ratio') > 0.95);
@@ -102,7 +115,7 @@ describe('ClientWindow', () => {
     assert.equal(window.stats('a', start + 45_000).requests, 0, 'no statistics for a time the window no longer holds');
     const other = new ClientWindow();
     other.observe('b', start + 50_000, 200, '/a');
-    assert.equal(other.observe('b', start + 5_000, 500, '/late').requests, 1, 'statistics as of the late request\'s own time');
+    assert.equal(other.observe('b', start + 5_000, 500, '/late').requests, 1, "statistics as of the late request's own time");
     assert.equal(other.stats('b', start + 55_000).errorRatio, 0.5);
   });
 

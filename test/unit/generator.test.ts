@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeLine } from '../../logs/decode.js';
-import { createTrafficGenerator, generateTrainingData, SCENARIO_NAMES, trainingSegments, toJsonLine, trafficShape, writeTrainingData, type GeneratedLog } from '../../generator/index.js';
+import {
+  createTrafficGenerator,
+  generateTrainingData,
+  SCENARIO_NAMES,
+  trainingSegments,
+  toJsonLine,
+  trafficShape,
+  writeTrainingData,
+  type GeneratedLog,
+} from '../../generator/index.js';
 
 const START = Date.UTC(2026, 0, 6, 12);
 const take = (count: number, options: Partial<Parameters<typeof createTrafficGenerator>[0]> = {}): GeneratedLog[] => {
@@ -76,9 +85,15 @@ describe('traffic generator', () => {
     // A tenth of the rate, at night: about a thirtieth of the traffic.
     const quiet = clientRate(200, 3);
     const busy = clientRate(2_000, 14);
-    assert.ok(busy.clients > 20 * quiet.clients, `${quiet.clients} clients at 200 logs/s at night, ${busy.clients} at 2,000 logs/s in the afternoon`);
+    assert.ok(
+      busy.clients > 20 * quiet.clients,
+      `${quiet.clients} clients at 200 logs/s at night, ${busy.clients} at 2,000 logs/s in the afternoon`,
+    );
     const ratio = busy.weighted / quiet.weighted;
-    assert.ok(ratio > 0.5 && ratio < 2, `per-client requests a minute: ${quiet.weighted.toFixed(1)} at 200 logs/s at night, ${busy.weighted.toFixed(1)} at 2,000 logs/s`);
+    assert.ok(
+      ratio > 0.5 && ratio < 2,
+      `per-client requests a minute: ${quiet.weighted.toFixed(1)} at 200 logs/s at night, ${busy.weighted.toFixed(1)} at 2,000 logs/s`,
+    );
   });
 
   it('follows the daily and weekly traffic shape', () => {
@@ -91,7 +106,18 @@ describe('JSON lines and training data', () => {
   it('writes the wire format the decoder reads', () => {
     const log = take(1)[0]!;
     const object = JSON.parse(toJsonLine({ ...log, path: '/search', query: 'q=boots' })) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(object), ['timestamp', 'client_ip', 'method', 'path', 'status', 'response_time_ms', 'bytes', 'referrer', 'user_agent', 'label']);
+    assert.deepEqual(Object.keys(object), [
+      'timestamp',
+      'client_ip',
+      'method',
+      'path',
+      'status',
+      'response_time_ms',
+      'bytes',
+      'referrer',
+      'user_agent',
+      'label',
+    ]);
     assert.equal(object.timestamp, new Date(log.timestampMs).toISOString());
     assert.match(object.timestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(object.path, '/search?q=boots');

@@ -8,7 +8,11 @@ import { applyScaler, fitScaler } from '../../ml/scaler.js';
 /** Three well separated 2-D blobs of 300 points each, centred at (0,0), (10,0) and (0,10). */
 function blobs(seed: number): { rows: Float32Array; truth: number[] } {
   const random = createRandom(seed);
-  const centres = [[0, 0], [10, 0], [0, 10]] as const;
+  const centres = [
+    [0, 0],
+    [10, 0],
+    [0, 10],
+  ] as const;
   const rows = new Float32Array(900 * 2);
   const truth: number[] = [];
   for (let index = 0; index < 900; index += 1) {
@@ -32,8 +36,15 @@ describe('k-means on TensorFlow.js', () => {
     const { rows, truth } = blobs(1);
     const result = await fitKMeans(rows, 2, 3, { seed: 7 });
     const centroids = Array.from({ length: 3 }, (_, cluster) => [result.centroids[cluster * 2]!, result.centroids[cluster * 2 + 1]!]);
-    for (const expected of [[0, 0], [10, 0], [0, 10]]) {
-      assert.ok(centroids.some(([x, y]) => Math.hypot(x! - expected[0]!, y! - expected[1]!) < 0.3), `a centroid near ${expected}`);
+    for (const expected of [
+      [0, 0],
+      [10, 0],
+      [0, 10],
+    ]) {
+      assert.ok(
+        centroids.some(([x, y]) => Math.hypot(x! - expected[0]!, y! - expected[1]!) < 0.3),
+        `a centroid near ${expected}`,
+      );
     }
     for (let blob = 0; blob < 3; blob += 1) {
       const clusters = new Set(truth.flatMap((label, index) => (label === blob ? [result.assignments[index]] : [])));
@@ -66,7 +77,10 @@ describe('scaler', () => {
   it('standardises, weights, clips and ignores constant features', () => {
     const rows = Float32Array.from([1, 5, 0, 3, 5, 1, 5, 5, 0, 7, 5, 0]); // 4 rows × 3 features
     const scaler = fitScaler(rows, 3, [1, 1, 2], ['standardised', 'standardised', 'fixed'], 20);
-    assert.deepEqual(scaler.mean.map((value) => Math.round(value * 100) / 100), [4, 5, 0.25]);
+    assert.deepEqual(
+      scaler.mean.map((value) => Math.round(value * 100) / 100),
+      [4, 5, 0.25],
+    );
     assert.equal(scaler.scale[1], 0, 'a constant feature carries no information');
     assert.equal(scaler.scale[2], 2, 'fixed features keep their units times the weight');
     const scaled = applyScaler(scaler, rows);

@@ -19,7 +19,11 @@ const NOW_MS = Date.UTC(2026, 2, 10, 12);
 
 async function lakehouseWithLogs(hoursBack: number, rows: number): Promise<{ root: string; events: ScoredRecord[] }> {
   const root = mkdtempSync(join(tmpdir(), 'logstream-ml-delta-'));
-  const generator = createTrafficGenerator({ seed: 5, startTimeMs: NOW_MS - hoursBack * 3_600_000, ratePerSecond: rows / (hoursBack * 3600) });
+  const generator = createTrafficGenerator({
+    seed: 5,
+    startTimeMs: NOW_MS - hoursBack * 3_600_000,
+    ratePerSecond: rows / (hoursBack * 3600),
+  });
   const events: ScoredRecord[] = Array.from({ length: rows }, (_, index) => ({
     ...generator.next(),
     topic: 'web-logs',
@@ -47,12 +51,26 @@ describe('training sample from the Delta logs table', () => {
     assert.ok(sample.slices.length >= 12);
     assert.ok(sample.events.every((event, index) => index === 0 || event.timestampMs >= sample.events[index - 1]!.timestampMs));
     assert.ok(sample.events.every((event) => event.timestampMs >= NOW_MS - 24 * 3_600_000 && event.timestampMs <= NOW_MS));
-    assert.ok(sample.events.every((event) => sample.slices.some((slice) => event.timestampMs >= slice.startMs && event.timestampMs < slice.endMs)), 'every row lies in a slice');
-    const original = events.find((event) => event.timestampMs === sample.events[0]!.timestampMs && event.clientIp === sample.events[0]!.clientIp)!;
+    assert.ok(
+      sample.events.every((event) => sample.slices.some((slice) => event.timestampMs >= slice.startMs && event.timestampMs < slice.endMs)),
+      'every row lies in a slice',
+    );
+    const original = events.find(
+      (event) => event.timestampMs === sample.events[0]!.timestampMs && event.clientIp === sample.events[0]!.clientIp,
+    )!;
     assert.deepEqual(sample.events[0], {
-      timestampMs: original.timestampMs, clientIp: original.clientIp, method: original.method, path: original.path, query: original.query,
-      pathTemplate: original.pathTemplate, status: original.status, responseTimeMs: original.responseTimeMs, responseBytes: original.responseBytes,
-      referrer: original.referrer, userAgent: original.userAgent, label: original.label,
+      timestampMs: original.timestampMs,
+      clientIp: original.clientIp,
+      method: original.method,
+      path: original.path,
+      query: original.query,
+      pathTemplate: original.pathTemplate,
+      status: original.status,
+      responseTimeMs: original.responseTimeMs,
+      responseBytes: original.responseBytes,
+      referrer: original.referrer,
+      userAgent: original.userAgent,
+      label: original.label,
     });
     const again = await sampleLogsFromDelta({ root, lookbackHours: 24, samples: 1_000, seed: 3, nowMs: NOW_MS });
     assert.deepEqual(again.events, sample.events);
@@ -76,7 +94,10 @@ describe('training sample from the Delta logs table', () => {
       const expected = seen.get(key(event))!;
       if (expected === 'ambiguous') return;
       const recorded = sample.clientStats[index]!;
-      assert.deepEqual([recorded.requests, recorded.errorRatio, recorded.distinctPaths], [expected.requests, expected.errorRatio, expected.distinctPaths]);
+      assert.deepEqual(
+        [recorded.requests, recorded.errorRatio, recorded.distinctPaths],
+        [expected.requests, expected.errorRatio, expected.distinctPaths],
+      );
     });
     const busy = sample.clientStats.filter((stats) => stats.requests >= 5).length / sample.events.length;
     assert.ok(busy > 0.3, `${(100 * busy).toFixed(0)}% of rows come from clients with 5+ requests in their window`);
@@ -85,7 +106,14 @@ describe('training sample from the Delta logs table', () => {
   it('trains, with those statistics, a model that leaves the same traffic alone', async () => {
     const { root } = await lakehouseWithLogs(1 / 3, 24_000);
     const sample = await sampleLogsFromDelta({ root, lookbackHours: 1, samples: 1_500, seed: 9, nowMs: NOW_MS });
-    const { model } = await trainModel(sample.events, { kMin: 2, kMax: 4, seed: 9, thresholdPercentile: 99, source: sample.source, clientStats: sample.clientStats });
+    const { model } = await trainModel(sample.events, {
+      kMin: 2,
+      kMax: 4,
+      seed: 9,
+      thresholdPercentile: 99,
+      source: sample.source,
+      clientStats: sample.clientStats,
+    });
     const later = createTrafficGenerator({ seed: 77, startTimeMs: NOW_MS + 3_600_000, ratePerSecond: 20, anomalyRate: 0 });
     const fresh = Array.from({ length: 20_000 }, () => later.next());
     const results = await scoreEvents(model, fresh, 'delta', { reasons: false });
@@ -95,6 +123,9 @@ describe('training sample from the Delta logs table', () => {
 
   it('says clearly when the window holds no rows', async () => {
     const { root } = await lakehouseWithLogs(2, 200);
-    await assert.rejects(sampleLogsFromDelta({ root, lookbackHours: 1, samples: 100, seed: 1, nowMs: NOW_MS + 10 * 3_600_000 }), TrainingDataError);
+    await assert.rejects(
+      sampleLogsFromDelta({ root, lookbackHours: 1, samples: 100, seed: 1, nowMs: NOW_MS + 10 * 3_600_000 }),
+      TrainingDataError,
+    );
   });
 });

@@ -22,7 +22,10 @@ describe('model training and score calibration', () => {
     assert.equal(model.schemaVersion, MODEL_SCHEMA_VERSION);
     assert.equal(model.featureSpec.id, 'web-access-v1');
     assert.equal(model.centroids.length, model.training.k);
-    assert.deepEqual(model.training.candidates.map((candidate) => candidate.k), [2, 3, 4]);
+    assert.deepEqual(
+      model.training.candidates.map((candidate) => candidate.k),
+      [2, 3, 4],
+    );
     assert.ok(model.clusters.every((cluster) => cluster.radius > 0));
     assert.ok(model.training.flaggedFraction < 0.03, `flags ${model.training.flaggedFraction} of its own training rows`);
   });
@@ -40,7 +43,10 @@ describe('model training and score calibration', () => {
     const window = new ClientWindow();
     const results = [...(await scorer.score(events.slice(0, 15_000), window)), ...(await scorer.score(events.slice(15_000), window))];
     scorer.dispose();
-    const metrics = evaluateDetections(events.map((event) => event.label), results.map((result) => result.isAnomaly));
+    const metrics = evaluateDetections(
+      events.map((event) => event.label),
+      results.map((result) => result.isAnomaly),
+    );
     assert.ok(metrics.falsePositiveRate < 0.01, `false-positive rate ${metrics.falsePositiveRate}`);
     assert.ok(metrics.overall.recall > 0.8, `recall ${metrics.overall.recall}`);
     const anomaly = results.find((result) => result.isAnomaly)!;
@@ -56,17 +62,30 @@ describe('anomalies inside the training data', () => {
     assert.equal(kept.filter((index) => clients[index] === 'a').length, 10);
     assert.equal(kept.filter((index) => clients[index] === 'b').length, 10, 'exactly at the cap: all kept');
     assert.ok(kept.includes(100), 'a light client keeps its row');
-    assert.deepEqual(kept, [...kept].sort((x, y) => x - y), 'in order');
+    assert.deepEqual(
+      kept,
+      [...kept].sort((x, y) => x - y),
+      'in order',
+    );
     const fromA = kept.filter((index) => clients[index] === 'a');
     assert.ok(fromA[0]! < 15 && fromA.at(-1)! > 85, `spread over the client's requests: ${fromA.join(',')}`);
   });
 
   it("are not learned as normal behaviour: a scanner's episode in the training rows still scores as anomalous", async () => {
     // Seed 6: these 8,000 rows hold one scan of 219 requests.
-    const generator = createTrafficGenerator({ seed: 6, startTimeMs: Date.UTC(2026, 0, 12, 10), ratePerSecond: 50, anomalyRate: 0.02, scenarios: ['path_scan'] });
+    const generator = createTrafficGenerator({
+      seed: 6,
+      startTimeMs: Date.UTC(2026, 0, 12, 10),
+      ratePerSecond: 50,
+      anomalyRate: 0.02,
+      scenarios: ['path_scan'],
+    });
     const training = Array.from({ length: 8_000 }, () => generator.next());
     const scan = training.filter((event) => event.label === 'path_scan');
-    assert.ok(scan.length > 100 && new Set(scan.map((event) => event.clientIp)).size === 1, `the training rows hold one client's path scan (${scan.length} rows)`);
+    assert.ok(
+      scan.length > 100 && new Set(scan.map((event) => event.clientIp)).size === 1,
+      `the training rows hold one client's path scan (${scan.length} rows)`,
+    );
     const model = (await trainModel(training, options)).model;
     const scorer = createScorer(model, 'test');
     const results = await scorer.score(training, new ClientWindow());
@@ -102,8 +121,14 @@ describe('model artifact validation', () => {
   });
 
   it('refuses an older schema version, another feature spec and corrupt contents with a typed error', () => {
-    assert.throws(() => reparse({ ...model, schemaVersion: 0 }), (error: unknown) => error instanceof ModelArtifactError && /schema version 0/.test(error.message) && /test\.json/.test(error.message));
-    assert.throws(() => reparse({ ...model, featureSpec: { ...model.featureSpec, id: 'web-access-v0' } }), (error: unknown) => error instanceof ModelArtifactError && /feature spec "web-access-v0"/.test(error.message));
+    assert.throws(
+      () => reparse({ ...model, schemaVersion: 0 }),
+      (error: unknown) => error instanceof ModelArtifactError && /schema version 0/.test(error.message) && /test\.json/.test(error.message),
+    );
+    assert.throws(
+      () => reparse({ ...model, featureSpec: { ...model.featureSpec, id: 'web-access-v0' } }),
+      (error: unknown) => error instanceof ModelArtifactError && /feature spec "web-access-v0"/.test(error.message),
+    );
     assert.throws(() => reparse({ ...model, centroids: model.centroids.map((row) => row.slice(1)) }), ModelArtifactError);
     assert.throws(() => reparse({ ...model, threshold: -1 }), ModelArtifactError);
     assert.throws(() => reparse({ kind: 'something-else' }), ModelArtifactError);
@@ -121,12 +146,18 @@ describe('evaluation', () => {
     assert.ok(Math.abs(metrics.overall.f1 - 2 / 3) < 1e-9);
     assert.ok(Math.abs(metrics.falsePositiveRate - 1 / 5) < 1e-9);
     assert.equal(metrics.anomalyRate, 3 / 8);
-    assert.deepEqual(metrics.perLabel.map((entry) => entry.label), ['normal', 'error_burst', 'path_scan']);
+    assert.deepEqual(
+      metrics.perLabel.map((entry) => entry.label),
+      ['normal', 'error_burst', 'path_scan'],
+    );
     assert.equal(metrics.perLabel.find((entry) => entry.label === 'path_scan')!.recall, 0.5);
   });
 
   it('renders a self-contained HTML report with the k chart and holdout scores', () => {
-    const html = renderEvaluationReport({ model, holdout: { metrics: evaluateDetections(['normal', 'path_scan'], [false, true]), scores: [0.5, 4], labels: ['normal', 'path_scan'] } });
+    const html = renderEvaluationReport({
+      model,
+      holdout: { metrics: evaluateDetections(['normal', 'path_scan'], [false, true]), scores: [0.5, 4], labels: ['normal', 'path_scan'] },
+    });
     assert.match(html, /^<!doctype html>/);
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3)/);

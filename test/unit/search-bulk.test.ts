@@ -35,7 +35,14 @@ function itemsFor(lines: readonly unknown[], statusOf: (id: string) => number) {
       errors: true,
       items: actions.map(({ index }) => {
         const status = statusOf(index._id);
-        return { index: { _id: index._id, _index: index._index, status, ...(status >= 300 ? { error: { type: `type_${status}`, reason: `reason ${status}` } } : {}) } };
+        return {
+          index: {
+            _id: index._id,
+            _index: index._index,
+            status,
+            ...(status >= 300 ? { error: { type: `type_${status}`, reason: `reason ${status}` } } : {}),
+          },
+        };
       }),
     },
   };
@@ -59,7 +66,11 @@ describe('bulk request and answer', () => {
           {
             index: {
               status: 400,
-              error: { type: 'mapper_parsing_exception', reason: 'failed to parse field [n]', caused_by: { reason: 'For input string: "abc"' } },
+              error: {
+                type: 'mapper_parsing_exception',
+                reason: 'failed to parse field [n]',
+                caused_by: { reason: 'For input string: "abc"' },
+              },
             },
           },
           { index: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } },
@@ -68,14 +79,22 @@ describe('bulk request and answer', () => {
       3,
     );
     assert.equal(failures[0], undefined);
-    assert.deepEqual(failures[1], { statusCode: 400, type: 'mapper_parsing_exception', reason: 'failed to parse field [n]: For input string: "abc"', retryable: false });
+    assert.deepEqual(failures[1], {
+      statusCode: 400,
+      type: 'mapper_parsing_exception',
+      reason: 'failed to parse field [n]: For input string: "abc"',
+      retryable: false,
+    });
     assert.deepEqual(failures[2], { statusCode: 429, type: 'es_rejected_execution_exception', reason: 'queue full', retryable: true });
     assert.throws(() => readBulkItems({ items: [] }, 1), /0 items for 1 documents/);
   });
 
   it('retries overload and server errors only, with growing capped delays', () => {
     assert.deepEqual([429, 500, 503, 400, 404, 409].map(isRetryableStatus), [true, true, true, false, false, false]);
-    assert.deepEqual([2, 3, 4, 10].map((attempt) => retryDelayMs(attempt, 100, 1000)), [100, 200, 400, 1000]);
+    assert.deepEqual(
+      [2, 3, 4, 10].map((attempt) => retryDelayMs(attempt, 100, 1000)),
+      [100, 200, 400, 1000],
+    );
   });
 });
 
@@ -156,7 +175,10 @@ describe('retention and template', () => {
   });
 
   it('fills node config templates and refuses a placeholder without a value', () => {
-    assert.equal(renderTemplate('http.port: {{httpPort}}\npath.data: "{{data}}"', { httpPort: 9200, data: '/d' }), 'http.port: 9200\npath.data: "/d"');
+    assert.equal(
+      renderTemplate('http.port: {{httpPort}}\npath.data: "{{data}}"', { httpPort: 9200, data: '/d' }),
+      'http.port: 9200\npath.data: "/d"',
+    );
     assert.throws(() => renderTemplate('x: {{missing}}', {}), /\{\{missing\}\}/);
   });
 });

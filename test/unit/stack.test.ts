@@ -4,7 +4,14 @@ import { test } from 'node:test';
 import { UsageError } from '../../config/errors.js';
 import { lastLines } from '../../infra/stack/logTail.js';
 import { selectServices } from '../../infra/stack/manager.js';
-import { formatPidRecord, isSameProcess, parseCmdline, parsePidRecord, parseStartTicks, type PidRecord } from '../../infra/stack/pidRecord.js';
+import {
+  formatPidRecord,
+  isSameProcess,
+  parseCmdline,
+  parsePidRecord,
+  parseStartTicks,
+  type PidRecord,
+} from '../../infra/stack/pidRecord.js';
 import { describeProcess, hostOf, parseListeningSockets, portOf, socketInode, urlPort } from '../../infra/stack/ports.js';
 import type { ServiceSpec } from '../../infra/stack/service.js';
 import { clusterIdArgument, newClusterId, renderTemplate } from '../../infra/stack/services/kafka.js';
@@ -12,7 +19,12 @@ import { parsePrometheusVersion } from '../../infra/stack/services/prometheus.js
 import { parseTemporalVersion } from '../../infra/stack/services/temporal.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
 
-const record: PidRecord = { pid: 4242, command: ['java', '-cp', '/cache/kafka/libs/*', 'kafka.Kafka', '/state/kafka/server.properties'], startTicks: 987654, startedAt: '2026-11-28T12:00:00.000Z' };
+const record: PidRecord = {
+  pid: 4242,
+  command: ['java', '-cp', '/cache/kafka/libs/*', 'kafka.Kafka', '/state/kafka/server.properties'],
+  startTicks: 987654,
+  startedAt: '2026-11-28T12:00:00.000Z',
+};
 const cmdlineOf = (argv: string[]) => `${argv.join('\0')}\0`;
 
 test('a pid record survives its file format', () => {
@@ -20,7 +32,15 @@ test('a pid record survives its file format', () => {
 });
 
 test('pid files that are not ours are ignored rather than trusted', () => {
-  for (const text of ['', '4242', '{"pid": 4242}', '{"pid": 1, "command": ["init"]}', '{"pid": "4242", "command": ["java"]}', '{"pid": 4242, "command": []}', 'not json']) {
+  for (const text of [
+    '',
+    '4242',
+    '{"pid": 4242}',
+    '{"pid": 1, "command": ["init"]}',
+    '{"pid": "4242", "command": ["java"]}',
+    '{"pid": 4242, "command": []}',
+    'not json',
+  ]) {
     assert.equal(parsePidRecord(text), undefined, text);
   }
 });
@@ -72,7 +92,12 @@ test('ports and hosts come out of the configured addresses', () => {
 });
 
 test('the Kafka template is rendered completely or not at all', () => {
-  assert.equal(renderTemplate('listeners=PLAINTEXT://${HOST}:${PORT}', { HOST: '127.0.0.1', PORT: '9092' }), 'listeners=PLAINTEXT://127.0.0.1:9092');
+  assert.equal(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is the placeholder syntax of infra/kafka/server.properties
+    renderTemplate('listeners=PLAINTEXT://${HOST}:${PORT}', { HOST: '127.0.0.1', PORT: '9092' }),
+    'listeners=PLAINTEXT://127.0.0.1:9092',
+  );
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the same placeholder syntax
   assert.throws(() => renderTemplate('log.dirs=${LOG_DIRS}', {}), /LOG_DIRS/);
   assert.match(newClusterId(), /^[A-Za-z0-9_-]{22}$/);
   // An id starting with "-" must not read as an option of the storage tool.
@@ -111,7 +136,17 @@ test('the status table lines up and says what each service is doing', () => {
 test('services are selected by name; no names means every non-optional one; unknown names are a usage error', () => {
   const spec = (name: string, optional = false) => ({ name, optional }) as ServiceSpec;
   const all = [spec('temporal'), spec('kafka'), spec('elasticsearch', true)];
-  assert.deepEqual(selectServices(all, []).map((service) => service.name), ['temporal', 'kafka']);
-  assert.deepEqual(selectServices(all, ['elasticsearch', 'kafka', 'kafka']).map((service) => service.name), ['elasticsearch', 'kafka']);
-  assert.throws(() => selectServices(all, ['zookeeper']), (error: unknown) => error instanceof UsageError && /zookeeper/.test(error.message) && /temporal, kafka, elasticsearch/.test(error.hint ?? ''));
+  assert.deepEqual(
+    selectServices(all, []).map((service) => service.name),
+    ['temporal', 'kafka'],
+  );
+  assert.deepEqual(
+    selectServices(all, ['elasticsearch', 'kafka', 'kafka']).map((service) => service.name),
+    ['elasticsearch', 'kafka'],
+  );
+  assert.throws(
+    () => selectServices(all, ['zookeeper']),
+    (error: unknown) =>
+      error instanceof UsageError && /zookeeper/.test(error.message) && /temporal, kafka, elasticsearch/.test(error.hint ?? ''),
+  );
 });

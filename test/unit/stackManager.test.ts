@@ -17,7 +17,9 @@ import type { ServiceSpec } from '../../infra/stack/service.js';
 import { freePort } from '../helpers/stack.js';
 
 const roots: string[] = [];
-after(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
 
 const SERVER_SCRIPT = `
 const port = Number(process.argv[1]);
@@ -58,7 +60,9 @@ function fakeService(port: number, options: { mode?: 'crash'; toolchain?: string
 function stackContext(service: ServiceSpec, explicitKeys: string[] = []): StackContext & { lines: string[] } {
   const root = mkdtempSync(join(tmpdir(), 'logstream-stack-test-'));
   roots.push(root);
-  const config: PipelineConfig = configSchema.parse({ stack: { cache_dir: join(root, 'cache'), state_dir: join(root, 'state'), start_timeout_seconds: 15 } });
+  const config: PipelineConfig = configSchema.parse({
+    stack: { cache_dir: join(root, 'cache'), state_dir: join(root, 'state'), start_timeout_seconds: 15 },
+  });
   const lines: string[] = [];
   return {
     config,
@@ -147,7 +151,10 @@ test('a service whose config key the user set is not started; status calls it ex
 
 test('a missing toolchain is named with its fix', async () => {
   const context = stackContext(fakeService(await freePort(), { toolchain: 'no-such-compiler-xyz' }));
-  await assert.rejects(stackUp(context, []), (error: unknown) => error instanceof ToolchainMissingError && /no-such-compiler-xyz/.test(error.message) && error.hint === 'install it');
+  await assert.rejects(
+    stackUp(context, []),
+    (error: unknown) => error instanceof ToolchainMissingError && /no-such-compiler-xyz/.test(error.message) && error.hint === 'install it',
+  );
 });
 
 test('an install is renamed into place only when it completes; leftovers of interrupted ones are cleared', async () => {
@@ -156,7 +163,7 @@ test('an install is renamed into place only when it completes; leftovers of inte
   const target = join(root, 'tool');
   mkdirSync(join(root, 'tool.partial-99999'));
   await assert.rejects(
-    installAtomically('tool', target, async (staging) => {
+    installAtomically(target, async (staging) => {
       writeFileSync(join(staging, 'half'), 'x');
       throw new InstallError('tool', 'download failed');
     }),
@@ -164,7 +171,7 @@ test('an install is renamed into place only when it completes; leftovers of inte
   );
   assert.deepEqual(readdirSync(root), [], 'no target, no staging folder');
 
-  await installAtomically('tool', target, async (staging) => writeFileSync(join(staging, 'VERSION'), '1\n'));
+  await installAtomically(target, async (staging) => writeFileSync(join(staging, 'VERSION'), '1\n'));
   assert.deepEqual(readdirSync(root), ['tool']);
   assert.deepEqual(readdirSync(target), ['VERSION']);
 });
@@ -174,8 +181,14 @@ test('a service can explain who usually holds its port (e.g. a distro service)',
   const squatter = createServer().listen(port, '127.0.0.1');
   await new Promise((resolve) => squatter.once('listening', resolve));
   try {
-    const service = { ...fakeService(port), portTakenHint: (holder: string) => (holder.includes(`pid ${process.pid}`) ? 'stop the distro service' : undefined) };
-    await assert.rejects(stackUp(stackContext(service), []), (error: unknown) => error instanceof PortTakenError && error.hint === 'stop the distro service');
+    const service = {
+      ...fakeService(port),
+      portTakenHint: (holder: string) => (holder.includes(`pid ${process.pid}`) ? 'stop the distro service' : undefined),
+    };
+    await assert.rejects(
+      stackUp(stackContext(service), []),
+      (error: unknown) => error instanceof PortTakenError && error.hint === 'stop the distro service',
+    );
   } finally {
     squatter.close();
   }

@@ -20,20 +20,35 @@ describe('training slices', () => {
       // One slice per two-hour stratum.
       assert.ok(slice.startMs >= START + index * 2 * 3_600_000 && slice.endMs <= START + (index + 1) * 2 * 3_600_000 + 1);
     });
-    assert.deepEqual(planSlices({ sinceMs: START, nowMs: START + DAY_MS, estimatedRows: 100_000_000, samples: 10_000, seed: 1 }), slices, 'seeded');
+    assert.deepEqual(
+      planSlices({ sinceMs: START, nowMs: START + DAY_MS, estimatedRows: 100_000_000, samples: 10_000, seed: 1 }),
+      slices,
+      'seeded',
+    );
   });
 
   it('covers a sparse window completely', () => {
     const slices = planSlices({ sinceMs: START, nowMs: START + 3_600_000, estimatedRows: 500, samples: 10_000, seed: 1 });
     assert.equal(slices.length, 60);
-    slices.forEach((slice, index) => assert.equal(slice.startMs, START + index * SLICE_MS));
+    for (const [index, slice] of slices.entries()) assert.equal(slice.startMs, START + index * SLICE_MS);
   });
 
   it("samples only the slice's own rows, within the budget, with statistics that include the warm-up", () => {
     const slice = { warmUpFromMs: START, startMs: START + 60_000, endMs: START + 120_000 };
     const sampler = new SliceSampler(slice, 50, 3);
     const event = (timestampMs: number, clientIp: string): LogEvent => ({
-      timestampMs, clientIp, method: 'GET', path: '/', query: null, pathTemplate: '/', status: 200, responseTimeMs: 5, responseBytes: 100, referrer: null, userAgent: null, label: 'normal',
+      timestampMs,
+      clientIp,
+      method: 'GET',
+      path: '/',
+      query: null,
+      pathTemplate: '/',
+      status: 200,
+      responseTimeMs: 5,
+      responseBytes: 100,
+      referrer: null,
+      userAgent: null,
+      label: 'normal',
     });
     for (let second = -10; second < 130; second += 1) {
       for (const clientIp of ['a', 'b', 'c']) {
@@ -47,15 +62,31 @@ describe('training slices', () => {
     assert.ok(rows.every((row) => row.event.timestampMs >= slice.startMs && row.event.timestampMs < slice.endMs));
     assert.ok(rows.every((row, index) => index === 0 || row.event.timestampMs >= rows[index - 1]!.event.timestampMs));
     // A client requesting every second has about a minute of requests behind it at any row of the slice.
-    assert.ok(rows.every((row) => row.client.requests >= 50), `fewest requests in a window: ${Math.min(...rows.map((row) => row.client.requests))}`);
+    assert.ok(
+      rows.every((row) => row.client.requests >= 50),
+      `fewest requests in a window: ${Math.min(...rows.map((row) => row.client.requests))}`,
+    );
   });
 
   it('reads files in the order of their earliest event, files without statistics first', () => {
-    const file = (path: string, min?: string): AddFile => ({
-      path, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true,
-      stats: min ? JSON.stringify({ numRecords: 1, minValues: { event_time: min } }) : undefined,
-    } as AddFile);
-    const files = [file('c', '2026-03-01T10:00:00.000Z'), file('a', '2026-03-01T12:00:00.000Z'), file('b'), file('d', '2026-03-01T09:30:00.000Z')];
-    assert.deepEqual(sortByMinimum(files, 'event_time').map((add) => add.path), ['b', 'd', 'c', 'a']);
+    const file = (path: string, min?: string): AddFile =>
+      ({
+        path,
+        partitionValues: {},
+        size: 1,
+        modificationTime: 0,
+        dataChange: true,
+        stats: min ? JSON.stringify({ numRecords: 1, minValues: { event_time: min } }) : undefined,
+      }) as AddFile;
+    const files = [
+      file('c', '2026-03-01T10:00:00.000Z'),
+      file('a', '2026-03-01T12:00:00.000Z'),
+      file('b'),
+      file('d', '2026-03-01T09:30:00.000Z'),
+    ];
+    assert.deepEqual(
+      sortByMinimum(files, 'event_time').map((add) => add.path),
+      ['b', 'd', 'c', 'a'],
+    );
   });
 });

@@ -6,10 +6,34 @@ import type { PipelineStatus } from '../../workflows/types.js';
 describe('logstream up status line', () => {
   it('sums rows, rate and lag over streamers and shows the commit age and model', () => {
     const status: PipelineStatus = {
-      state: 'running', desiredStreamers: 2, runningStreamers: 2, desiredModelVersion: 'champion', runsCompleted: 0, continuedAsNewCount: 0,
+      state: 'running',
+      desiredStreamers: 2,
+      runningStreamers: 2,
+      desiredModelVersion: 'champion',
+      runsCompleted: 0,
+      continuedAsNewCount: 0,
       streamers: [
-        { slot: 0, state: 'running', rowsTotal: 1200, rowsPerSecond: 10.5, partitions: [{ partition: 0, lag: 3 }, { partition: 1, lag: 4 }], lastCommitAt: '2026-01-01T00:00:08.000Z', modelVersion: '3' },
-        { slot: 1, state: 'running', rowsTotal: 800, rowsPerSecond: 9.5, partitions: [{ partition: 2, lag: 1 }], lastCommitAt: '2026-01-01T00:00:05.000Z', modelVersion: '3' },
+        {
+          slot: 0,
+          state: 'running',
+          rowsTotal: 1200,
+          rowsPerSecond: 10.5,
+          partitions: [
+            { partition: 0, lag: 3 },
+            { partition: 1, lag: 4 },
+          ],
+          lastCommitAt: '2026-01-01T00:00:08.000Z',
+          modelVersion: '3',
+        },
+        {
+          slot: 1,
+          state: 'running',
+          rowsTotal: 800,
+          rowsPerSecond: 9.5,
+          partitions: [{ partition: 2, lag: 1 }],
+          lastCommitAt: '2026-01-01T00:00:05.000Z',
+          modelVersion: '3',
+        },
       ],
     };
     assert.equal(

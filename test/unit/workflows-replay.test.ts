@@ -12,7 +12,9 @@ import { HISTORY_FIXTURES, workflowBundle } from '../helpers/temporal.js';
 const { temporal } = protoPackage;
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const fixtures = readdirSync(HISTORY_FIXTURES).filter((name) => name.endsWith('.history.bin')).sort();
+const fixtures = readdirSync(HISTORY_FIXTURES)
+  .filter((name) => name.endsWith('.history.bin'))
+  .sort();
 
 test('recorded histories exist for every workflow type', () => {
   const types = new Set(

@@ -65,7 +65,12 @@ describe('continue-as-new', () => {
     assert.equal(shouldContinueAsNew(false, 9, 0), false);
   });
   test('carries pause, scale, model and counters into the next input', () => {
-    const next = continueAsNewInput({ topic: 'web-logs', runSeconds: 5, maxIterationsBeforeContinueAsNew: 2 }, control({ paused: true, desiredStreamers: 3, desiredModelVersion: '7' }), 12, 1);
+    const next = continueAsNewInput(
+      { topic: 'web-logs', runSeconds: 5, maxIterationsBeforeContinueAsNew: 2 },
+      control({ paused: true, desiredStreamers: 3, desiredModelVersion: '7' }),
+      12,
+      1,
+    );
     assert.deepEqual(next, {
       topic: 'web-logs',
       runSeconds: 5,
@@ -81,11 +86,21 @@ describe('continue-as-new', () => {
 
 describe('status', () => {
   test('aggregates slots and says paused only once every streamer stopped', () => {
-    const progress = { runId: 'r1', partitions: [{ partition: 0, committedOffset: '41', lag: 3 }], rowsTotal: 42, batches: 2, rowsPerSecond: 10, reportedAt: '2026-01-01T00:00:00Z' };
+    const progress = {
+      runId: 'r1',
+      partitions: [{ partition: 0, committedOffset: '41', lag: 3 }],
+      rowsTotal: 42,
+      batches: 2,
+      rowsPerSecond: 10,
+      reportedAt: '2026-01-01T00:00:00Z',
+    };
     const running = buildStatus({
       control: control(),
       started: true,
-      slots: [{ slot: 1, state: 'starting' }, { slot: 0, state: 'running', progress: { ...progress, slot: 0 } }],
+      slots: [
+        { slot: 1, state: 'starting' },
+        { slot: 0, state: 'running', progress: { ...progress, slot: 0 } },
+      ],
       topic: 'web-logs',
       partitions: 3,
       runsCompleted: 4,
@@ -93,13 +108,25 @@ describe('status', () => {
     });
     assert.equal(running.state, 'running');
     assert.equal(running.runningStreamers, 2);
-    assert.deepEqual(running.streamers.map((streamer) => streamer.slot), [0, 1]);
+    assert.deepEqual(
+      running.streamers.map((streamer) => streamer.slot),
+      [0, 1],
+    );
     assert.equal(running.streamers[0]!.rowsTotal, 42);
-    const draining = buildStatus({ control: control({ paused: true }), started: true, slots: [{ slot: 0, state: 'stopping' }], runsCompleted: 0, continuedAsNewCount: 0 });
+    const draining = buildStatus({
+      control: control({ paused: true }),
+      started: true,
+      slots: [{ slot: 0, state: 'stopping' }],
+      runsCompleted: 0,
+      continuedAsNewCount: 0,
+    });
     assert.equal(draining.state, 'stopping');
     const paused = buildStatus({ control: control({ paused: true }), started: true, slots: [], runsCompleted: 0, continuedAsNewCount: 0 });
     assert.equal(paused.state, 'paused');
-    assert.equal(buildStatus({ control: control(), started: false, slots: [], runsCompleted: 0, continuedAsNewCount: 0 }).state, 'starting');
+    assert.equal(
+      buildStatus({ control: control(), started: false, slots: [], runsCompleted: 0, continuedAsNewCount: 0 }).state,
+      'starting',
+    );
   });
   test('model selectors are a positive version number or champion', () => {
     assert.equal(normaliseModelVersion('Champion'), 'champion');
@@ -119,7 +146,18 @@ describe('status', () => {
       runsCompleted: 0,
       continuedAsNewCount: 0,
       streamers: [
-        { slot: 0, state: 'running', partitions: [{ partition: 0, committedOffset: '99', lag: 5 }, { partition: 1, committedOffset: '10', lag: 0 }], rowsTotal: 110, rowsPerSecond: 55.25, lastCommitAt: '2026-01-01T00:00:00Z', modelVersion: '4' },
+        {
+          slot: 0,
+          state: 'running',
+          partitions: [
+            { partition: 0, committedOffset: '99', lag: 5 },
+            { partition: 1, committedOffset: '10', lag: 0 },
+          ],
+          rowsTotal: 110,
+          rowsPerSecond: 55.25,
+          lastCommitAt: '2026-01-01T00:00:00Z',
+          modelVersion: '4',
+        },
         { slot: 1, state: 'starting' },
       ],
     };
@@ -166,9 +204,27 @@ describe('pipeline settings', () => {
 describe('health', () => {
   test('overall is down on a failure, degraded on a warning, and ignores unknown checks', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    assert.equal(summariseHealth([{ name: 'a', status: 'ok', detail: '' }, { name: 'b', status: 'unknown', detail: '' }], now).overall, 'ok');
+    assert.equal(
+      summariseHealth(
+        [
+          { name: 'a', status: 'ok', detail: '' },
+          { name: 'b', status: 'unknown', detail: '' },
+        ],
+        now,
+      ).overall,
+      'ok',
+    );
     assert.equal(summariseHealth([{ name: 'a', status: 'warn', detail: '' }], now).overall, 'degraded');
-    assert.equal(summariseHealth([{ name: 'a', status: 'warn', detail: '' }, { name: 'b', status: 'fail', detail: '' }], now).overall, 'down');
+    assert.equal(
+      summariseHealth(
+        [
+          { name: 'a', status: 'warn', detail: '' },
+          { name: 'b', status: 'fail', detail: '' },
+        ],
+        now,
+      ).overall,
+      'down',
+    );
   });
   test('the oldest heartbeat decides', () => {
     const now = 1_000_000;
@@ -179,7 +235,18 @@ describe('health', () => {
     assert.equal(heartbeatAgeCheck([], now, 90).status, 'warn');
   });
   test('lag is summed over the partitions the streamers reported', () => {
-    const status = { streamers: [{ slot: 0, state: 'running', partitions: [{ partition: 0, lag: 7 }, { partition: 1, lag: 3 }] }] } as PipelineStatus;
+    const status = {
+      streamers: [
+        {
+          slot: 0,
+          state: 'running',
+          partitions: [
+            { partition: 0, lag: 7 },
+            { partition: 1, lag: 3 },
+          ],
+        },
+      ],
+    } as PipelineStatus;
     assert.deepEqual(lagCheck(status), { name: 'kafka-lag', status: 'ok', detail: '10 messages behind over 2 partition(s)', value: 10 });
     assert.equal(lagCheck(status, 5).status, 'warn');
     assert.equal(lagCheck({ streamers: [] } as unknown as PipelineStatus).status, 'unknown');
@@ -188,14 +255,30 @@ describe('health', () => {
     const update = toProgressUpdate(
       {
         committedOffsets: { 0: '99', 2: '-1' },
-        counters: { messages: 0, committedRows: 100, quarantined: 0, anomalies: 0, batches: 3, duplicateBatches: 0, searchIndexed: 0, searchFailures: 0, searchBacklog: 0 },
+        counters: {
+          messages: 0,
+          committedRows: 100,
+          quarantined: 0,
+          anomalies: 0,
+          batches: 3,
+          duplicateBatches: 0,
+          searchIndexed: 0,
+          searchFailures: 0,
+          searchBacklog: 0,
+        },
         rowsPerSecond: 12.5,
         lastCommitTimeMs: Date.parse('2026-01-01T00:00:00Z'),
         modelVersion: '2',
       },
-      new Map([[0, 150n], [2, 10n]]),
+      new Map([
+        [0, 150n],
+        [2, 10n],
+      ]),
     );
-    assert.deepEqual(update.partitions, [{ partition: 0, committedOffset: '99', lag: 50 }, { partition: 2, committedOffset: '-1', lag: 10 }]);
+    assert.deepEqual(update.partitions, [
+      { partition: 0, committedOffset: '99', lag: 50 },
+      { partition: 2, committedOffset: '-1', lag: 10 },
+    ]);
     assert.equal(update.lastCommitAt, '2026-01-01T00:00:00.000Z');
     assert.equal(update.rowsTotal, 100);
   });
@@ -203,7 +286,10 @@ describe('health', () => {
 
 describe('schedules', () => {
   test('come from the configured intervals, rounded to whole seconds', () => {
-    const config = configSchema.parse({ ml: { retrain_interval_hours: 12 }, schedules: { health_check_interval_minutes: 0.5, maintenance_interval_hours: 6 } });
+    const config = configSchema.parse({
+      ml: { retrain_interval_hours: 12 },
+      schedules: { health_check_interval_minutes: 0.5, maintenance_interval_hours: 6 },
+    });
     const definitions = scheduleDefinitions(config);
     assert.deepEqual(
       definitions.map((definition) => [definition.scheduleId, definition.workflowType, definition.intervalMs]),
@@ -229,8 +315,13 @@ describe('schedules', () => {
 
 describe('training', () => {
   test('reads the outcome from `logstream train --json`', () => {
-    const stdout = 'some progress\n{"k":3,"trainingRows":2000,"holdout":{"f1":0.9,"precision":0.8,"recall":1,"falsePositiveRate":0.01},"version":"4","promotion":{"promoted":true,"reason":"no champion yet"}}\n';
-    assert.deepEqual(parseTrainOutput(stdout), { promoted: true, version: '4', metrics: { f1: 0.9, precision: 0.8, recall: 1, falsePositiveRate: 0.01, trainingRows: 2000 } });
+    const stdout =
+      'some progress\n{"k":3,"trainingRows":2000,"holdout":{"f1":0.9,"precision":0.8,"recall":1,"falsePositiveRate":0.01},"version":"4","promotion":{"promoted":true,"reason":"no champion yet"}}\n';
+    assert.deepEqual(parseTrainOutput(stdout), {
+      promoted: true,
+      version: '4',
+      metrics: { f1: 0.9, precision: 0.8, recall: 1, falsePositiveRate: 0.01, trainingRows: 2000 },
+    });
     assert.throws(() => parseTrainOutput('Error: boom'), /printed no JSON result/);
     assert.throws(() => parseTrainOutput('{"trainingRows":1,"holdout":{}}'), /did not register/);
   });

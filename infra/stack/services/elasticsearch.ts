@@ -18,7 +18,9 @@ export const elasticsearchService: ServiceSpec = {
     transportPort: 9301,
     // The @elastic/elasticsearch client refuses a server without this header, so health requires it too.
     isExpectedRoot: (root) =>
-      root.productHeader === 'Elasticsearch' && root.version?.distribution === undefined && (root.version?.number ?? '').startsWith('7.17.'),
+      root.productHeader === 'Elasticsearch' &&
+      root.version?.distribution === undefined &&
+      (root.version?.number ?? '').startsWith('7.17.'),
     extraJvmFlags: [],
   }),
   optional: true,

@@ -76,7 +76,7 @@ export const kafkaService: ServiceSpec = {
   async install(paths, log) {
     log(`resolving org.apache.kafka:kafka_2.13:${KAFKA_VERSION} and its dependencies from Maven Central`);
     let downloads = 0;
-    await installAtomically('kafka', this.installDir(paths), async (stagingDir) => {
+    await installAtomically(this.installDir(paths), async (stagingDir) => {
       await runInstallCommand(
         'kafka',
         'mvn',
@@ -127,7 +127,13 @@ export const kafkaService: ServiceSpec = {
       await runInstallCommand(
         'kafka',
         'java',
-        javaArgs(paths, dataDir, 'kafka.tools.StorageTool', ['format', '--standalone', clusterIdArgument(newClusterId()), '-c', serverProperties]),
+        javaArgs(paths, dataDir, 'kafka.tools.StorageTool', [
+          'format',
+          '--standalone',
+          clusterIdArgument(newClusterId()),
+          '-c',
+          serverProperties,
+        ]),
       );
     }
     return { command: 'java', args: javaArgs(paths, dataDir, 'kafka.Kafka', [serverProperties]), cwd: dataDir };

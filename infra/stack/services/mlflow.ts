@@ -36,16 +36,27 @@ export const mlflowService: ServiceSpec = {
     readFileSync(join(paths.cacheDir, 'mlflow', 'VERSION'), 'utf8').trim() === MLFLOW_VERSION,
   async install(paths, log) {
     log(`creating a Python venv and installing mlflow==${MLFLOW_VERSION} from PyPI (about a minute and a half cold)`);
-    await installAtomically('mlflow', this.installDir(paths), async (stagingDir) => {
+    await installAtomically(this.installDir(paths), async (stagingDir) => {
       const venv = join(stagingDir, 'venv');
       await runInstallCommand('mlflow', 'python3', ['-m', 'venv', venv]);
       // The venv is renamed into place afterwards: that is safe because everything runs as
       // `venv/bin/python -m …` (never through the console scripts, whose shebangs hold the staging path).
-      await runInstallCommand('mlflow', join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`], {
-        onLine: (line) => {
-          if (line.startsWith('Collecting ')) log(`collecting ${line.slice('Collecting '.length).replace(/\s*\(from .*$/, '').trim()}`);
+      await runInstallCommand(
+        'mlflow',
+        join(venv, 'bin', 'python'),
+        ['-m', 'pip', 'install', '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`],
+        {
+          onLine: (line) => {
+            if (line.startsWith('Collecting '))
+              log(
+                `collecting ${line
+                  .slice('Collecting '.length)
+                  .replace(/\s*\(from .*$/, '')
+                  .trim()}`,
+              );
+          },
         },
-      });
+      );
       writeFileSync(join(stagingDir, 'VERSION'), `${MLFLOW_VERSION}\n`);
     });
     log(`installed ${join(paths.cacheDir, 'mlflow', 'venv')}`);

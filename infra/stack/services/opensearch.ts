@@ -18,7 +18,9 @@ export const opensearchService: ServiceSpec = {
     transportPort: 9300,
     url: (config) => config.elasticsearch.host,
     credentials: (config) =>
-      config.elasticsearch.username ? { username: config.elasticsearch.username, password: config.elasticsearch.password ?? '' } : undefined,
+      config.elasticsearch.username
+        ? { username: config.elasticsearch.username, password: config.elasticsearch.password ?? '' }
+        : undefined,
     isExpectedRoot: (root, config, baseUrl) => {
       if (baseUrl === localUrl) return root.version?.distribution === 'opensearch' && (root.version.number ?? '').startsWith('2.19.');
       // A user's own engine (elasticsearch.host set) is whatever elasticsearch.kind says, any version.

@@ -33,7 +33,9 @@ export const temporalService: ServiceSpec = {
   name: 'temporal',
   description: 'Temporal dev server with the Web UI',
   externalKey: 'temporal.address',
-  toolchains: [{ command: 'go', fix: 'install Go 1.23 or later (https://go.dev/doc/install, or apt-get install golang) and put it on PATH' }],
+  toolchains: [
+    { command: 'go', fix: 'install Go 1.23 or later (https://go.dev/doc/install, or apt-get install golang) and put it on PATH' },
+  ],
   ports: (config) => [portOf(config.temporal.address), config.temporal.ui_port, temporalHttpPort(config), temporalMetricsPort(config)],
   url: (config) => `${config.temporal.address} (UI http://${hostOf(config.temporal.address)}:${config.temporal.ui_port})`,
   installDir: (paths) => join(paths.cacheDir, 'temporal'),
@@ -41,7 +43,7 @@ export const temporalService: ServiceSpec = {
   async install(paths, log) {
     log(`building ${MODULE}@${TEMPORAL_CLI_VERSION} with go install (a few minutes on a cold Go module cache)`);
     let downloads = 0;
-    await installAtomically('temporal', this.installDir(paths), async (stagingDir) => {
+    await installAtomically(this.installDir(paths), async (stagingDir) => {
       await runInstallCommand('temporal', 'go', ['install', `${MODULE}@${TEMPORAL_CLI_VERSION}`], {
         env: { GOBIN: join(stagingDir, 'bin'), GOTOOLCHAIN: 'local' },
         onLine: (line) => {
@@ -98,7 +100,9 @@ export const temporalService: ServiceSpec = {
   },
   version(paths) {
     if (!existsSync(binary(paths))) return '-';
-    const cli = existsSync(join(this.installDir(paths), 'VERSION')) ? readFileSync(join(this.installDir(paths), 'VERSION'), 'utf8').trim() : TEMPORAL_CLI_VERSION;
+    const cli = existsSync(join(this.installDir(paths), 'VERSION'))
+      ? readFileSync(join(this.installDir(paths), 'VERSION'), 'utf8').trim()
+      : TEMPORAL_CLI_VERSION;
     try {
       const server = parseTemporalVersion(execFileSync(binary(paths), ['--version'], { encoding: 'utf8', timeout: 10_000 }));
       return server ? `cli ${cli} (${server})` : `cli ${cli}`;
