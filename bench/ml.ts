@@ -15,6 +15,7 @@ import type { ModelArtifact } from '../ml/model.js';
 import type { LogEvent } from '../logs/record.js';
 import { scoreAugmentedRows, scoringTensors } from '../ml/score.js';
 import { trainModel } from '../ml/train.js';
+import { APACHE_LOG } from '../test/helpers/fixtures.js';
 
 const settings = {
   trainingRows: Number(process.env.BENCH_TRAINING_ROWS ?? 50_000),
@@ -26,7 +27,7 @@ const settings = {
   kMax: 12,
   seed: 42,
   thresholdPercentile: 99,
-  apacheLog: process.env.BENCH_APACHE_LOG ?? '../shared/testdata/logs/apache_combined_2015.log',
+  apacheLog: process.env.BENCH_APACHE_LOG ?? APACHE_LOG,
 };
 
 /** Issue #5: scoring throughput for 10,000-row batches on the chosen backend. */

@@ -1,4 +1,4 @@
-// Fills a lakehouse folder (logs and anomalies tables) from ../shared/testdata's real Apache log,
+// Fills a lakehouse folder (logs and anomalies tables) from the real Apache log in test/fixtures,
 // decoded and scored the way the streamer does, for tests of what reads the tables.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,9 @@ import type { ScoredRecord } from '../../streamers/sinks.js';
 import { PlaceholderScorer } from '../../streamers/scorer.js';
 import { LOGS_PARTITION_COLUMNS, ANOMALIES_PARTITION_COLUMNS, anomaliesTable, logsTable } from '../../streamers/tables.js';
 
-export const APACHE_LOG = new URL('../../../shared/testdata/logs/apache_combined_2015.log', import.meta.url).pathname;
+import { APACHE_LOG } from './fixtures.js';
+
+export { APACHE_LOG };
 
 export async function scoredApacheRecords(): Promise<ScoredRecord[]> {
   const lines = readFileSync(APACHE_LOG, 'utf8')

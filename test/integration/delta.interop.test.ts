@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { DeltaTable, DeltaError, TableNotFoundError, UnsupportedFeatureError } from '../../clients/delta/index.js';
 import { tableToJsonRows } from '../../clients/delta/rowFormat.js';
 import { deltaRsAppend, deltaRsView, logSchema, makeLogTable, sortRows, type DeltaRsView } from '../helpers/deltalake.js';
+import { DELTA_TABLES } from '../helpers/fixtures.js';
 
-const testdata = fileURLToPath(new URL('../../../shared/testdata/delta', import.meta.url));
+const testdata = DELTA_TABLES;
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = () => mkdtempSync(join(tmpdir(), 'logstream-delta-interop-'));
 

@@ -10,9 +10,10 @@ import { after, before, test } from 'node:test';
 import type { PipelineConfig } from '../../config/schema.js';
 import { requireService, waitFor } from '../helpers/stack.js';
 import { startStreamer, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
+import { APACHE_LOG } from '../helpers/fixtures.js';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
-const sample = fileURLToPath(new URL('../../../shared/testdata/logs/apache_combined_2015.log', import.meta.url));
+const sample = APACHE_LOG;
 let config: PipelineConfig;
 const fixtures: StreamerFixture[] = [];
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { decodeLine, decodeMessage, type DecodeResult } from '../../logs/decode.js';
 import { parseCombinedDate } from '../../logs/combined.js';
+import { APACHE_LOG } from '../helpers/fixtures.js';
 
 const NOW_MS = Date.parse('2026-06-01T12:00:00Z');
 const options = { maxMessageBytes: 64 * 1024, nowMs: NOW_MS };
@@ -123,7 +124,7 @@ describe('decodeMessage: combined log lines', () => {
   });
 
   it('parses every complete line of the 2015 Apache sample; the cut-off last line is unparseable', () => {
-    const lines = readFileSync(new URL('../../../shared/testdata/logs/apache_combined_2015.log', import.meta.url), 'utf8')
+    const lines = readFileSync(APACHE_LOG, 'utf8')
       .split('\n')
       .filter((text) => text.length > 0);
     const failures = lines.map((text) => decodeLine(text, NOW_MS)).filter((result) => !result.ok);
