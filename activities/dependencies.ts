@@ -3,12 +3,12 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../config/schema.js';
-import { DeltaTable } from '../clients/delta/index.js';
+import { DeltaTable, deltaOptionsFromConfig } from '../clients/delta/index.js';
 import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';
 import { createSearchClient } from '../clients/search/index.js';
-import { openLakehouseTables, TABLE_FOLDERS } from '../streamers/deltaSinks.js';
-import { createSearchSink } from '../streamers/searchSink.js';
-import { Streamer, type StreamerProgress } from '../streamers/streamer.js';
+import { createStreamer, type StartableStreamer } from '../streamers/createStreamer.js';
+import { openLakehouse, TABLE_FOLDERS } from '../streamers/lakehouse.js';
+import type { StreamerProgress } from '../streamers/streamer.js';
 import { observeLag } from '../streamers/metrics.js';
 import { MlflowClient } from '../clients/mlflow/client.js';
 import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
@@ -31,7 +31,7 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
           await kafka.ensureTopic(current.kafka.dlq_topic, 1);
           await kafka.ensureTopic(current.kafka.anomalies_topic, 1);
         });
-        await openLakehouseTables(current.delta.root, { checkpointInterval: current.delta.checkpoint_interval });
+        await (await openLakehouse(current.delta.root, deltaOptionsFromConfig(current.delta), { writerThread: false })).close();
         if (current.elasticsearch.enabled) {
           const search = createSearchClient(current);
           try {
@@ -75,7 +75,6 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
 async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerProgressUpdate> {
   const { config, settings } = request;
   const kafka = createKafkaClient(config.kafka);
-  const search = config.elasticsearch.enabled ? createSearchClient(config) : undefined;
   const lag = new LagTracker(kafka, settings.topic);
   const models = createDesiredModelWatcher({
     client: new MlflowClient({ trackingUri: config.mlflow.tracking_uri }),
@@ -89,21 +88,14 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
           )
         : workerLog().info({ slot: request.slot, modelVersion: event.loaded, previousVersion: event.previous }, 'streamer switched model'),
   });
-  let lakehouse: Awaited<ReturnType<typeof openLakehouseTables>> | undefined;
+  let started: StartableStreamer | undefined;
   try {
     // Load the model before the first batch; without one the streamer scores with its placeholder.
     await models.check();
-    lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
-    const streamer = new Streamer({
+    started = await createStreamer(config, {
       kafka,
       topic: settings.topic,
       groupId: settings.consumerGroup,
-      dlqTopic: config.kafka.dlq_topic,
-      anomaliesTopic: config.kafka.anomalies_topic,
-      limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
-      maxMessageBytes: config.streaming.max_message_bytes,
-      sinks: lakehouse.sinks,
-      search: search ? createSearchSink(search) : undefined,
       models,
       signal: request.signal,
       logger: workerLog().child({ component: 'streamer', slot: request.slot }),
@@ -116,13 +108,12 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
         request.onProgress(update);
       },
     });
-    const final = await streamer.run();
+    const final = await started.streamer.run();
     return toProgressUpdate(final, lag.highWatermarks);
   } finally {
-    await lakehouse?.close().catch(() => undefined);
+    await started?.close();
     models.dispose();
     await kafka.close().catch(() => undefined);
-    await search?.close().catch(() => undefined);
   }
 }
 

@@ -22,10 +22,9 @@ import type { ModelWatcher } from '../ml/scorer.js';
 import { trainModel } from '../ml/train.js';
 import type { ClientStats } from '../ml/clientWindow.js';
 import { sliceAt, SliceSampler, WARM_UP_MS } from '../ml/trainingSlices.js';
-import { openLakehouseTables } from '../streamers/deltaSinks.js';
+import { createStreamer } from '../streamers/createStreamer.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
-import { Streamer } from '../streamers/streamer.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -127,7 +126,6 @@ async function throughput(
   const topic = `bench-streamer-${runId}-${withSearch ? 'search' : 'plain'}-${batchMaxRows}`;
   await preload(kafka, topic, totalLogs);
   const deltaRoot = await mkdtemp(join(tmpdir(), 'bench-streamer-'));
-  const lakehouse = await openLakehouseTables(deltaRoot);
   let search: SearchSink | undefined;
   const searchClient = withSearch
     ? createSearchClient({ elasticsearch: { ...config.elasticsearch, index_prefix: `bench-${runId}` } })
@@ -141,16 +139,15 @@ async function throughput(
   let firstFetchMs: number | undefined;
   let lastCommitMs = 0;
   let searchDoneMs: number | undefined;
-  const streamer = new Streamer({
+  const { streamer, close } = await createStreamer(config, {
     kafka,
+    deltaRoot,
     topic,
     groupId: `${topic}-group`,
     dlqTopic: `${topic}-dlq`,
     anomaliesTopic: `${topic}-anomalies`,
     limits: { maxRows: batchMaxRows, maxWaitMs: config.streaming.batch_max_wait_ms },
-    maxMessageBytes: config.streaming.max_message_bytes,
-    sinks: lakehouse.sinks,
-    search,
+    search: search ?? false,
     models,
     logger: quiet,
     onBatchCommitted: (records, committedAtMs) => {
@@ -171,7 +168,7 @@ async function throughput(
   await done;
   const seconds = (lastCommitMs - (firstFetchMs ?? lastCommitMs)) / 1000;
   const searchSeconds = searchDoneMs && firstFetchMs ? (searchDoneMs - firstFetchMs) / 1000 : null;
-  await lakehouse.close();
+  await close();
   await searchClient?.deleteIndices(searchClient.logsIndexPattern).catch(() => undefined);
   await searchClient?.close();
   await kafka.deleteTopic(topic).catch(() => undefined);
@@ -233,17 +230,15 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   await kafka.ensureTopic(topic, config.kafka.partitions);
   await kafka.ensureTopic(anomaliesTopic, 1);
   const deltaRoot = await mkdtemp(join(tmpdir(), 'bench-latency-'));
-  const lakehouse = await openLakehouseTables(deltaRoot);
   const commitLatencies: number[] = [];
-  const streamer = new Streamer({
+  const { streamer, close } = await createStreamer(config, {
     kafka,
+    deltaRoot,
     topic,
     groupId: `${topic}-group`,
     dlqTopic: `${topic}-dlq`,
     anomaliesTopic,
-    limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
-    maxMessageBytes: config.streaming.max_message_bytes,
-    sinks: lakehouse.sinks,
+    search: false,
     models,
     logger: quiet,
     onBatchCommitted: (records: readonly ScoredRecord[], committedAtMs: number) => {
@@ -258,8 +253,8 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
     onBatch: async (batch) => {
       const nowMs = Date.now();
       for (const message of batch.messages) {
-        const alert = JSON.parse(message.value!.toString()) as { record: { kafka: { timestamp_ms: number } } };
-        alertLatencies.push(nowMs - alert.record.kafka.timestamp_ms);
+        const alert = JSON.parse(message.value!.toString()) as { record?: { kafka: { timestamp_ms: number } } };
+        if (alert.record) alertLatencies.push(nowMs - alert.record.kafka.timestamp_ms);
       }
     },
   });
@@ -290,7 +285,7 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   await streamer.stop();
   await done;
   await kafka.deleteTopic(topic).catch(() => undefined);
-  await lakehouse.close();
+  await close();
   await kafka.deleteTopic(anomaliesTopic).catch(() => undefined);
   await rm(deltaRoot, { recursive: true, force: true });
   return {

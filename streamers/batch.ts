@@ -1,49 +1,25 @@
-// Micro-batch bookkeeping, free of I/O: which offsets of which partitions this streamer owns and
-// has accepted, and when the pending batch is due (max rows or max wait).
+// Micro-batch bookkeeping, free of I/O: the rows waiting to be written, when they are due (max rows
+// or max wait), and a batch cut from them with each partition's range.
+import type { PartitionLedger, PartitionRange } from './ledger.js';
+import type { ScoredRecord } from './sinks.js';
+import type { QuarantinedMessage } from './tables.js';
 
 export interface BatchLimits {
   maxRows: number;
   maxWaitMs: number;
 }
 
-/** Offset bookkeeping per owned partition. "Accepted" means buffered or already committed. */
-export class PartitionPositions {
-  private readonly lastAccepted = new Map<number, bigint>();
+/** A message intake took: decoded and scored, or refused with its reason. */
+export type Accepted =
+  | { kind: 'good'; partition: number; offset: bigint; record: ScoredRecord }
+  | { kind: 'bad'; partition: number; offset: bigint; message: QuarantinedMessage };
 
-  /** Takes ownership; `committedVersion` is the last offset already in the table (-1 when none). */
-  assign(partition: number, committedVersion: bigint): void {
-    this.lastAccepted.set(partition, committedVersion);
-  }
-
-  revoke(partition: number): void {
-    this.lastAccepted.delete(partition);
-  }
-
-  owns(partition: number): boolean {
-    return this.lastAccepted.has(partition);
-  }
-
-  owned(): number[] {
-    return [...this.lastAccepted.keys()].sort((left, right) => left - right);
-  }
-
-  /** Offset to read next for a partition. */
-  nextOffset(partition: number): bigint | undefined {
-    const last = this.lastAccepted.get(partition);
-    return last === undefined ? undefined : last + 1n;
-  }
-
-  /**
-   * True when the message is new: the partition is owned and the offset is past everything accepted.
-   * Redeliveries after a seek, a rebalance or a consumer restart are refused here, so nothing is
-   * processed twice even before the Delta commit's txn check.
-   */
-  accept(partition: number, offset: bigint): boolean {
-    const last = this.lastAccepted.get(partition);
-    if (last === undefined || offset <= last) return false;
-    this.lastAccepted.set(partition, offset);
-    return true;
-  }
+/** What one hand-off to the committer holds. */
+export interface Batch {
+  good: ScoredRecord[];
+  bad: QuarantinedMessage[];
+  /** Per partition: the offsets (base, last] the batch holds and the generation they were taken in. */
+  ranges: Map<number, PartitionRange>;
 }
 
 /** The rows waiting to be written, in arrival order (per-partition order is kept). */
@@ -78,7 +54,7 @@ export class PendingBatch<Row extends { partition: number }> {
     return rows;
   }
 
-  /** Forgets rows of partitions this streamer no longer owns. */
+  /** Forgets the rows of partitions that fail `keep` (moved away, or re-synchronised); returns how many. */
   dropPartitions(keep: (partition: number) => boolean): number {
     const before = this.rows.length;
     this.rows = this.rows.filter((row) => keep(row.partition));
@@ -95,4 +71,15 @@ export function lastOffsets(rows: Iterable<{ partition: number; offset: bigint }
     if (current === undefined || row.offset > current) last.set(row.partition, row.offset);
   }
   return last;
+}
+
+/** Turns pending rows into a batch, taking each partition's range from the ledger. */
+export function cutBatch(rows: readonly Accepted[], ledger: PartitionLedger): Batch {
+  const batch: Batch = { good: [], bad: [], ranges: new Map() };
+  for (const row of rows) {
+    if (row.kind === 'good') batch.good.push(row.record);
+    else batch.bad.push(row.message);
+  }
+  for (const [partition, last] of lastOffsets(rows)) if (ledger.owns(partition)) batch.ranges.set(partition, ledger.cut(partition, last));
+  return batch;
 }

@@ -1,11 +1,11 @@
 // Worker thread that appends to Delta tables, so Parquet encoding, statistics and file writes use
 // the second core and never block the streamer's event loop (alerts, Kafka heartbeats, decoding).
-// One request carries a batch's appends, committed in order by commitInOrder (orderedCommit.ts).
+// One request carries a batch's appends, committed in steps by commitSteps (commitSteps.ts).
 import { parentPort } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
 import type { AppendJob, WriterRequest, WriterResponse } from './deltaWriter.js';
-import { commitInOrder, type OrderedAppend } from './orderedCommit.js';
+import { commitSteps, type StepAppend } from './commitSteps.js';
 
 const tables = new Map<string, Promise<DeltaTable>>();
 
@@ -19,7 +19,7 @@ function open(path: string, options: DeltaTableOptions): Promise<DeltaTable> {
   return table;
 }
 
-const ordered = async (job: AppendJob): Promise<OrderedAppend> => ({
+const prepared = async (job: AppendJob): Promise<StepAppend> => ({
   table: await open(job.path, job.options),
   rows: tableFromIPC(job.ipc),
   txns: job.txns,
@@ -40,6 +40,8 @@ async function openAll(
 
 parentPort!.on('message', (request: WriterRequest) => {
   const work: Promise<Omit<WriterResponse, 'id'>> =
-    'open' in request ? openAll(request.open) : commitInOrder(request.first.map(ordered), request.last && ordered(request.last));
+    'open' in request
+      ? openAll(request.open)
+      : commitSteps(request.steps.map((step) => step.map(prepared))).then((results) => ({ results }));
   void work.then((results) => parentPort!.postMessage({ id: request.id, ...results }));
 });

@@ -4,18 +4,16 @@
 // keep the process alive, so a forgotten close() blocks nothing.
 import { Worker } from 'node:worker_threads';
 import { tableToIPC, type Table } from 'apache-arrow';
-import type { DeltaTableOptions } from '../clients/delta/index.js';
-import type { AppendOutcome } from './sinks.js';
+import type { DeltaTableOptions, TxnRequest } from '../clients/delta/index.js';
+import type { StepResult } from './commitSteps.js';
 import { StreamerFailedError } from './errors.js';
-
-import type { DeltaTxn, OrderedResult } from './orderedCommit.js';
 
 /** One table's append as the thread receives it. */
 export interface AppendJob {
   path: string;
   options: DeltaTableOptions;
   ipc: Uint8Array;
-  txns: DeltaTxn[];
+  txns: TxnRequest[];
   operation: string;
 }
 
@@ -24,22 +22,15 @@ export interface AppendSpec {
   path: string;
   options: DeltaTableOptions;
   rows: Table;
-  txns: DeltaTxn[];
+  txns: TxnRequest[];
   operation: string;
 }
 
-export interface AppendResponse {
-  id: number;
-  first: OrderedResult[];
-  /** Absent when `last` was not asked for, or was not attempted because a first append did not commit. */
-  last?: OrderedResult;
-}
+export type WriterResponse = { id: number; results: StepResult[][] } | { id: number; openError?: { name: string; message: string } };
 
-export type WriterResponse = AppendResponse | { id: number; openError?: { name: string; message: string } };
-
-/** What the thread receives: a batch's appends, or tables to open ahead of the first batch. */
+/** What the thread receives: a batch's appends in steps, or tables to open ahead of the first batch. */
 export type WriterRequest =
-  | { id: number; first: AppendJob[]; last?: AppendJob }
+  | { id: number; steps: AppendJob[][] }
   | { id: number; open: Array<{ path: string; options: DeltaTableOptions }> };
 
 export class DeltaWriterThread {
@@ -47,21 +38,12 @@ export class DeltaWriterThread {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (response: WriterResponse) => void; reject: (error: Error) => void }>();
 
-  /** One append; rejects with the thread's error when it fails. */
-  async append(spec: AppendSpec): Promise<AppendOutcome> {
-    const result = (await this.appendInOrder([spec])).first[0]!;
-    if ('error' in result) throw Object.assign(new Error(result.error.message), { name: result.error.name });
-    return result.outcome;
-  }
-
-  /** commitInOrder (orderedCommit.ts) on the writer thread. */
-  appendInOrder(first: AppendSpec[], last?: AppendSpec): Promise<AppendResponse> {
-    const jobs = [...first, ...(last ? [last] : [])].map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') }));
-    const request = { id: this.nextId++, first: jobs.slice(0, first.length), last: last ? jobs[first.length] : undefined };
-    return this.request(
-      request,
-      jobs.map((job) => job.ipc.buffer as ArrayBuffer),
-    ) as Promise<AppendResponse>;
+  /** commitSteps (commitSteps.ts) on the writer thread. */
+  async commitSteps(steps: readonly (readonly AppendSpec[])[]): Promise<StepResult[][]> {
+    const jobs = steps.map((step) => step.map(({ rows, ...job }): AppendJob => ({ ...job, ipc: tableToIPC(rows, 'stream') })));
+    const transfer = jobs.flat().map((job) => job.ipc.buffer as ArrayBuffer);
+    const response = await this.request({ id: this.nextId++, steps: jobs }, transfer);
+    return 'results' in response ? response.results : [];
   }
 
   /**

@@ -109,8 +109,8 @@ export function observeDeltaCommit(table: string, durationMs: number): void {
   deltaCommitDuration.labels(table).observe(durationMs / 1000);
 }
 
-/** A commit that lost a race: retried (another partition moved) or dropped as a duplicate. */
-export function observeDeltaConflict(table: string, resolution: 'retried' | 'duplicate' | 'failed'): void {
+/** A commit that did not land: refused (the table was not where the batch continued from) or failed (retried). */
+export function observeDeltaConflict(table: string, resolution: 'refused' | 'failed'): void {
   deltaCommitConflicts.labels(table, resolution).inc();
 }
 

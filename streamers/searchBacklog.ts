@@ -6,9 +6,9 @@ import type { ScoredRecord } from './sinks.js';
 export const DEFAULT_SEARCH_BACKLOG_ROWS = 1_000_000;
 
 export type SearchWork =
-  /** `through`: per partition, the logs txn version reached once these rows are indexed. */
-  | { kind: 'records'; records: ScoredRecord[]; through: Map<number, bigint> }
-  | { kind: 'range'; partition: number; afterOffset: bigint; throughOffset: bigint };
+  /** Per partition, the rows cover the logs versions (previous, through]. */
+  | { kind: 'records'; records: ScoredRecord[]; through: Map<number, bigint>; previous: ReadonlyMap<number, bigint> }
+  | { kind: 'range'; partition: number; afterOffset: bigint; throughOffset: bigint; forgotten?: boolean };
 
 export class SearchBacklog {
   private readonly work: SearchWork[] = [];
@@ -34,7 +34,7 @@ export class SearchBacklog {
     // Once a range is queued, later batches queue as ranges too, so watermarks only move forward in order.
     const rangeQueued = this.work.some((entry) => entry.kind === 'range');
     if (!rangeQueued && this.rows + records.length <= this.maxRows) {
-      this.work.push({ kind: 'records', records, through });
+      this.work.push({ kind: 'records', records, through, previous });
       this.rows += records.length;
       return;
     }
@@ -43,12 +43,23 @@ export class SearchBacklog {
 
   addRange(partition: number, afterOffset: bigint, throughOffset: bigint): void {
     if (throughOffset <= afterOffset) return;
-    const last = [...this.work].reverse().find((entry) => entry.kind === 'range' && entry.partition === partition);
+    const last = [...this.work].reverse().find((entry) => entry.kind === 'range' && entry.partition === partition && !entry.forgotten);
     if (last && last.kind === 'range' && last.throughOffset === afterOffset) {
       last.throughOffset = throughOffset;
       return;
     }
     this.work.push({ kind: 'range', partition, afterOffset, throughOffset });
+  }
+
+  /**
+   * Work queued for a partition stops counting towards its watermark (it moved away, or came back
+   * with a new one). Items stay where they are, since the oldest may be in progress.
+   */
+  forget(partition: number): void {
+    for (const entry of this.work) {
+      if (entry.kind === 'records') entry.through.delete(partition);
+      else if (entry.partition === partition) entry.forgotten = true;
+    }
   }
 
   peek(): SearchWork | undefined {

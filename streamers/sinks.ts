@@ -1,49 +1,8 @@
 // What the streamer needs from its outputs. clients/delta and clients/search are plugged in behind
-// these small interfaces (see streamers/deltaSinks.ts, streamers/searchSink.ts).
-import type { Table } from 'apache-arrow';
+// these small interfaces (streamers/lakehouse.ts, streamers/searchSink.ts); the unit tests plug in
+// in-memory fakes with the same txn rules (clients/delta/conflicts.ts).
 import type { LogRecord } from '../logs/record.js';
-
-/** A Delta transaction marker: "rows of appId up to version are in this table". */
-export interface TxnMarker {
-  appId: string;
-  version: bigint;
-  /** The version this batch continues from (-1 = none); the commit is refused if another writer went past it. */
-  previousVersion?: bigint;
-}
-
-export type AppendOutcome = { kind: 'committed'; tableVersion: number } | { kind: 'duplicate' };
-
-/** One Delta table the streamer appends to, one atomic commit per call. */
-export interface TableSink {
-  readonly name: string;
-  /** Latest committed txn version of appId, or undefined when it never committed. */
-  txnVersion(appId: string): Promise<bigint | undefined>;
-  /** Appends rows and txns in one commit; 'duplicate' when a txn of the same appId at >= version is already there. */
-  append(rows: Table, txns: TxnMarker[]): Promise<AppendOutcome>;
-}
-
-export type TableName = 'logs' | 'anomalies' | 'metrics' | 'quarantine';
-
-/** One table's part of a batch's commits. */
-export interface TableAppend {
-  table: TableName;
-  rows: Table;
-  txns: TxnMarker[];
-}
-
-export type TableAppendResult = { outcome: AppendOutcome; durationMs: number } | { error: Error };
-
-export interface LakehouseSinks {
-  logs: TableSink & LogsReader;
-  anomalies: TableSink;
-  metrics: TableSink;
-  quarantine: TableSink;
-  /**
-   * A batch's commits in one hand-off: the `first` appends together, then `last` only when every
-   * one of them committed (`last` has no result otherwise). Failures are results, not rejections.
-   */
-  commitInOrder(first: TableAppend[], last?: TableAppend): Promise<{ first: TableAppendResult[]; last?: TableAppendResult }>;
-}
+import type { PartitionAggregate, QuarantinedMessage } from './tables.js';
 
 /** A decoded record with its anomaly verdict, as written to every sink. */
 export interface ScoredRecord extends LogRecord {
@@ -55,6 +14,61 @@ export interface ScoredRecord extends LogRecord {
   reasons: string[];
 }
 
+export type TableName = 'logs' | 'anomalies' | 'metrics' | 'quarantine';
+
+/** The rows each table takes. */
+export interface TableRows {
+  logs: ScoredRecord;
+  anomalies: ScoredRecord;
+  metrics: PartitionAggregate;
+  quarantine: QuarantinedMessage;
+}
+
+/** A Delta transaction marker: "rows of appId up to version are in this table". */
+export interface TxnMarker {
+  appId: string;
+  version: bigint;
+  /**
+   * The version the rows continue from (-1 = none): the commit is refused unless the table is at
+   * exactly this version for appId. Without it, only a version the table already holds is refused.
+   */
+  expectedVersion?: bigint;
+}
+
+/** One table's part of a commit: its rows and one txn per Kafka partition they belong to. */
+export type TableAppend = {
+  [Table in TableName]: { table: Table; rows: readonly TableRows[Table][]; txns: readonly TxnMarker[] };
+}[TableName];
+
+export interface TxnRefusal {
+  appId: string;
+  /** The table's version for the appId (-1 = never committed). */
+  committedVersion: bigint;
+  reason: 'already-committed' | 'moved';
+}
+
+export type AppendResult =
+  | { kind: 'committed'; tableVersion: number; durationMs: number }
+  /** Nothing was written: the table refuses these txns. */
+  | { kind: 'refused'; refused: TxnRefusal[] }
+  /** The append failed; whether it committed is unknown (the reply may be what was lost). */
+  | { kind: 'failed'; error: Error }
+  /** Not attempted: an append of an earlier step did not commit. */
+  | { kind: 'skipped' };
+
+/** The lakehouse as the streamer writes it. */
+export interface Lakehouse {
+  /** The tables' txn versions for these appIds, read from storage now (-1 = never committed). */
+  txnVersions(table: TableName, appIds: readonly string[]): Promise<Map<string, bigint>>;
+  /**
+   * Commits in steps: the appends of a step together (one atomic commit per table), the next step
+   * only when every append of this one committed. One result per append; failures are results.
+   */
+  commitSteps(steps: readonly (readonly TableAppend[])[]): Promise<AppendResult[][]>;
+  /** Committed rows of one partition with after < offset <= through, oldest first, in chunks. */
+  readRange(table: 'logs' | 'anomalies', topic: string, partition: number, after: bigint, through: bigint): AsyncIterable<ScoredRecord[]>;
+}
+
 /** The search engine, documents keyed topic-partition-offset so re-indexing overwrites. */
 export interface SearchSink {
   /** Names the index family; the search watermark txn is per prefix. */
@@ -62,18 +76,17 @@ export interface SearchSink {
   index(records: readonly ScoredRecord[]): Promise<void>;
 }
 
-/** Reads committed rows back from the logs table (search catch-up after a crash or a long outage). */
-export interface LogsReader {
-  /** Rows of one partition with afterOffset < offset <= throughOffset, in chunks. */
-  readRange(topic: string, partition: number, afterOffset: bigint, throughOffset: bigint): AsyncIterable<ScoredRecord[]>;
+/** The appId of a partition's txn in a table. The logs table uses "<topic>-<partition>" as DESIGN.md says. */
+export function txnAppId(table: TableName, topic: string, partition: number): string {
+  return table === 'logs' ? `${topic}-${partition}` : `${table}:${topic}-${partition}`;
 }
 
-/** appId of the txn that records how far a partition is indexed in the search engine (kept in the logs table). */
+/** The appId of the txn (kept in the logs table) that records how far a partition is indexed in the search engine. */
 export function searchAppId(indexPrefix: string, topic: string, partition: number): string {
   return `search:${indexPrefix}:${topic}-${partition}`;
 }
 
-/** appId of a partition's txn in a table. The logs table uses "<topic>-<partition>" as DESIGN.md says. */
-export function txnAppId(table: TableName, topic: string, partition: number): string {
-  return table === 'logs' ? `${topic}-${partition}` : `${table}:${topic}-${partition}`;
+/** The appId of the txn (kept in the logs table) that records how far a partition's alerts are sent. */
+export function alertsAppId(topic: string, partition: number): string {
+  return `alerts:${topic}-${partition}`;
 }

@@ -1,43 +1,34 @@
-// The exactly-once micro-batch streamer: consume -> decode -> score -> Delta (+ search, alerts, DLQ).
-// The Delta logs commit is the checkpoint: its txn per partition (appId "<topic>-<partition>",
-// version = last offset of the partition in the batch) says how far each partition is written. On
-// every assignment the streamer reads those versions and seeks to version + 1; Kafka group offsets
-// are committed afterwards only so lag is visible.
+// The exactly-once micro-batch streamer: the thin shell that connects the Kafka consumer group to
+// intake (decode, score), the table committer (the exactly-once invariant), the search feeder and
+// the alert outbox. It owns two queues: one for group events, intake and batch cuts, in order; and
+// the write chain, where every lakehouse write happens one after another. See streamers/README.md.
 import { pino, type Logger } from 'pino';
-import type { GroupConsumer, KafkaClient, MessageProducer, PartitionBatch } from '../clients/kafka/index.js';
-import { decodeMessage } from '../logs/decode.js';
+import type { BatchControl, GroupConsumer, KafkaClient, MessageProducer, PartitionBatch } from '../clients/kafka/index.js';
+import { forgetStreamerHeartbeat, markStreamerHeartbeat } from '../clients/metrics/index.js';
+import type { DecodeOptions } from '../logs/decode.js';
+import { activeBackend } from '../ml/backend.js';
 import { ClientWindow } from '../ml/clientWindow.js';
 import type { ModelWatcher, Scorer } from '../ml/scorer.js';
-import { aggregatePerMinute } from './aggregate.js';
-import { PartitionPositions, PendingBatch, lastOffsets, type BatchLimits } from './batch.js';
+import { AlertOutbox, deadLetterMessage } from './alerts.js';
+import { type Accepted, type Batch, type BatchLimits, cutBatch, PendingBatch } from './batch.js';
+import { type BatchOutcome, type RetryPolicy, TableCommitter } from './committer.js';
+import { StreamerFailedError } from './errors.js';
+import { takeMessages } from './intake.js';
+import { PartitionLedger, type TableVersions } from './ledger.js';
+import { observeBatch, observeIntake, observeModel } from './metrics.js';
 import { PlaceholderScorer } from './scorer.js';
+import { SearchFeeder } from './searchFeeder.js';
 import {
-  searchAppId,
-  txnAppId,
-  type AppendOutcome,
-  type LakehouseSinks,
+  type AppendResult,
+  alertsAppId,
+  type Lakehouse,
   type ScoredRecord,
   type SearchSink,
-  type TableAppend,
-  type TableAppendResult,
+  searchAppId,
   type TableName,
-  type TableSink,
   type TxnMarker,
+  txnAppId,
 } from './sinks.js';
-import { anomaliesTable, logsTable, metricsTable, quarantineTable, type PartitionAggregate, type QuarantinedMessage } from './tables.js';
-import { SearchBacklog } from './searchBacklog.js';
-import { StreamerFailedError } from './errors.js';
-import { activeBackend } from '../ml/backend.js';
-import { markStreamerHeartbeat, forgetStreamerHeartbeat } from '../clients/metrics/index.js';
-import {
-  observeAlerts,
-  observeBatch,
-  observeDeltaCommit,
-  observeDeltaConflict,
-  observeIntake,
-  observeModel,
-  observeSearchBulk,
-} from './metrics.js';
 
 export interface StreamerOptions {
   kafka: KafkaClient;
@@ -46,13 +37,14 @@ export interface StreamerOptions {
   dlqTopic: string;
   anomaliesTopic: string;
   limits: BatchLimits;
-  maxMessageBytes: number;
-  sinks: LakehouseSinks;
-  /** Search engine sink; indexing failures never stop the stream (see SearchBacklog). */
+  /** How messages are decoded (size limit, field mappings, time window). */
+  decode: Omit<DecodeOptions, 'nowMs'>;
+  lakehouse: Lakehouse;
+  /** Search engine sink; indexing failures never stop the stream (see SearchFeeder). */
   search?: SearchSink;
   /** Picks up new model versions between batches; without it (or before a model loads) PlaceholderScorer scores. */
   models?: ModelWatcher;
-  /** Called after each logs commit with the rows it wrote (latency measurement, metrics). */
+  /** Called after each batch with the logs rows this streamer committed (latency measurement, metrics). */
   onBatchCommitted?(records: readonly ScoredRecord[], committedAtMs: number): void;
   /** Called after every committed batch and at most every few seconds otherwise. */
   onProgress?(progress: StreamerProgress): void;
@@ -66,6 +58,8 @@ export interface StreamerOptions {
   searchBacklogRows?: number;
   /** Name of this streamer in metrics (bounded: e.g. the pipeline slot), default "streamer". */
   name?: string;
+  /** How Delta failures are retried before the streamer gives up. */
+  retry?: RetryPolicy;
 }
 
 export interface StreamerCounters {
@@ -74,6 +68,7 @@ export interface StreamerCounters {
   quarantined: number;
   anomalies: number;
   batches: number;
+  /** Batches of which a partition was dropped: another writer had moved it on. */
   duplicateBatches: number;
   searchIndexed: number;
   searchFailures: number;
@@ -94,57 +89,33 @@ export interface StreamerProgress {
 /** Where the streamer stopped: resume always comes from Delta, this is for humans and heartbeats. */
 export type StreamerPosition = StreamerProgress;
 
-interface AcceptedGood {
-  kind: 'good';
-  partition: number;
-  offset: bigint;
-  record: ScoredRecord;
+/** Everything read from the tables when a partition is (re)synchronised. */
+interface PartitionVersions {
+  tables: TableVersions;
+  search: bigint;
+  alerts: bigint;
 }
 
-interface AcceptedBad {
-  kind: 'bad';
-  partition: number;
-  offset: bigint;
-  message: QuarantinedMessage;
-}
-
-type Accepted = AcceptedGood | AcceptedBad;
-
-/** A table's commit for one batch (see planCommit). */
-interface CommitPlan<Row> {
-  versions: Map<number, bigint>;
-  rows: Row[];
-  append: TableAppend;
-}
-
-const TABLES: TableName[] = ['quarantine', 'anomalies', 'metrics', 'logs'];
+const TABLES: readonly TableName[] = ['logs', 'quarantine', 'anomalies', 'metrics'];
 const TICK_MS = 20;
-const APPEND_ATTEMPTS = 5;
-const SEARCH_CHUNK_ROWS = 2500;
 /** Messages decoded and scored between two turns of the event loop. */
 const INTAKE_CHUNK_MESSAGES = 1000;
 /** Fetched messages that may wait for intake while kafkajs fetches more. */
 const READ_AHEAD_MESSAGES = 20_000;
-const SEARCH_CONCURRENCY = 2;
-const SEARCH_WATERMARK_INTERVAL_MS = 5000;
-const SEARCH_DRAIN_ON_STOP_MS = 10_000;
+const WATERMARK_INTERVAL_MS = 5000;
+const DRAIN_ON_STOP_MS = 10_000;
 
 export class Streamer {
   private readonly options: StreamerOptions;
   private readonly logger: Logger;
-  private readonly positions = new PartitionPositions();
+  private readonly ledger = new PartitionLedger();
   private readonly pending = new PendingBatch<Accepted>();
-  /** Last offset in each table per owned partition, so a replayed range never enters a table twice. */
-  private readonly committed: Record<TableName, Map<number, bigint>> = {
-    logs: new Map(),
-    anomalies: new Map(),
-    metrics: new Map(),
-    quarantine: new Map(),
-  };
+  private readonly committer: TableCommitter;
+  private readonly alerts: AlertOutbox;
+  private readonly searchFeeder?: SearchFeeder;
   private readonly placeholder = new PlaceholderScorer();
-  private observedScorer?: Scorer;
   private readonly clientWindow = new ClientWindow();
-  private readonly searchBacklog: SearchBacklog;
+  private observedScorer?: Scorer;
   private readonly counters: StreamerCounters = {
     messages: 0,
     committedRows: 0,
@@ -158,38 +129,57 @@ export class Streamer {
   };
   private consumer?: GroupConsumer;
   private producer?: MessageProducer;
-  /** Serialises assignment handling, message intake and flushes: one at a time, in order. */
+  /** Group events, intake and batch cuts, one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
-  private flushQueued = false;
-  /** The last batch handed to the writer, settled once it and every batch before it are written. */
-  private inFlight?: Promise<void>;
+  /** Every lakehouse write, one after another: batches, follower catch-ups, watermarks. */
+  private writes: Promise<void> = Promise.resolve();
   /** The write the last batch is queued behind (see startFlush). */
   private queuedBehind?: Promise<void>;
-  /** Batches handed to the writer and not yet written. */
-  private writesInProgress = 0;
+  /** Batches handed to the write chain and not yet written. */
+  private batchesInFlight = 0;
+  private flushQueued = false;
   /** Fetched messages waiting for (or in) intake. */
   private queuedMessages = 0;
   private timer?: NodeJS.Timeout;
   private startedMs = Date.now();
   private lastCommitTimeMs: number | null = null;
   private lastProgressMs = 0;
+  private lastWatermarksMs = 0;
+  /** Per partition and watermark appId: the version last recorded in the logs table. */
+  private readonly persistedWatermarks = new Map<string, bigint>();
   private stopping = false;
   private finished?: { resolve: () => void; reject: (error: Error) => void; promise: Promise<void> };
   private fatalError?: Error;
-  private pendingAlerts: Promise<void>[] = [];
-  /** Per partition: logs txn version up to which every row is in the search engine. */
-  private readonly searchIndexedThrough = new Map<number, bigint>();
-  /** Per partition: the search watermark last written to the logs table. */
-  private readonly searchPersisted = new Map<number, bigint>();
-  private lastSearchPersistMs = 0;
-  private searchLoopDone?: Promise<void>;
-  private wakeSearch?: () => void;
-  private searchStopped = false;
 
   constructor(options: StreamerOptions) {
     this.options = options;
     this.logger = options.logger ?? pino({ name: 'streamer' }, pino.destination(2));
-    this.searchBacklog = new SearchBacklog(options.searchBacklogRows);
+    this.alerts = new AlertOutbox({ topic: options.anomaliesTopic, producer: () => this.producer, logger: this.logger });
+    if (options.search) {
+      this.searchFeeder = new SearchFeeder({
+        search: options.search,
+        lakehouse: options.lakehouse,
+        topic: options.topic,
+        logger: this.logger,
+        backlogRows: options.searchBacklogRows,
+      });
+    }
+    this.committer = new TableCommitter({
+      topic: options.topic,
+      lakehouse: options.lakehouse,
+      ledger: this.ledger,
+      resync: (partition, reason) => this.resync(partition, reason),
+      sendDeadLetters: async (messages) => {
+        if (!this.producer) throw new Error('no Kafka producer');
+        await this.producer.send(
+          this.options.dlqTopic,
+          messages.map((message) => deadLetterMessage(message)),
+        );
+      },
+      logger: this.logger,
+      retry: options.retry,
+      stopping: () => this.stopping,
+    });
   }
 
   /** Runs until stop() or the abort signal; resolves with the final position, rejects on a fatal error. */
@@ -215,14 +205,14 @@ export class Streamer {
       this.consumer = kafka.createConsumer({ groupId: this.options.groupId, sessionTimeoutMs: this.options.sessionTimeoutMs });
       await this.consumer.start(topic, {
         onAssigned: (assignment) => this.onAssigned(assignment.get(topic) ?? []),
-        onBatch: (batch, control) => this.onBatch(batch, control.heartbeat),
+        onBatch: (batch, control) => this.onBatch(batch, control),
         onCrash: (error, restarting) => {
           this.logger.warn({ error: error.message, restarting }, 'kafka consumer crashed');
           if (!restarting) this.fail(new StreamerFailedError(`Kafka consumer stopped: ${error.message}`, error));
         },
       });
       this.timer = setInterval(() => this.onTick(), TICK_MS);
-      if (this.options.search) this.searchLoopDone = this.searchLoop(this.options.search);
+      this.searchFeeder?.start();
       if (this.options.signal?.aborted) void this.stop();
       await promise;
     } finally {
@@ -233,15 +223,18 @@ export class Streamer {
     return this.progress();
   }
 
-  /** Finishes the batch in hand (commits it), leaves the group and makes run() return. */
+  /** Finishes the batch in hand (commits it), sends what is queued, leaves the group and makes run() return. */
   async stop(): Promise<StreamerPosition> {
     if (!this.stopping) {
       this.stopping = true;
       if (this.timer) clearInterval(this.timer);
-      this.consumer?.pause(this.options.topic, this.positions.owned());
+      this.consumer?.pause(this.options.topic, this.ledger.owned());
       this.enqueue(() => this.flushNow());
-      this.enqueue(() => this.drainSearch(SEARCH_DRAIN_ON_STOP_MS));
-      this.enqueue(() => this.persistSearchWatermarks(true));
+      this.enqueue(async () => {
+        await this.searchFeeder?.drain(DRAIN_ON_STOP_MS);
+        await this.alerts.close(DRAIN_ON_STOP_MS);
+      });
+      this.enqueue(() => this.write(() => this.persistWatermarks()));
       this.enqueue(async () => this.finished?.resolve());
     }
     await this.finished?.promise.catch(() => undefined);
@@ -250,13 +243,16 @@ export class Streamer {
 
   progress(): StreamerProgress {
     const committedOffsets: Record<number, string> = {};
-    for (const partition of this.positions.owned()) {
-      committedOffsets[partition] = (this.committed.logs.get(partition) ?? -1n).toString();
-    }
+    for (const partition of this.ledger.owned()) committedOffsets[partition] = (this.ledger.committed(partition, 'logs') ?? -1n).toString();
     const elapsedSeconds = Math.max((Date.now() - this.startedMs) / 1000, 0.001);
     return {
       committedOffsets,
-      counters: { ...this.counters, searchBacklog: this.searchBacklog.size },
+      counters: {
+        ...this.counters,
+        searchIndexed: this.searchFeeder?.counters.indexed ?? 0,
+        searchFailures: this.searchFeeder?.counters.failures ?? 0,
+        searchBacklog: this.searchFeeder?.backlogRows ?? 0,
+      },
       rowsPerSecond: this.counters.committedRows / elapsedSeconds,
       lastCommitTimeMs: this.lastCommitTimeMs,
       modelVersion: this.scorer().modelVersion,
@@ -292,6 +288,16 @@ export class Streamer {
     return next;
   }
 
+  /** Runs a lakehouse write after every write handed over before it. */
+  private write(task: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(async () => {
+      if (this.fatalError) return;
+      await task();
+    });
+    this.writes = next.catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+    return this.writes;
+  }
+
   private fail(error: Error): void {
     if (this.fatalError) return;
     this.fatalError = error;
@@ -299,73 +305,133 @@ export class Streamer {
     this.finished?.reject(error);
   }
 
-  /** Group assignment (start, rebalance, consumer restart): reset positions from the Delta txns. */
+  /**
+   * Group assignment (start, rebalance, consumer restart). Once every batch handed to the writer
+   * has settled, a partition this streamer keeps stays as it is when the tables are still where
+   * it left them; any other is (re)synchronised from the tables.
+   */
   private onAssigned(partitions: number[]): void {
     const { topic } = this.options;
     // Stop fetching until we know where each partition really resumes.
     if (partitions.length) this.consumer?.pause(topic, partitions);
     void this.enqueue(async () => {
-      // The batch in flight must land (or be refused as a duplicate) before positions are reset.
-      await this.inFlight;
+      await this.writes;
       const assigned = new Set(partitions);
-      for (const partition of this.positions.owned()) {
-        if (!assigned.has(partition)) {
-          this.positions.revoke(partition);
-          for (const table of TABLES) this.committed[table].delete(partition);
-          this.searchIndexedThrough.delete(partition);
-          this.searchPersisted.delete(partition);
+      for (const partition of this.ledger.owned()) if (!assigned.has(partition)) this.revoke(partition);
+      const kept: number[] = [];
+      for (const partition of partitions) {
+        const versions = await this.readVersions(partition);
+        if (this.unchanged(partition, versions.tables)) {
+          kept.push(partition);
+          // kafkajs fetches from the group offset after a rejoin; intake continues where it was.
+          this.consumer?.seek(topic, partition, this.ledger.seek(partition)!);
+        } else {
+          await this.applyResync(partition, versions, 'assigned');
         }
       }
-      const dropped = this.pending.dropPartitions((partition) => assigned.has(partition));
-      if (dropped) this.logger.info({ dropped }, 'dropped pending rows of partitions that moved to another streamer');
-      const versions = await Promise.all(partitions.map((partition) => this.readVersions(partition)));
-      partitions.forEach((partition, index) => {
-        const tableVersions = versions[index]!;
-        for (const table of TABLES) this.committed[table].set(partition, tableVersions[table]);
-        // Pending rows of a partition we keep stay valid; otherwise resume right after the logs commit.
-        if (!this.positions.owns(partition)) {
-          this.positions.assign(partition, tableVersions.logs);
-          if (this.options.search) {
-            // Rows committed after the last search watermark (a crash, an outage) are read back from Delta.
-            this.searchIndexedThrough.set(partition, tableVersions.search);
-            this.searchPersisted.set(partition, tableVersions.search);
-            this.searchBacklog.addRange(partition, tableVersions.search, tableVersions.logs);
-            this.wakeSearch?.();
-          }
-        }
-        this.consumer?.seek(topic, partition, this.positions.nextOffset(partition)!);
-      });
-      this.logger.info(
-        { partitions: Object.fromEntries(partitions.map((partition) => [partition, this.positions.nextOffset(partition)!.toString()])) },
-        'partitions assigned; resuming after the Delta txn versions',
-      );
+      if (partitions.length) {
+        this.logger.info(
+          {
+            partitions: Object.fromEntries(partitions.map((partition) => [partition, this.ledger.nextOffset(partition)!.toString()])),
+            kept,
+          },
+          'partitions assigned; resuming after the Delta txn versions',
+        );
+      }
       if (partitions.length && !this.stopping) this.consumer?.resume(topic, partitions);
     });
   }
 
-  private async readVersions(partition: number): Promise<Record<TableName | 'search', bigint>> {
-    const { sinks, topic, search } = this.options;
-    const entries = await Promise.all(
-      TABLES.map(async (table) => [table, (await sinks[table].txnVersion(txnAppId(table, topic, partition))) ?? -1n] as const),
-    );
-    const searchVersion = search ? ((await sinks.logs.txnVersion(searchAppId(search.indexPrefix, topic, partition))) ?? -1n) : -1n;
-    return { ...(Object.fromEntries(entries) as Record<TableName, bigint>), search: searchVersion };
+  private unchanged(partition: number, versions: TableVersions): boolean {
+    return this.ledger.owns(partition) && TABLES.every((table) => this.ledger.committed(partition, table) === versions[table]);
   }
 
-  private async onBatch(batch: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
+  private revoke(partition: number): void {
+    const dropped = this.pending.dropPartitions((candidate) => candidate !== partition);
+    this.ledger.revoke(partition);
+    this.searchFeeder?.revoke(partition);
+    this.alerts.revoke(partition);
+    if (dropped) this.logger.info({ partition, dropped }, 'dropped pending rows of a partition that moved to another streamer');
+  }
+
+  private async readVersions(partition: number): Promise<PartitionVersions> {
+    const { lakehouse, topic } = this.options;
+    const logsAppId = txnAppId('logs', topic, partition);
+    const search = this.searchFeeder ? searchAppId(this.searchFeeder.indexPrefix, topic, partition) : undefined;
+    const alerts = alertsAppId(topic, partition);
+    const [logs, quarantine, anomalies, metrics] = await Promise.all([
+      lakehouse.txnVersions('logs', [logsAppId, alerts, ...(search ? [search] : [])]),
+      ...(['quarantine', 'anomalies', 'metrics'] as const).map((table) =>
+        lakehouse.txnVersions(table, [txnAppId(table, topic, partition)]),
+      ),
+    ]);
+    const version = (versions: Map<string, bigint>, appId: string) => versions.get(appId) ?? -1n;
+    const logsVersion = version(logs!, logsAppId);
+    const alertsVersion = version(logs!, alerts);
+    return {
+      tables: {
+        logs: logsVersion,
+        quarantine: version(quarantine!, txnAppId('quarantine', topic, partition)),
+        anomalies: version(anomalies!, txnAppId('anomalies', topic, partition)),
+        metrics: version(metrics!, txnAppId('metrics', topic, partition)),
+      },
+      search: search ? version(logs!, search) : -1n,
+      // A partition never alerted through the watermark starts from now: an upgrade must not replay history as alerts.
+      alerts: alertsVersion < 0n ? logsVersion : alertsVersion,
+    };
+  }
+
+  /** The committer's way back: the partition's tables moved on (or the outcome was unknown). */
+  private async resync(partition: number, reason: string): Promise<void> {
+    if (!this.ledger.owns(partition)) return;
+    await this.applyResync(partition, await this.readVersions(partition), reason);
+  }
+
+  /**
+   * The one place a partition's position is set from the tables: its rows taken so far are void,
+   * intake continues right after the logs version, search and alerts catch up with what the logs
+   * table holds, and the follower tables are brought up to it.
+   */
+  private async applyResync(partition: number, versions: PartitionVersions, reason: string): Promise<void> {
+    const wasOwned = this.ledger.owns(partition);
+    const dropped = this.pending.dropPartitions((candidate) => candidate !== partition);
+    const next = this.ledger.resync(partition, versions.tables);
+    this.consumer?.seek(this.options.topic, partition, next);
+    if (wasOwned) {
+      this.searchFeeder?.caughtUp(partition, versions.tables.logs);
+      this.logger.info(
+        { partition, reason, resumeAt: next.toString(), droppedRows: dropped },
+        'partition re-synchronised from the Delta tables',
+      );
+    } else {
+      this.searchFeeder?.assign(partition, versions.search, versions.tables.logs);
+      this.alerts.assign(partition, versions.alerts);
+    }
+    // Alerts must agree with the rows the logs table holds: retract what they do not confirm, send what was never sent.
+    const reconcileFrom = this.alerts.reconciled(partition)!;
+    if (reconcileFrom < versions.tables.logs) {
+      const rows: ScoredRecord[] = [];
+      for await (const chunk of this.options.lakehouse.readRange(
+        'logs',
+        this.options.topic,
+        partition,
+        reconcileFrom,
+        versions.tables.logs,
+      ))
+        for (const row of chunk) rows.push(row);
+      this.alerts.committed(partition, versions.tables.logs, rows);
+    } else this.alerts.committed(partition, versions.tables.logs, []);
+    if (versions.tables.anomalies < versions.tables.logs || versions.tables.metrics < versions.tables.logs) {
+      void this.write(() => this.committer.catchUpFollowers(partition));
+    }
+  }
+
+  private async onBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
+    const tag = this.ledger.tagFetch(batch.partition, control.isStale());
     this.queuedMessages += batch.messages.length;
     const intake = this.enqueue(async () => {
       try {
-        // In chunks: a batch never grows past max rows, and the event loop turns between chunks so
-        // the writer thread's replies (and alerts, heartbeats) are not held up by a large fetch.
-        for (let start = 0; start < batch.messages.length && !this.stopping; ) {
-          const room = Math.max(1, this.options.limits.maxRows - this.pending.size);
-          const end = Math.min(batch.messages.length, start + Math.min(INTAKE_CHUNK_MESSAGES, room));
-          await this.intake({ ...batch, messages: batch.messages.slice(start, end) });
-          start = end;
-          if (this.pending.isFull(this.options.limits)) await this.startFlush();
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        await this.intakeFetch(batch, tag);
       } finally {
         this.queuedMessages -= batch.messages.length;
       }
@@ -374,104 +440,73 @@ export class Streamer {
     // queued. Past that, awaiting the queue is the back-pressure: kafkajs fetches no more while
     // the writer is behind (intake waits for it in startFlush).
     if (this.queuedMessages > Math.max(READ_AHEAD_MESSAGES, this.options.limits.maxRows)) await intake;
-    await heartbeat().catch(() => undefined);
+    await control.heartbeat().catch(() => undefined);
     if (this.fatalError) throw this.fatalError;
   }
 
-  /** Decodes and scores new messages of one fetch, sends alerts right away, and buffers the rows. */
-  private async intake(batch: PartitionBatch): Promise<void> {
+  /**
+   * Decodes and scores the messages of one fetch that the ledger admits, in chunks (a batch never
+   * grows past max rows, and the event loop turns between chunks so the writer's replies, alerts
+   * and heartbeats are not held up). Rows of a partition re-synchronised meanwhile are void.
+   */
+  private async intakeFetch(batch: PartitionBatch, tag: ReturnType<PartitionLedger['tagFetch']>): Promise<void> {
+    const { partition } = batch;
     if (this.stopping) return;
-    const fresh = batch.messages.filter((message) => this.positions.accept(batch.partition, message.offset));
-    if (fresh.length === 0) return;
-    this.counters.messages += fresh.length;
-    const ingestTimeMs = Date.now();
-    const intakeStartedMs = performance.now();
-    const good: ScoredRecord[] = [];
-    const accepted: Accepted[] = [];
-    for (const message of fresh) {
-      const decoded = decodeMessage(message.value, { maxMessageBytes: this.options.maxMessageBytes, nowMs: ingestTimeMs });
-      if (decoded.ok) {
-        // One object per record, completed in place with its score below.
-        const record = decoded.event as ScoredRecord;
-        record.topic = batch.topic;
-        record.partition = batch.partition;
-        record.offset = message.offset;
-        record.kafkaTimestampMs = message.timestampMs;
-        record.ingestTimeMs = ingestTimeMs;
-        good.push(record);
-      } else {
-        accepted.push({
-          kind: 'bad',
-          partition: batch.partition,
-          offset: message.offset,
-          message: {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            kafkaTimestampMs: message.timestampMs,
-            ingestTimeMs,
-            value: message.value,
-            rejection: decoded.rejection,
-          },
-        });
-      }
+    const admission = this.ledger.admit(tag, batch.fetchedOffset);
+    if (admission.kind === 'drop') return;
+    if (admission.kind === 'reseek') {
+      this.logger.debug(
+        { partition, fetchedOffset: batch.fetchedOffset.toString(), seek: admission.offset.toString() },
+        'fetch read ahead of intake; seeking back',
+      );
+      this.consumer?.seek(this.options.topic, partition, admission.offset);
+      return;
     }
-    const scores = good.length ? await this.scorer().score(good, this.clientWindow) : [];
-    const alerts: ScoredRecord[] = [];
-    good.forEach((record, index) => {
-      const score = scores[index]!;
-      record.anomalyScore = score.score;
-      record.isAnomaly = score.isAnomaly;
-      record.cluster = score.cluster;
-      record.modelVersion = score.modelVersion;
-      record.reasons = score.reasons ? score.reasons.map((reason) => reason.feature) : [];
-      if (record.isAnomaly) alerts.push(record);
-      accepted.push({ kind: 'good', partition: batch.partition, offset: record.offset, record });
-    });
-    observeIntake(batch.topic, fresh.length, good, performance.now() - intakeStartedMs);
-    this.observeScorer();
-    if (accepted.length !== good.length)
-      accepted.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
-    for (const row of accepted) this.pending.add(row, ingestTimeMs);
-    if (alerts.length) this.sendAlerts(alerts);
-  }
-
-  /** Alerts go out before the Delta commit (latency matters); at-least-once, id = topic-partition-offset. */
-  private sendAlerts(records: ScoredRecord[]): void {
-    const sending = this.producer!.send(
-      this.options.anomaliesTopic,
-      records.map((record) => ({ key: `${record.topic}-${record.partition}-${record.offset}`, value: alertJson(record) })),
-    )
-      .then(() =>
-        observeAlerts(
-          records.map((record) => record.kafkaTimestampMs),
-          Date.now(),
-        ),
-      )
-      .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'could not send anomaly alerts'));
-    this.pendingAlerts.push(sending);
+    if (admission.gap) {
+      this.logger.warn(
+        { partition, from: admission.gap.from.toString(), to: admission.gap.to.toString() },
+        'offsets missing from the topic (deleted by retention, or transaction markers): continuing after them',
+      );
+    }
+    const generation = this.ledger.generation(partition);
+    const messages = batch.messages.filter((message) => message.offset >= admission.from);
+    for (let start = 0; start < messages.length; ) {
+      if (this.stopping || this.ledger.generation(partition) !== generation) return;
+      const room = Math.max(1, this.options.limits.maxRows - this.pending.size);
+      const chunk = messages.slice(start, start + Math.min(INTAKE_CHUNK_MESSAGES, room));
+      start += chunk.length;
+      const nowMs = Date.now();
+      const startedMs = performance.now();
+      const taken = await takeMessages(chunk, {
+        topic: batch.topic,
+        partition,
+        decode: this.options.decode,
+        scorer: this.scorer(),
+        clientWindow: this.clientWindow,
+        nowMs,
+      });
+      // Scoring awaited: the partition may have been re-synchronised meanwhile.
+      if (this.ledger.generation(partition) !== generation) return;
+      for (const row of taken.rows) this.pending.add(row, nowMs);
+      this.ledger.covered(partition, chunk.at(-1)!.offset);
+      this.counters.messages += chunk.length;
+      observeIntake(batch.topic, chunk.length, taken.good, performance.now() - startedMs);
+      this.observeScorer();
+      if (taken.anomalies.length) this.alerts.detected(taken.anomalies);
+      if (this.pending.isFull(this.options.limits)) await this.startFlush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.ledger.generation(partition) === generation) this.ledger.covered(partition, batch.lastOffset);
   }
 
   private onTick(): void {
-    if (
-      this.options.search &&
-      !this.flushQueued &&
-      !this.stopping &&
-      Date.now() - this.lastSearchPersistMs >= SEARCH_WATERMARK_INTERVAL_MS
-    ) {
-      this.lastSearchPersistMs = Date.now();
-      void this.enqueue(async () => {
-        // Chained like a batch write (both append to the logs table), never alongside one.
-        const previous = this.inFlight;
-        this.inFlight = (async () => {
-          await previous;
-          await this.persistSearchWatermarks(true);
-        })();
-      });
+    if (!this.stopping && Date.now() - this.lastWatermarksMs >= WATERMARK_INTERVAL_MS) {
+      this.lastWatermarksMs = Date.now();
+      void this.enqueue(async () => void this.write(() => this.persistWatermarks()));
     }
     // Max wait bounds how long a row waits for the writer; while two batches already wait for it,
     // handing over a part-filled one would only add a commit, so the batch keeps filling instead.
-    const writerBusy = this.writesInProgress >= 2;
+    const writerBusy = this.batchesInFlight >= 2;
     if (this.flushQueued || this.stopping || writerBusy || !this.pending.isDue(Date.now(), this.options.limits)) {
       this.maybeReportProgress();
       return;
@@ -491,126 +526,78 @@ export class Streamer {
   }
 
   /**
-   * Hands the pending rows to the writer. Runs inside the queue. Writes run one after another
-   * (each batch's commits follow the previous batch's), but intake goes on while they run: the
-   * next batch is queued behind the one being written, and only a third full batch waits here
-   * (back-pressure: at most two batches written or queued while the next one fills).
+   * Cuts the pending rows into a batch and hands it to the write chain. Runs inside the queue.
+   * Batches are written one after another, but intake goes on meanwhile: the next batch is queued
+   * behind the one being written, and only a third full batch waits here (back-pressure: at most
+   * two batches written or queued while the next one fills).
    */
   private async startFlush(): Promise<void> {
     await this.queuedBehind;
     if (this.fatalError) return;
     const rows = this.pending.take();
     if (rows.length === 0) return;
-    const previous = this.inFlight;
-    this.queuedBehind = previous;
-    this.writesInProgress += 1;
-    this.inFlight = (async () => {
-      await previous;
-      if (!this.fatalError) await this.writeBatch(rows);
-    })()
-      .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
-      .finally(() => (this.writesInProgress -= 1));
+    const batch = cutBatch(rows, this.ledger);
+    this.queuedBehind = this.writes;
+    this.batchesInFlight += 1;
+    void this.write(() => this.writeBatch(batch, rows.length)).finally(() => {
+      this.batchesInFlight -= 1;
+    });
   }
 
   /** Writes what is pending and waits until it is committed. */
   private async flushNow(): Promise<void> {
     await this.startFlush();
-    await this.inFlight;
+    await this.writes;
   }
 
-  /** Writes one batch: DLQ + quarantine, anomalies, metrics, then the logs commit (the checkpoint). */
-  private async writeBatch(rows: Accepted[]): Promise<void> {
+  /** Commits one batch, then feeds search and alerts with what the logs table now holds. */
+  private async writeBatch(batch: Batch, messages: number): Promise<void> {
     const { topic } = this.options;
-    const batchLastOffsets = lastOffsets(rows);
-    const good = rows.filter((row): row is AcceptedGood => row.kind === 'good').map((row) => row.record);
-    const bad = rows.filter((row): row is AcceptedBad => row.kind === 'bad').map((row) => row.message);
-
-    const phaseStartedMs = Date.now();
-    const newBad = bad.filter((message) => message.offset > (this.committed.quarantine.get(message.partition) ?? -1n));
-    const newAnomalies = good.filter(
-      (record) => record.isAnomaly && record.offset > (this.committed.anomalies.get(record.partition) ?? -1n),
-    );
-    const aggregates = this.aggregate(
-      good.filter((record) => record.offset > (this.committed.metrics.get(record.partition) ?? -1n)),
-      batchLastOffsets,
-    );
-    const previousLogVersions = new Map(
-      [...batchLastOffsets.keys()].map((partition) => [partition, this.committed.logs.get(partition) ?? -1n]),
-    );
-    // Dead letters go to their topic before the quarantine commit: at least once, never lost.
-    if (newBad.length) await this.producer!.send(this.options.dlqTopic, newBad.map(dlqMessage));
-    // The side tables are independent of each other; only the logs commit (the checkpoint) must come
-    // last. All of them go to the writer in one hand-off; whatever does not commit there (a rival
-    // writer after a rebalance, an I/O error) is retried table by table below.
-    const table = <Row extends { partition: number }>(
-      name: TableName,
-      tableRows: Row[],
-      build: (rows: Row[]) => Parameters<TableSink['append']>[0],
-    ) => ({
-      plan: () => this.planCommit(name, tableRows, build, batchLastOffsets),
-      commitAlone: () => this.commitTable(name, tableRows, build, batchLastOffsets),
-    });
-    const sideTables = [
-      ...(newBad.length ? [table('quarantine', newBad, quarantineTable)] : []),
-      ...(newAnomalies.length ? [table('anomalies', newAnomalies, anomaliesTable)] : []),
-      ...(aggregates.length ? [table('metrics', aggregates, metricsTable)] : []),
-    ];
-    const logs = table('logs', good, logsTable);
-    const sidePlans = sideTables.map((side) => side.plan()).filter((plan) => plan !== undefined);
-    const logsPlan = logs.plan();
-    const together = await this.options.sinks.commitInOrder(
-      sidePlans.map((plan) => plan.append),
-      logsPlan?.append,
-    );
-    const sideMs = sidePlans.map((plan, index) => this.settleCommit(plan, together.first[index]!) ?? 0);
-    const logsMs = logsPlan && together.last ? this.settleCommit(logsPlan, together.last) : undefined;
-    const phases = { sideTablesMs: Math.max(0, ...sideMs), logsMs: logsMs ?? 0 };
-    let committedLogs = logsMs === undefined ? undefined : logsPlan!.rows;
-    if (committedLogs === undefined) {
-      const retryStartedMs = Date.now();
-      await Promise.all(sideTables.map((side) => side.commitAlone()));
-      committedLogs = await logs.commitAlone();
-      phases.logsMs = Date.now() - retryStartedMs;
-    }
-    this.options.onBatchCommitted?.(committedLogs, Date.now());
-    await Promise.all(this.pendingAlerts.splice(0));
+    const startedMs = Date.now();
+    const outcome = await this.committer.commit(batch);
+    const committedAtMs = Date.now();
+    const committed = [...outcome.ours.values()].flatMap((entry) => entry.records);
+    this.lastCommitTimeMs = committedAtMs;
     this.counters.batches += 1;
-    if (committedLogs.length < good.length) this.counters.duplicateBatches += 1;
-    this.counters.committedRows += committedLogs.length;
-    this.counters.quarantined += newBad.length;
-    this.counters.anomalies += newAnomalies.length;
-    this.lastCommitTimeMs = Date.now();
+    if (outcome.dropped.size) this.counters.duplicateBatches += 1;
+    this.counters.committedRows += committed.length;
+    this.counters.quarantined += outcome.quarantined;
+    this.counters.anomalies += outcome.anomalies;
     observeBatch({
-      messages: rows.length,
-      stageMs: { side_tables: phases.sideTablesMs, delta_logs: phases.logsMs, write_total: this.lastCommitTimeMs - phaseStartedMs },
-      sinkRows: {
-        delta_logs: committedLogs.length,
-        delta_anomalies: newAnomalies.length,
-        delta_metrics_1m: aggregates.length,
-        dead_letter: newBad.length,
+      messages,
+      stageMs: {
+        side_tables: Math.max(outcome.quarantineMs, outcome.followersMs),
+        delta_logs: outcome.logsMs,
+        write_total: committedAtMs - startedMs,
       },
-      duplicateRows: good.length - committedLogs.length,
-      deadLetterReasons: newBad.map((message) => message.rejection.code),
-      committedKafkaTimestampsMs: committedLogs.map((record) => record.kafkaTimestampMs),
-      committedAtMs: this.lastCommitTimeMs,
+      sinkRows: {
+        delta_logs: committed.length,
+        delta_anomalies: outcome.anomalies,
+        delta_metrics_1m: outcome.metricsRows,
+        dead_letter: outcome.quarantined,
+      },
+      duplicateRows: batch.good.length - committed.length,
+      deadLetterReasons: batch.bad.filter((message) => outcome.ours.has(message.partition)).map((message) => message.rejection.code),
+      committedKafkaTimestampsMs: committed.map((record) => record.kafkaTimestampMs),
+      committedAtMs,
     });
     markStreamerHeartbeat(this.name);
+    this.options.onBatchCommitted?.(committed, committedAtMs);
+    for (const [partition, { range, records }] of outcome.ours) this.alerts.committed(partition, range.last, records);
+    for (const [partition, range] of outcome.readBack) {
+      const rows: ScoredRecord[] = [];
+      for await (const chunk of this.options.lakehouse.readRange('logs', topic, partition, range.base, range.last)) rows.push(...chunk);
+      this.alerts.committed(partition, range.last, rows);
+    }
+    this.searchFeeder?.committed(outcome.ours, outcome.readBack);
     const nextOffsets = new Map<number, bigint>();
-    for (const partition of batchLastOffsets.keys()) {
-      const version = this.committed.logs.get(partition);
+    for (const partition of [...outcome.ours.keys(), ...outcome.readBack.keys()]) {
+      const version = this.ledger.committed(partition, 'logs');
       if (version !== undefined && version >= 0n) nextOffsets.set(partition, version + 1n);
     }
     this.consumer?.commitOffsets(topic, nextOffsets).catch((error: unknown) => {
       this.logger.debug({ error: (error as Error).message }, 'group offset commit failed (lag display only)');
     });
-    if (this.options.search) {
-      const through = new Map<number, bigint>();
-      for (const partition of batchLastOffsets.keys()) through.set(partition, this.committed.logs.get(partition) ?? -1n);
-      this.searchBacklog.add(committedLogs, through, previousLogVersions);
-      this.wakeSearch?.();
-      await this.persistSearchWatermarks(false);
-    }
-    this.logger.debug({ rows: rows.length, ...phases }, 'batch committed');
     if (this.options.onProgress) {
       this.lastProgressMs = Date.now();
       this.options.onProgress(this.progress());
@@ -618,292 +605,41 @@ export class Streamer {
     await this.options.models?.check();
   }
 
-  /** Per-minute aggregates of each partition's rows, so every row can carry its partition's txn. */
-  private aggregate(records: ScoredRecord[], batchLastOffsets: Map<number, bigint>): PartitionAggregate[] {
-    const byPartition = new Map<number, ScoredRecord[]>();
-    for (const record of records)
-      (byPartition.get(record.partition) ?? byPartition.set(record.partition, []).get(record.partition)!).push(record);
-    return [...byPartition].flatMap(([partition, partitionRecords]) =>
-      aggregatePerMinute(partitionRecords).map((aggregate) => ({
-        ...aggregate,
-        topic: this.options.topic,
-        partition,
-        batchLastOffset: batchLastOffsets.get(partition)!,
-        modelVersion: partitionRecords[0]!.modelVersion,
-      })),
-    );
-  }
-
   /**
-   * What a table's commit for this batch holds: a txn per partition the table does not hold up to
-   * the batch's end yet, and those partitions' rows. Undefined when there is nothing to commit.
-   * A partition the table already holds up to (or past) the batch's end gets no txn: after a crash
-   * between the side tables and the logs commit, a replayed batch may end before what the side
-   * table holds, and one such txn would make the engine refuse the other partitions' rows.
+   * Records in the logs table (a txn-only commit) how far each partition is indexed in the search
+   * engine and alerted, so a restarted streamer re-indexes and re-alerts only what may be missing.
+   * These txns only ever move forward; a lower one than the table holds is simply refused.
    */
-  private planCommit<Row extends { partition: number }>(
-    table: TableName,
-    rows: Row[],
-    build: (rows: Row[]) => Parameters<TableSink['append']>[0],
-    batchLastOffsets: ReadonlyMap<number, bigint>,
-  ): CommitPlan<Row> | undefined {
-    const versions = new Map(
-      [...batchLastOffsets].filter(([partition, version]) => version > (this.committed[table].get(partition) ?? -1n)),
-    );
-    if (versions.size === 0) return undefined;
-    const planned = rows.filter((row) => versions.has(row.partition));
-    return { versions, rows: planned, append: { table, rows: build(planned), txns: this.txnsFor(table, versions) } };
-  }
-
-  /**
-   * previousVersion: a rival streamer that committed any part of this range (after a rebalance
-   * moved the partition mid-batch) makes the engine refuse the commit instead of doubling rows.
-   */
-  private txnsFor(table: TableName, versions: ReadonlyMap<number, bigint>): TxnMarker[] {
-    return [...versions].map(([partition, version]) => ({
-      appId: txnAppId(table, this.options.topic, partition),
-      version,
-      previousVersion: this.committed[table].get(partition) ?? -1n,
-    }));
-  }
-
-  /** Records a planned commit's result; its duration when it committed, else undefined (commitTable retries it). */
-  private settleCommit(plan: CommitPlan<{ partition: number }>, result: TableAppendResult): number | undefined {
-    if (!('outcome' in result) || result.outcome.kind !== 'committed') return undefined;
-    for (const [partition, version] of plan.versions) this.committed[plan.append.table].set(partition, version);
-    observeDeltaCommit(plan.append.table, result.durationMs);
-    return result.durationMs;
-  }
-
-  /**
-   * One Delta commit of rows with a txn per partition of the batch, retried; returns the rows written.
-   * 'duplicate' from the engine means another writer committed one of these partitions since we
-   * read its version (it moved to another streamer mid-flight): that partition's rows are dropped
-   * and re-synchronised from the table, the other partitions' rows are committed again.
-   */
-  private async commitTable<Row extends { partition: number }>(
-    table: TableName,
-    rows: Row[],
-    build: (rows: Row[]) => Parameters<TableSink['append']>[0],
-    batchLastOffsets: ReadonlyMap<number, bigint>,
-  ): Promise<Row[]> {
-    const { sinks } = this.options;
-    const plan = this.planCommit(table, rows, build, batchLastOffsets);
-    if (!plan) return [];
-    const { versions } = plan;
-    let remaining = plan.rows;
-    let append = plan.append;
-    for (let attempt = 1; ; attempt += 1) {
-      const txns = this.txnsFor(table, versions);
-      let outcome: AppendOutcome;
-      const appendStartedMs = performance.now();
-      try {
-        outcome = await sinks[table].append(append.rows, txns);
-        observeDeltaCommit(table, performance.now() - appendStartedMs);
-      } catch (error) {
-        observeDeltaConflict(table, 'failed');
-        if (attempt >= APPEND_ATTEMPTS)
-          throw new StreamerFailedError(`cannot append to Delta table ${table}: ${(error as Error).message}`, error);
-        this.logger.warn({ table, attempt, error: (error as Error).message }, 'Delta append failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-        continue;
-      }
-      if (outcome.kind === 'committed') {
-        for (const [partition, version] of versions) this.committed[table].set(partition, version);
-        return remaining;
-      }
-      const foreign = await this.partitionsWrittenElsewhere(table, [...versions.keys()]);
-      observeDeltaConflict(table, foreign.size === 0 ? 'duplicate' : 'retried');
-      if (foreign.size === 0 || attempt >= APPEND_ATTEMPTS) {
-        this.logger.warn({ table, txns: txns.map((txn) => `${txn.appId}@${txn.version}`) }, 'batch already in the table; dropped');
-        for (const [partition, version] of versions) {
-          if (version > (this.committed[table].get(partition) ?? -1n)) this.committed[table].set(partition, version);
-        }
-        return [];
-      }
-      for (const [partition, version] of foreign) {
-        this.logger.warn({ table, partition, version: version.toString() }, 'another writer committed this partition; re-synchronising');
-        versions.delete(partition);
-        this.committed[table].set(partition, version);
-        if (table === 'logs') this.resync(partition, version);
-      }
-      remaining = remaining.filter((row) => versions.has(row.partition));
-      if (versions.size === 0) return [];
-      append = { ...append, rows: build(remaining) };
-    }
-  }
-
-  /** Partitions whose txn in the table moved past what we last saw: someone else wrote them. */
-  private async partitionsWrittenElsewhere(table: TableName, partitions: number[]): Promise<Map<number, bigint>> {
-    const foreign = new Map<number, bigint>();
-    for (const partition of partitions) {
-      const version = (await this.options.sinks[table].txnVersion(txnAppId(table, this.options.topic, partition))) ?? -1n;
-      if (version !== (this.committed[table].get(partition) ?? -1n)) foreign.set(partition, version);
-    }
-    return foreign;
-  }
-
-  /** Continue a partition right after the version another writer committed. */
-  private resync(partition: number, version: bigint): void {
-    if (!this.positions.owns(partition)) return;
-    this.pending.dropPartitions((candidate) => candidate !== partition);
-    this.positions.assign(partition, version);
-    this.consumer?.seek(this.options.topic, partition, version + 1n);
-  }
-
-  /**
-   * Feeds the search engine from the backlog, oldest first, separately from the Delta commits so a
-   * slow or absent engine never holds up the lakehouse. Failures back off and retry the same work.
-   */
-  private async searchLoop(search: SearchSink): Promise<void> {
-    let backoffMs = 250;
-    while (!this.searchStopped) {
-      const work = this.searchBacklog.peek();
-      if (!work) {
-        await new Promise<void>((resolve) => {
-          this.wakeSearch = resolve;
-          setTimeout(resolve, 200);
-        });
-        continue;
-      }
-      try {
-        if (work.kind === 'records') {
-          await indexConcurrently(search, work.records, (count) => (this.counters.searchIndexed += count));
-          for (const [partition, version] of work.through) this.advanceSearchWatermark(partition, version);
-        } else {
-          // The range may grow while it is read (later batches merge into it): read what it was now.
-          const throughOffset = work.throughOffset;
-          for await (const chunk of this.options.sinks.logs.readRange(
-            this.options.topic,
-            work.partition,
-            work.afterOffset,
-            throughOffset,
-          )) {
-            await indexConcurrently(search, chunk, (count) => (this.counters.searchIndexed += count));
-          }
-          this.advanceSearchWatermark(work.partition, throughOffset);
-          if (work.throughOffset > throughOffset) {
-            work.afterOffset = throughOffset;
-            continue;
-          }
-        }
-        this.searchBacklog.shift();
-        backoffMs = 250;
-      } catch (error) {
-        this.counters.searchFailures += 1;
-        if (this.counters.searchFailures % 20 === 1) {
-          this.logger.warn(
-            { error: (error as Error).message, backlogRows: this.searchBacklog.size },
-            'search indexing failed; Delta keeps flowing, search catches up when the engine is back',
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 5000);
-      }
-    }
-  }
-
-  private advanceSearchWatermark(partition: number, version: bigint): void {
-    if (!this.positions.owns(partition)) return;
-    if (version > (this.searchIndexedThrough.get(partition) ?? -1n)) this.searchIndexedThrough.set(partition, version);
-  }
-
-  /** Waits (bounded) for the search backlog to empty, e.g. before a clean stop. */
-  private async drainSearch(timeoutMs: number): Promise<void> {
-    if (!this.options.search) return;
-    const deadlineMs = Date.now() + timeoutMs;
-    while (!this.searchBacklog.isEmpty && Date.now() < deadlineMs) {
-      this.wakeSearch?.();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  /**
-   * Records in the logs table (a txn-only commit, appId "search:<prefix>:<topic>-<partition>") how far
-   * each partition is indexed, so a restarted streamer re-indexes only what search may lack.
-   */
-  private async persistSearchWatermarks(force: boolean): Promise<void> {
-    const search = this.options.search;
-    if (!search || (!force && Date.now() - this.lastSearchPersistMs < SEARCH_WATERMARK_INTERVAL_MS)) return;
-    this.lastSearchPersistMs = Date.now();
+  private async persistWatermarks(): Promise<void> {
+    const { topic, lakehouse } = this.options;
     const txns: TxnMarker[] = [];
-    for (const [partition, version] of this.searchIndexedThrough) {
-      if (version > (this.searchPersisted.get(partition) ?? -1n))
-        txns.push({ appId: searchAppId(search.indexPrefix, this.options.topic, partition), version });
+    for (const partition of this.ledger.owned()) {
+      const marks: Array<[string, bigint | undefined]> = [[alertsAppId(topic, partition), this.alerts.watermark(partition)]];
+      if (this.searchFeeder)
+        marks.push([searchAppId(this.searchFeeder.indexPrefix, topic, partition), this.searchFeeder.watermark(partition)]);
+      for (const [appId, version] of marks) {
+        if (version !== undefined && version >= 0n && version > (this.persistedWatermarks.get(appId) ?? -1n)) txns.push({ appId, version });
+      }
     }
     if (txns.length === 0) return;
-    try {
-      await this.options.sinks.logs.append(logsTable([]), txns);
-      for (const [partition, version] of this.searchIndexedThrough) this.searchPersisted.set(partition, version);
-    } catch (error) {
-      this.logger.warn({ error: (error as Error).message }, 'could not record the search watermark; it is retried');
-    }
+    const [[result]] = (await lakehouse.commitSteps([[{ table: 'logs', rows: [], txns }]])) as [[AppendResult]];
+    if (result.kind === 'committed') for (const txn of txns) this.persistedWatermarks.set(txn.appId, txn.version);
+    // Another streamer recorded a later watermark: ours waits until it passes that one.
+    else if (result.kind === 'refused')
+      for (const refusal of result.refused) this.persistedWatermarks.set(refusal.appId, refusal.committedVersion);
+    else if (result.kind === 'failed')
+      this.logger.warn({ error: result.error.message }, 'could not record the search and alert watermarks; retried');
   }
 
   private async shutdown(): Promise<void> {
     await this.queue.catch(() => undefined);
-    this.searchStopped = true;
-    this.wakeSearch?.();
-    await this.searchLoopDone;
-    await Promise.all(this.pendingAlerts.splice(0));
+    await this.writes.catch(() => undefined);
+    await this.searchFeeder?.stop();
+    await this.alerts.close(this.fatalError ? 0 : DRAIN_ON_STOP_MS);
     await this.consumer?.stop().catch(() => undefined);
     await this.producer?.close().catch(() => undefined);
     forgetStreamerHeartbeat(this.name);
   }
 }
 
-/** Bulk requests of SEARCH_CHUNK_ROWS, SEARCH_CONCURRENCY at a time: the engine indexes one while parsing the next. */
-async function indexConcurrently(search: SearchSink, records: readonly ScoredRecord[], onIndexed: (count: number) => void): Promise<void> {
-  const chunks: ScoredRecord[][] = [];
-  for (let start = 0; start < records.length; start += SEARCH_CHUNK_ROWS) chunks.push(records.slice(start, start + SEARCH_CHUNK_ROWS));
-  for (let start = 0; start < chunks.length; start += SEARCH_CONCURRENCY) {
-    await Promise.all(
-      chunks.slice(start, start + SEARCH_CONCURRENCY).map(async (chunk) => {
-        const startedMs = performance.now();
-        try {
-          await search.index(chunk);
-        } catch (error) {
-          observeSearchBulk(chunk.length, performance.now() - startedMs, true);
-          throw error;
-        }
-        observeSearchBulk(chunk.length, performance.now() - startedMs, false);
-        onIndexed(chunk.length);
-      }),
-    );
-  }
-}
-
-function alertJson(record: ScoredRecord): string {
-  return JSON.stringify({
-    id: `${record.topic}-${record.partition}-${record.offset}`,
-    detected_at: new Date().toISOString(),
-    score: record.anomalyScore,
-    cluster: record.cluster,
-    model_version: record.modelVersion,
-    reasons: record.reasons,
-    record: {
-      timestamp: new Date(record.timestampMs).toISOString(),
-      client_ip: record.clientIp,
-      method: record.method,
-      path: record.path,
-      path_template: record.pathTemplate,
-      status: record.status,
-      response_time_ms: record.responseTimeMs,
-      bytes: record.responseBytes,
-      user_agent: record.userAgent,
-      kafka: { topic: record.topic, partition: record.partition, offset: record.offset.toString(), timestamp_ms: record.kafkaTimestampMs },
-    },
-  });
-}
-
-function dlqMessage(message: QuarantinedMessage) {
-  return {
-    key: `${message.topic}-${message.partition}-${message.offset}`,
-    value: message.value,
-    headers: {
-      'logstream.reason_code': message.rejection.code,
-      'logstream.reason': message.rejection.message,
-      'logstream.source': `${message.topic}/${message.partition}/${message.offset}`,
-    },
-  };
-}
+export type { BatchOutcome };

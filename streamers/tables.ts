@@ -156,12 +156,12 @@ export function metricsTable(aggregates: readonly PartitionAggregate[]): Table {
   });
 }
 
-/** Logs-table rows back into records (search catch-up reads them from Delta). */
+/** Logs- or anomalies-table rows back into records (search, followers and alerts read them back from Delta). */
 export function recordsFromLogsTable(table: Table): ScoredRecord[] {
   const records: ScoredRecord[] = [];
   for (const row of table) {
     const value = row!.toJSON() as Record<string, unknown>;
-    const reasons: string[] = [];
+    const reasons = typeof value.reasons === 'string' && value.reasons ? value.reasons.split(',') : [];
     records.push({
       timestampMs: Number(value.event_time),
       clientIp: value.client_ip as string,

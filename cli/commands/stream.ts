@@ -8,12 +8,8 @@ import { createScorer } from '../../ml/kmeansScorer.js';
 import { createModelWatcher, staticModelWatcher } from '../../ml/modelWatcher.js';
 import { loadModel } from '../../ml/registry.js';
 import type { ModelWatcher } from '../../ml/scorer.js';
-import { createKafkaClient } from '../../clients/kafka/index.js';
-import { createSearchClient } from '../../clients/search/index.js';
-import { openLakehouseTables } from '../../streamers/deltaSinks.js';
-import { createSearchSink } from '../../streamers/searchSink.js';
-import { Streamer, type StreamerProgress } from '../../streamers/streamer.js';
-import type { SearchSink } from '../../streamers/sinks.js';
+import { createStreamer } from '../../streamers/createStreamer.js';
+import type { StreamerProgress } from '../../streamers/streamer.js';
 import { context, isInteractive } from '../context.js';
 import { registerGenerateCommand } from './generate.js';
 import { registerReplayCommand } from './replay.js';
@@ -49,33 +45,22 @@ export function registerStreamingCommands(program: Command): void {
       const { config } = context();
       const logger = pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'info' }, pino.destination(2));
       const topic = options.topic ?? config.kafka.topic;
-      const kafka = createKafkaClient(config.kafka);
       const models = await streamerModels(options.model, config, logger);
-      const lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
-      let search: SearchSink | undefined;
-      if (options.search && config.elasticsearch.enabled) search = lazyTemplateSearchSink(createSearchClient(config));
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const interactive = isInteractive();
-      const streamer = new Streamer({
-        kafka,
+      const { streamer, close } = await createStreamer(config, {
         topic,
-        topicPartitions: config.kafka.partitions,
         groupId: options.group ?? config.kafka.consumer_group,
-        dlqTopic: config.kafka.dlq_topic,
-        anomaliesTopic: config.kafka.anomalies_topic,
-        limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
-        maxMessageBytes: config.streaming.max_message_bytes,
-        sinks: lakehouse.sinks,
-        search,
+        ...(options.search ? {} : { search: false as const }),
         models,
         signal: abort.signal,
         logger,
         onProgress: interactive ? (progress) => process.stderr.write(`\r${progressLine(progress)}`) : undefined,
       });
-      logger.info({ topic, deltaRoot: config.delta.root, search: Boolean(search) }, 'streamer starting');
+      logger.info({ topic, deltaRoot: config.delta.root, search: options.search && config.elasticsearch.enabled }, 'streamer starting');
       try {
         const position = await streamer.run();
         if (interactive) process.stderr.write('\n');
@@ -83,8 +68,7 @@ export function registerStreamingCommands(program: Command): void {
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        await kafka.close();
-        await lakehouse.close();
+        await close();
         models?.dispose();
       }
     });
@@ -115,22 +99,6 @@ async function streamerModels(
     logger.warn({ alias: reference, error: first.error.message }, 'no model yet: scoring with the placeholder rule until one loads');
   else logger.info({ alias: reference, modelVersion: first.scorer.modelVersion }, 'scoring with the registered model');
   return watcher;
-}
-
-/** Installs the index template on first use, so a search engine that is down at start is not fatal. */
-function lazyTemplateSearchSink(client: ReturnType<typeof createSearchClient>): SearchSink {
-  const sink = createSearchSink(client);
-  let templateReady = false;
-  return {
-    indexPrefix: sink.indexPrefix,
-    async index(records) {
-      if (!templateReady) {
-        await client.ensureIndexTemplate();
-        templateReady = true;
-      }
-      await sink.index(records);
-    },
-  };
 }
 
 function progressLine(progress: StreamerProgress): string {

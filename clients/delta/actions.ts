@@ -62,12 +62,13 @@ export interface Txn {
 }
 
 /**
- * A txn we want to commit. `previousVersion` (not written to the log) is the version the batch
- * continues from: the batch holds (previousVersion, version]. When given, any committed version
- * above it means another writer committed part of this range, so the batch must not be written.
+ * A txn we want to commit. `expectedVersion` (not written to the log) is the version the batch
+ * continues from: the batch holds (expectedVersion, version]. When given, the commit is refused
+ * unless the table's txn for appId is exactly that version (-1: the appId never committed), so a
+ * batch can neither double rows another writer committed nor jump over rows nobody committed.
  */
 export interface TxnRequest extends Txn {
-  previousVersion?: number;
+  expectedVersion?: number;
 }
 
 export interface CommitInfo {

@@ -1,6 +1,6 @@
 // Atomic commits with optimistic concurrency: put-if-absent of the next version file, re-read winners, judge, retry.
 import { serializeCommit, type Action, type CommitInfo, type TxnRequest } from './actions.js';
-import { judgeWinningCommit, findDuplicateTxn, type PendingCommit } from './conflicts.js';
+import { judgeWinningCommit, refusedTxns, type PendingCommit, type TxnRefusal } from './conflicts.js';
 import { CommitConflictError, CommitRetriesExhaustedError, CorruptLogError } from './errors.js';
 import { commitPath, readCommit } from './log.js';
 import { applyActions, fileKey, type TableState } from './replay.js';
@@ -10,7 +10,8 @@ export const ENGINE_INFO = 'logstream-delta/0.1';
 
 export type CommitOutcome =
   | { status: 'committed'; version: number; attempts: number }
-  | { status: 'duplicate'; appId: string; committedVersion: number };
+  /** Nothing was written: the table refuses these txns (see refusedTxns). */
+  | { status: 'refused'; refused: TxnRefusal[] };
 
 export interface CommitRequest {
   /** add / remove / metaData / protocol actions (txn actions are taken from `txns`). */
@@ -32,7 +33,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Commits on top of `state` (the caller's cached latest state, updated in place with every commit
- * read or written). A txn already at or above ours — before or during the race — gives 'duplicate'.
+ * read or written). Txn preconditions are checked against the state the commit lands on: before
+ * the first attempt and again after catching up with every commit that won a race, so a refusal
+ * (see refusedTxns) holds for the version the commit would have had.
  */
 export async function commit(
   storage: Storage,
@@ -55,8 +58,8 @@ export async function commit(
   for (const key of removedKeys)
     if (!state.files.has(key)) throw new CommitConflictError(tablePath, state.version, `file ${key} is not in the table`);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const duplicate = findDuplicateTxn(txns, state.txns);
-    if (duplicate) return { status: 'duplicate', ...duplicate };
+    const refused = refusedTxns(txns, state.txns);
+    if (refused.length) return { status: 'refused', refused };
     const version = state.version + 1;
     const now = Date.now();
     const commitInfo: CommitInfo = {
@@ -88,8 +91,9 @@ export async function commit(
       const verdict = judgeWinningCommit(pending, winning);
       if (verdict.kind === 'conflict') throw new CommitConflictError(tablePath, winner, verdict.reason);
       applyActions(state, winner, winning);
-      if (verdict.kind === 'duplicate') return { status: 'duplicate', appId: verdict.appId, committedVersion: verdict.committedVersion };
     }
+    const refusedAfterRace = refusedTxns(txns, state.txns);
+    if (refusedAfterRace.length) return { status: 'refused', refused: refusedAfterRace };
     await sleep(Math.random() * Math.min(200, base * 2 ** Math.min(attempt, 7)));
   }
   throw new CommitRetriesExhaustedError(tablePath, maxAttempts);

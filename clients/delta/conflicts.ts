@@ -1,4 +1,5 @@
-// Optimistic-concurrency conflict rules (pure): what a commit that won the race means for ours.
+// Optimistic-concurrency conflict rules (pure): what a commit that won the race means for ours, and
+// which of our txn preconditions the table's current txns refuse.
 import type { Action, Txn, TxnRequest } from './actions.js';
 import { fileKey } from './replay.js';
 
@@ -11,36 +12,42 @@ export interface PendingCommit {
   changesMetadata: boolean;
 }
 
-export type ConflictVerdict =
-  | { kind: 'retry' }
-  | { kind: 'duplicate'; appId: string; committedVersion: number }
-  | { kind: 'conflict'; reason: string };
-
-/**
- * A txn for the same appId at the same or higher version: this batch is already in the table. With
- * previousVersion, also any version above it: another writer committed part of this batch's range.
- */
-export function findDuplicateTxn(
-  ours: readonly TxnRequest[],
-  committed: ReadonlyMap<string, Txn> | readonly Txn[],
-): { appId: string; committedVersion: number } | undefined {
-  const lookup = (appId: string): Txn | undefined =>
-    Array.isArray(committed)
-      ? (committed as readonly Txn[]).find((txn) => txn.appId === appId)
-      : (committed as ReadonlyMap<string, Txn>).get(appId);
-  for (const txn of ours) {
-    const existing = lookup(txn.appId);
-    if (!existing) continue;
-    if (existing.version >= txn.version || (txn.previousVersion !== undefined && existing.version > txn.previousVersion)) {
-      return { appId: txn.appId, committedVersion: existing.version };
-    }
-  }
-  return undefined;
+/** One of our txns the table refuses, with the version the table holds for its appId (-1 = none). */
+export interface TxnRefusal {
+  appId: string;
+  committedVersion: number;
+  /** `already-committed`: the table holds this version or a later one; `moved`: it is not at the expected version. */
+  reason: 'already-committed' | 'moved';
 }
 
-/** Judges one winning commit against ours. Blind appends never conflict with each other. */
+export type ConflictVerdict = { kind: 'retry' } | { kind: 'conflict'; reason: string };
+
+/**
+ * Every txn of ours the committed txns refuse. A txn is refused when the table already holds its
+ * version or a later one (a replayed batch), or, when it names an expectedVersion, whenever the
+ * table's version for its appId is anything but exactly that (another writer moved the partition
+ * on, or the batch would leave a gap behind it).
+ */
+export function refusedTxns(ours: readonly TxnRequest[], committed: ReadonlyMap<string, Txn> | readonly Txn[]): TxnRefusal[] {
+  const lookup = (appId: string): Txn | undefined =>
+    Array.isArray(committed)
+      ? (committed as readonly Txn[]).findLast((txn) => txn.appId === appId)
+      : (committed as ReadonlyMap<string, Txn>).get(appId);
+  const refused: TxnRefusal[] = [];
+  for (const txn of ours) {
+    const committedVersion = lookup(txn.appId)?.version ?? -1;
+    if (committedVersion >= txn.version) refused.push({ appId: txn.appId, committedVersion, reason: 'already-committed' });
+    else if (txn.expectedVersion !== undefined && committedVersion !== txn.expectedVersion)
+      refused.push({ appId: txn.appId, committedVersion, reason: 'moved' });
+  }
+  return refused;
+}
+
+/**
+ * Judges one winning commit against ours. Blind appends never conflict with each other; txn
+ * preconditions are checked again by the caller against the state that includes the winner.
+ */
 export function judgeWinningCommit(pending: PendingCommit, winning: readonly Action[]): ConflictVerdict {
-  const winningTxns: Txn[] = [];
   for (const action of winning) {
     if ('metaData' in action)
       return {
@@ -53,9 +60,6 @@ export function judgeWinningCommit(pending: PendingCommit, winning: readonly Act
     if ('remove' in action && pending.removedKeys.has(fileKey(action.remove.path))) {
       return { kind: 'conflict', reason: `file ${action.remove.path} was removed concurrently` };
     }
-    if ('txn' in action) winningTxns.push(action.txn);
   }
-  const duplicate = findDuplicateTxn(pending.txns, winningTxns);
-  if (duplicate) return { kind: 'duplicate', ...duplicate };
   return { kind: 'retry' };
 }

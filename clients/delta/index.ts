@@ -14,6 +14,7 @@ export { Snapshot } from './snapshot.js';
 export type { SnapshotScanOptions } from './snapshot.js';
 export type { SnapshotSelector } from './snapshotLoader.js';
 export type { CommitOutcome } from './commit.js';
+export type { TxnRefusal } from './conflicts.js';
 export type { OptimizeOptions, OptimizeResult } from './optimize.js';
 export { parseStats } from './actions.js';
 export type { AddFile, FileStats, Metadata, Protocol, Txn, TxnRequest } from './actions.js';

@@ -17,7 +17,7 @@ import { LocalStorage, type Storage } from './storage.js';
 import { planLogCleanup, planVacuum, staleLogTempFiles } from './vacuum.js';
 import { conformToSchema, splitByPartition, writeDataFiles, type WriteOptions } from './writer.js';
 import { serializeCommit } from './actions.js';
-import { findDuplicateTxn } from './conflicts.js';
+import { refusedTxns } from './conflicts.js';
 
 export interface DeltaTableOptions extends WriteOptions, CommitOptions {
   /** Storage to use instead of the local filesystem at the path. */
@@ -36,7 +36,7 @@ export interface CreateOptions {
 }
 
 export interface AppendOptions {
-  /** Idempotency markers committed atomically with the rows (one per Kafka partition); see TxnRequest.previousVersion. */
+  /** Idempotency markers committed atomically with the rows (one per Kafka partition); see TxnRequest.expectedVersion. */
   txns?: TxnRequest[];
   operation?: string;
 }
@@ -201,15 +201,15 @@ export class DeltaTable {
   }
 
   /**
-   * Appends rows in one atomic commit with the given txns. Returns {status:'duplicate'} without writing
-   * a commit when a txn for the same appId at the same or higher version is already in the table, or
-   * (with previousVersion) when another writer committed past the version this batch continues from.
+   * Appends rows in one atomic commit with the given txns. Returns {status:'refused'} without writing
+   * a commit when the table refuses any of the txns: it already holds that version of the appId or a
+   * later one, or (with expectedVersion) its version for the appId is not exactly the expected one.
    */
   async append(data: Table, options: AppendOptions = {}): Promise<AppendOutcome> {
     await this.update();
     this.assertWritable();
-    const duplicate = findDuplicateTxn(options.txns ?? [], this.state.txns);
-    if (duplicate) return { status: 'duplicate', ...duplicate };
+    const refused = refusedTxns(options.txns ?? [], this.state.txns);
+    if (refused.length) return { status: 'refused', refused };
     return this.commitStaged(await this.stageAppend(data), options);
   }
 
@@ -233,10 +233,10 @@ export class DeltaTable {
     await this.update();
     this.assertWritable();
     const txns = options.txns ?? [];
-    const duplicate = findDuplicateTxn(txns, this.state.txns);
-    if (duplicate) {
+    const refused = refusedTxns(txns, this.state.txns);
+    if (refused.length) {
       await this.discardStaged(staged);
-      return { status: 'duplicate', ...duplicate };
+      return { status: 'refused', refused };
     }
     const { adds } = staged;
     const partitionColumns = this.state.metadata!.partitionColumns;
@@ -258,7 +258,7 @@ export class DeltaTable {
       },
       this.options,
     );
-    if (outcome.status === 'duplicate') {
+    if (outcome.status === 'refused') {
       await this.discardStaged(staged);
       return outcome;
     }

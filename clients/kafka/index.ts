@@ -34,6 +34,10 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   messages: ConsumedMessage[];
+  /** The offset the fetch asked for: the batch holds every message of the partition from there on. */
+  fetchedOffset: bigint;
+  /** The last offset the fetch covered, transaction markers included (the next fetch starts after it). */
+  lastOffset: bigint;
   /** Offset the next produced message will get: lag = highWatermark - (last offset + 1). */
   highWatermark: bigint;
 }
@@ -269,11 +273,15 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
         partitionsConsumedConcurrently: 1,
         eachBatch: async ({ batch, heartbeat, isStale }) => {
           if (isStale()) return;
+          // kafkajs keeps the offset each fetch asked for on the batch, untyped.
+          const fetchedOffset = (batch as typeof batch & { fetchedOffset?: string }).fetchedOffset;
           await handlers.onBatch(
             {
               topic: batch.topic,
               partition: batch.partition,
               highWatermark: BigInt(batch.highWatermark),
+              fetchedOffset: BigInt(fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset()),
+              lastOffset: BigInt(batch.lastOffset()),
               messages: batch.messages.map((message) => ({
                 partition: batch.partition,
                 offset: BigInt(message.offset),

@@ -56,7 +56,7 @@ export const deltaCommitDuration = new Histogram({
 
 export const deltaCommitConflicts = new Counter({
   name: 'logstream_delta_commit_conflicts_total',
-  help: 'Delta commits that lost a race, by table and resolution (retried, duplicate, failed)',
+  help: 'Delta commits that did not land, by table and resolution (refused: the table was not where the batch continued from; failed: retried)',
   labelNames: ['table', 'resolution'] as const,
   registers: [registry],
 });

@@ -155,7 +155,7 @@ function operational(): Dashboard {
       ]),
       promPanel(
         'Delta commit conflicts',
-        'Commits that lost a race in the last 15 minutes, by resolution (retried, duplicate dropped, failed).',
+        'Commits that did not land in the last 15 minutes, by resolution (refused: another writer moved the partition on; failed: retried).',
         'timeseries',
         'short',
         [

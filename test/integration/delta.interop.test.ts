@@ -189,7 +189,7 @@ describe('tables written by this engine', () => {
     assert.equal(await expectSameAsDeltaRs(path), '1310 rows match');
   });
 
-  it('commits staged files like an append, deletes them when refused as a duplicate, and projects columns in the order asked', async () => {
+  it('commits staged files like an append, deletes them when the table refuses the txn, and projects columns in the order asked', async () => {
     const path = join(scratch(), 'staged');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
     const dataFiles = () => readdirSync(path, { recursive: true }).filter((name) => String(name).endsWith('.parquet')).length;
@@ -199,7 +199,7 @@ describe('tables written by this engine', () => {
     const filesAfterCommit = dataFiles();
     const replayed = await table.stageAppend(makeLogTable(50));
     assert.ok(dataFiles() > filesAfterCommit);
-    assert.equal((await table.commitStaged(replayed, { txns: [{ appId: 'web-logs-0', version: 49 }] })).status, 'duplicate');
+    assert.equal((await table.commitStaged(replayed, { txns: [{ appId: 'web-logs-0', version: 49 }] })).status, 'refused');
     assert.equal(dataFiles(), filesAfterCommit, 'the refused files are gone');
     const snapshot = await table.snapshot();
     assert.equal(snapshot.numRows, 50);
@@ -212,7 +212,7 @@ describe('tables written by this engine', () => {
     assert.equal(await expectSameAsDeltaRs(path), '50 rows match');
   });
 
-  it('answers txn versions and drops a replayed batch as a duplicate', async () => {
+  it('answers txn versions, refuses a replayed batch and a batch that does not continue exactly where the table is', async () => {
     const path = join(scratch(), 'txn');
     const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] });
     await table.append(makeLogTable(100), {
@@ -223,9 +223,21 @@ describe('tables written by this engine', () => {
     });
     const other = await DeltaTable.open(path);
     const duplicate = await other.append(makeLogTable(100), { txns: [{ appId: 'web-logs-1', version: 7 }] });
-    assert.deepEqual(duplicate, { status: 'duplicate', appId: 'web-logs-1', committedVersion: 7 });
+    assert.deepEqual(duplicate, {
+      status: 'refused',
+      refused: [{ appId: 'web-logs-1', committedVersion: 7, reason: 'already-committed' }],
+    });
+    // A batch of offsets 20..30 after a table at 7 would leave 8..19 out: refused, nothing written.
+    const gap = await other.append(makeLogTable(11, { firstOffset: 20 }), {
+      txns: [{ appId: 'web-logs-1', version: 30, expectedVersion: 19 }],
+    });
+    assert.deepEqual(gap, { status: 'refused', refused: [{ appId: 'web-logs-1', committedVersion: 7, reason: 'moved' }] });
+    const next = await other.append(makeLogTable(12, { firstOffset: 8 }), {
+      txns: [{ appId: 'web-logs-1', version: 19, expectedVersion: 7 }],
+    });
+    assert.equal(next.status, 'committed');
     assert.equal(await other.txnVersion('web-logs-0'), 99);
-    assert.equal((await other.snapshot()).numRows, 100);
+    assert.equal((await other.snapshot()).numRows, 112);
     assert.equal(readdirSync(path).filter((name) => name.startsWith('date=')).length, 1);
   });
 });

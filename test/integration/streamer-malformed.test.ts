@@ -120,11 +120,13 @@ test('after a crash between the quarantine and logs commits, a replayed batch sk
   const replayed = await streamerFixture(config, 'streamer-quarantine-ahead', 2);
   try {
     // As if a previous run committed quarantine for partition 0 up to offset 999, then died before the logs commit.
-    const { openLakehouseTables } = await import('../../streamers/deltaSinks.js');
-    const { quarantineTable } = await import('../../streamers/tables.js');
-    const lakehouse = await openLakehouseTables(replayed.deltaRoot, {}, { writerThread: false });
-    await lakehouse.sinks.quarantine.append(quarantineTable([]), [{ appId: `quarantine:${replayed.topic}-0`, version: 999n }]);
-    await lakehouse.close();
+    const { openLakehouse } = await import('../../streamers/lakehouse.js');
+    const opened = await openLakehouse(replayed.deltaRoot, {}, { writerThread: false });
+    const [[written]] = await opened.lakehouse.commitSteps([
+      [{ table: 'quarantine', rows: [], txns: [{ appId: `quarantine:${replayed.topic}-0`, version: 999n }] }],
+    ]);
+    assert.equal(written?.kind, 'committed');
+    await opened.close();
 
     const messages: OutgoingMessage[] = [];
     for (let index = 0; index < 200; index += 1) {

@@ -7,9 +7,9 @@ import { createKafkaClient, type KafkaClient, type OutgoingMessage } from '../..
 import { DeltaTable } from '../../clients/delta/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
-import { openLakehouseTables, TABLE_FOLDERS } from '../../streamers/deltaSinks.js';
-import type { SearchSink } from '../../streamers/sinks.js';
-import { Streamer, type StreamerOptions } from '../../streamers/streamer.js';
+import { createStreamer, type StreamerOverrides } from '../../streamers/createStreamer.js';
+import { TABLE_FOLDERS } from '../../streamers/lakehouse.js';
+import type { Streamer } from '../../streamers/streamer.js';
 import { uniqueName } from '../helpers/stack.js';
 import { pino } from 'pino';
 
@@ -39,23 +39,22 @@ export async function streamerFixture(config: PipelineConfig, name: string, part
 export async function startStreamer(
   fixture: StreamerFixture,
   config: PipelineConfig,
-  extra: Partial<StreamerOptions> & { search?: SearchSink } = {},
+  extra: StreamerOverrides = {},
 ): Promise<{ streamer: Streamer; done: Promise<unknown> }> {
-  const lakehouse = await openLakehouseTables(fixture.deltaRoot);
-  const streamer = new Streamer({
+  const { streamer, close } = await createStreamer(config, {
     kafka: fixture.kafka,
+    deltaRoot: fixture.deltaRoot,
     topic: fixture.topic,
     groupId: fixture.groupId,
     dlqTopic: fixture.dlqTopic,
     anomaliesTopic: fixture.anomaliesTopic,
     limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: 300 },
-    maxMessageBytes: config.streaming.max_message_bytes,
-    sinks: lakehouse.sinks,
     sessionTimeoutMs: 6000,
+    search: false,
     logger: pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
     ...extra,
   });
-  const done = streamer.run().finally(() => lakehouse.close());
+  const done = streamer.run().finally(() => close());
   done.catch(() => undefined);
   return { streamer, done };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aggregatePerMinute, percentile } from '../../streamers/aggregate.js';
-import { PartitionPositions, PendingBatch, lastOffsets } from '../../streamers/batch.js';
+import { PendingBatch, lastOffsets } from '../../streamers/batch.js';
 import { SearchBacklog } from '../../streamers/searchBacklog.js';
 import { int64Column, timestampColumn, utf8Column } from '../../streamers/arrowColumns.js';
 import { encodePayload, logsTable, quarantineTable, utcDate, utcHour } from '../../streamers/tables.js';
@@ -48,23 +48,7 @@ describe('PendingBatch', () => {
   });
 });
 
-describe('PartitionPositions', () => {
-  it('accepts only offsets past the committed version, once each', () => {
-    const positions = new PartitionPositions();
-    positions.assign(0, 41n);
-    assert.equal(positions.nextOffset(0), 42n);
-    assert.equal(positions.accept(0, 41n), false, 'already committed');
-    assert.equal(positions.accept(0, 42n), true);
-    assert.equal(positions.accept(0, 42n), false, 'redelivered');
-    assert.equal(positions.accept(0, 45n), true, 'gaps (compaction, retention) are allowed');
-    assert.equal(positions.accept(1, 0n), false, 'partition not owned');
-    positions.revoke(0);
-    assert.equal(positions.owns(0), false);
-    positions.assign(3, -1n);
-    assert.equal(positions.nextOffset(3), 0n);
-    assert.deepEqual(positions.owned(), [3]);
-  });
-
+describe('lastOffsets', () => {
   it('lastOffsets gives the txn version of each partition', () => {
     assert.deepEqual(
       lastOffsets([

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Action, AddFile } from '../../clients/delta/actions.js';
 import { parseCommit, serializeCommit } from '../../clients/delta/actions.js';
-import { findDuplicateTxn, judgeWinningCommit } from '../../clients/delta/conflicts.js';
+import { refusedTxns, judgeWinningCommit } from '../../clients/delta/conflicts.js';
 import { unsupportedReaderFeature, unsupportedWriterFeature } from '../../clients/delta/features.js';
 import { classifyLogFiles, commitPath } from '../../clients/delta/log.js';
 import { planOptimize } from '../../clients/delta/optimize.js';
@@ -98,35 +98,46 @@ describe('conflict rules', () => {
     assert.deepEqual(judgeWinningCommit(pending, [{ add: add('other') }, { txn: { appId: 'p1', version: 500 } }]), { kind: 'retry' });
   });
 
-  it('reports a duplicate when the same appId committed the same or a higher version', () => {
-    assert.deepEqual(judgeWinningCommit(pending, [{ txn: { appId: 'p0', version: 100 } }]), {
-      kind: 'duplicate',
-      appId: 'p0',
-      committedVersion: 100,
-    });
-    assert.deepEqual(judgeWinningCommit(pending, [{ txn: { appId: 'p0', version: 99 } }]), { kind: 'retry' });
-    assert.deepEqual(findDuplicateTxn(pending.txns, new Map([['p0', { appId: 'p0', version: 120 }]])), {
-      appId: 'p0',
-      committedVersion: 120,
-    });
+  it('leaves txn preconditions to the caller, who checks them against the state that includes the winner', () => {
+    assert.deepEqual(judgeWinningCommit(pending, [{ txn: { appId: 'p0', version: 100 } }]), { kind: 'retry' });
   });
 
-  it('reports a duplicate when another writer committed past the version the batch continues from', () => {
-    const batch = { txns: [{ appId: 'p0', version: 461, previousVersion: 145 }], removedKeys: new Set<string>(), changesMetadata: false };
-    // A rival streamer committed 146..298 of the same partition: committing 146..461 would double them.
-    assert.deepEqual(judgeWinningCommit(batch, [{ txn: { appId: 'p0', version: 298 } }]), {
-      kind: 'duplicate',
-      appId: 'p0',
-      committedVersion: 298,
-    });
-    assert.deepEqual(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 298 }]])), {
-      appId: 'p0',
-      committedVersion: 298,
-    });
-    assert.equal(findDuplicateTxn(batch.txns, new Map([['p0', { appId: 'p0', version: 145 }]])), undefined);
-    // A batch that believes the partition was never written must not follow a rival's first commit.
-    assert.ok(findDuplicateTxn([{ appId: 'p0', version: 10, previousVersion: -1 }], new Map([['p0', { appId: 'p0', version: 3 }]])));
-    assert.equal(findDuplicateTxn([{ appId: 'p0', version: 10, previousVersion: -1 }], new Map()), undefined);
+  it('refuses a txn whose version the table already holds, or a later one', () => {
+    assert.deepEqual(refusedTxns(pending.txns, new Map([['p0', { appId: 'p0', version: 100 }]])), [
+      { appId: 'p0', committedVersion: 100, reason: 'already-committed' },
+    ]);
+    assert.deepEqual(refusedTxns(pending.txns, [{ appId: 'p0', version: 120 }]), [
+      { appId: 'p0', committedVersion: 120, reason: 'already-committed' },
+    ]);
+    assert.deepEqual(refusedTxns(pending.txns, new Map([['p0', { appId: 'p0', version: 99 }]])), []);
+  });
+
+  it('refuses a batch unless the table is exactly at the version it continues from, and names every refused txn', () => {
+    const txns = [
+      { appId: 'p0', version: 461, expectedVersion: 145 },
+      { appId: 'p1', version: 90, expectedVersion: 40 },
+      { appId: 'p2', version: 30, expectedVersion: -1 },
+    ];
+    // p0: a rival streamer committed 146..298, so committing 146..461 would double them.
+    // p1: the table is behind the batch's start, so committing 41..90 would leave a gap nobody fills.
+    // p2: the batch believes the partition was never written; a rival's first commit must not be followed.
+    const table = new Map([
+      ['p0', { appId: 'p0', version: 298 }],
+      ['p1', { appId: 'p1', version: 12 }],
+      ['p2', { appId: 'p2', version: 3 }],
+    ]);
+    assert.deepEqual(refusedTxns(txns, table), [
+      { appId: 'p0', committedVersion: 298, reason: 'moved' },
+      { appId: 'p1', committedVersion: 12, reason: 'moved' },
+      { appId: 'p2', committedVersion: 3, reason: 'moved' },
+    ]);
+    assert.deepEqual(
+      refusedTxns(txns, [
+        { appId: 'p0', version: 145 },
+        { appId: 'p1', version: 40 },
+      ]),
+      [],
+    );
   });
 
   it('fails an OPTIMIZE whose files were removed concurrently, and any commit racing a schema change', () => {
