@@ -3,7 +3,7 @@ import type { Action } from './actions.js';
 import { readCheckpoint } from './checkpoint.js';
 import { CorruptLogError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError } from './errors.js';
 import { unsupportedReaderFeature } from './features.js';
-import { listLog, readCommit, readLastCheckpoint, type LogListing } from './log.js';
+import { listLog, readCommit, type LogListing } from './log.js';
 import { applyActions, emptyState, type TableState } from './replay.js';
 import type { Storage } from './storage.js';
 
@@ -53,20 +53,37 @@ export async function loadState(
   tablePath: string,
   selector: SnapshotSelector = {},
 ): Promise<{ state: TableState; listing: LogListing }> {
-  const [listing, lastCheckpoint] = await Promise.all([
-    listLog(storage, { withTimes: selector.timestampMs !== undefined }),
-    readLastCheckpoint(storage),
-  ]);
+  const listing = await listLog(storage, { withTimes: selector.timestampMs !== undefined });
   if (listing.commits.length === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(tablePath);
   const target = resolveVersion(tablePath, listing, selector);
-  // _last_checkpoint is only a hint; a complete checkpoint found by listing wins (it may be newer).
-  const checkpoint =
-    [...listing.checkpoints].reverse().find((candidate) => candidate.version <= target) ??
-    listing.checkpoints.find((candidate) => candidate.version === lastCheckpoint?.version && candidate.version <= target);
-  const state = emptyState();
-  if (checkpoint) applyActions(state, checkpoint.version, await readCheckpoint(storage, checkpoint));
-  const first = checkpoint ? checkpoint.version + 1 : 0;
   const byVersion = new Map(listing.commits.map((commit) => [commit.version, commit]));
+  // The listing finds every complete checkpoint (_last_checkpoint is only a hint for stores that cannot list).
+  // A checkpoint that cannot be read (truncated by a crash, corrupt) is passed over for an older one,
+  // or for the JSON log itself, as long as the commits after it are still there.
+  const candidates = [...listing.checkpoints].filter((candidate) => candidate.version <= target).reverse();
+  let checkpoint: (typeof candidates)[number] | undefined;
+  const state = emptyState();
+  for (const [index, candidate] of candidates.entries()) {
+    try {
+      applyActions(state, candidate.version, await readCheckpoint(storage, candidate));
+      checkpoint = candidate;
+      break;
+    } catch (error) {
+      const fallback = candidates[index + 1]?.version ?? -1;
+      const replayable = [...Array(candidate.version - fallback).keys()].every((offset) => byVersion.has(fallback + 1 + offset));
+      if (!replayable)
+        throw new CorruptLogError(
+          tablePath,
+          `checkpoint ${candidate.version} cannot be read (${(error as Error).message}) and the commits before it are gone`,
+        );
+      process.emitWarning(
+        `${tablePath}: checkpoint ${candidate.version} cannot be read (${(error as Error).message}); using ${fallback >= 0 ? `checkpoint ${fallback}` : 'the JSON log'} instead`,
+        { code: 'LOGSTREAM_DELTA_CHECKPOINT_UNREADABLE' },
+      );
+      Object.assign(state, emptyState());
+    }
+  }
+  const first = checkpoint ? checkpoint.version + 1 : 0;
   const needed: number[] = [];
   for (let version = first; version <= target; version++) {
     if (!byVersion.has(version)) {

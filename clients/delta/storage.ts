@@ -2,7 +2,7 @@
 // stores with conditional writes (S3 If-None-Match, GCS, Azure) can follow the local filesystem.
 import { randomUUID } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
 export interface StoredFile {
@@ -92,7 +92,7 @@ export class LocalStorage implements Storage {
 
   async putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {
     const target = this.full(path);
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDirectory(dirname(target));
     const temp = join(dirname(target), `.tmp-${randomUUID()}`);
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
@@ -103,6 +103,8 @@ export class LocalStorage implements Storage {
     }
     try {
       await link(temp, target);
+      // The commit is visible once its name is in the directory: make the name durable too.
+      await syncDirectory(dirname(target));
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -113,12 +115,20 @@ export class LocalStorage implements Storage {
   }
 
   async put(path: string, data: Uint8Array | string): Promise<void> {
-    // temp + rename: a reader listing the folder never sees a half-written checkpoint.
+    // temp + rename: a reader listing the folder never sees a half-written checkpoint. Synced before
+    // the rename and the folder after it, so a commit naming the file never outlives its bytes.
     const target = this.full(path);
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDirectory(dirname(target));
     const temp = join(dirname(target), `.tmp-${randomUUID()}`);
-    await writeFile(temp, data);
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temp, target);
+    await syncDirectory(dirname(target));
   }
 
   async delete(path: string): Promise<void> {
@@ -133,5 +143,25 @@ export class LocalStorage implements Storage {
       if (isNotFound(error)) return undefined;
       throw error;
     }
+  }
+}
+
+/** mkdir -p whose new folders are durable: the entry of each folder created is synced in its parent. */
+async function ensureDirectory(path: string): Promise<void> {
+  const created = await mkdir(path, { recursive: true });
+  if (created === undefined) return;
+  for (let folder = path; ; folder = dirname(folder)) {
+    await syncDirectory(dirname(folder));
+    if (folder === created || dirname(folder) === folder) break;
+  }
+}
+
+/** fsync of a directory: makes the names created in it (link, rename) survive a power loss. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

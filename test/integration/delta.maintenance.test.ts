@@ -126,3 +126,31 @@ describe('checkpoint forms', () => {
     }
   });
 });
+
+describe('a damaged checkpoint', () => {
+  it('is passed over for the JSON log with a warning: a crash that truncated it loses nothing', async () => {
+    const path = join(scratch(), 'logs');
+    const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { checkpointInterval: 2 });
+    for (let index = 0; index < 5; index++) await table.append(makeLogTable(20, { firstOffset: index * 20, stepMicros: 1000n }));
+    const checkpoint = join(path, '_delta_log', `${versionName(4)}.checkpoint.parquet`);
+    assert.ok(readdirSync(join(path, '_delta_log')).includes(`${versionName(4)}.checkpoint.parquet`));
+    writeFileSync(checkpoint, 'PAR1 truncated by a crash');
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const snapshot = await (await DeltaTable.open(path)).snapshot();
+      assert.equal(snapshot.version, 5);
+      assert.equal(snapshot.numRows, 100);
+      const written = [0, 1, 2, 3, 4].flatMap((index) => tableToJsonRows(makeLogTable(20, { firstOffset: index * 20, stepMicros: 1000n })));
+      assert.deepEqual(sortRows(tableToJsonRows(await snapshot.scan())), sortRows(written));
+    } finally {
+      await new Promise((resolve) => setImmediate(resolve));
+      process.off('warning', onWarning);
+    }
+    assert.ok(
+      warnings.some((message) => message.includes('checkpoint 4 cannot be read') && message.includes('checkpoint 2')),
+      warnings.join('\n'),
+    );
+  });
+});
