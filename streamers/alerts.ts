@@ -109,7 +109,10 @@ interface Outgoing {
 }
 
 export interface AlertOutboxOptions {
+  /** The alerts topic. */
   topic: string;
+  /** The topic the logs are read from (alert ids name it). */
+  sourceTopic: string;
   producer: () => MessageProducer | undefined;
   logger: Logger;
   /** Largest number of alerts per produce request. */
@@ -170,7 +173,7 @@ export class AlertOutbox {
       if (offset <= after || offset > through || alert.committed) continue;
       alert.committed = true;
       if (anomalous.has(offset)) continue;
-      const id = recordId({ topic: this.options.topic, partition, offset });
+      const id = recordId({ topic: this.options.sourceTopic, partition, offset });
       alert.unacked += 1;
       this.queue.push({ partition, offset, message: retractionMessage(id) });
     }

@@ -154,7 +154,12 @@ export class Streamer {
   constructor(options: StreamerOptions) {
     this.options = options;
     this.logger = options.logger ?? pino({ name: 'streamer' }, pino.destination(2));
-    this.alerts = new AlertOutbox({ topic: options.anomaliesTopic, producer: () => this.producer, logger: this.logger });
+    this.alerts = new AlertOutbox({
+      topic: options.anomaliesTopic,
+      sourceTopic: options.topic,
+      producer: () => this.producer,
+      logger: this.logger,
+    });
     if (options.search) {
       this.searchFeeder = new SearchFeeder({
         search: options.search,

@@ -28,6 +28,8 @@ export interface ConsumedMessage {
   value: Buffer | null;
   /** The message timestamp (produce or log-append time), epoch ms. */
   timestampMs: number;
+  /** Record headers as the client decoded them (values are Buffers). */
+  headers?: Readonly<Record<string, unknown>>;
 }
 
 export interface PartitionBatch {
@@ -288,6 +290,7 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
                 key: message.key,
                 value: message.value,
                 timestampMs: Number(message.timestamp),
+                headers: message.headers,
               })),
             },
             { heartbeat, isStale },

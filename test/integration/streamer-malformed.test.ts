@@ -157,3 +157,51 @@ test('after a crash between the quarantine and logs commits, a replayed batch sk
     await replayed.kafka.close();
   }
 });
+
+test('an oversized message goes to the DLQ as a bounded record, stays whole in quarantine, and its partition goes on', async () => {
+  const oversized = await streamerFixture(config, 'streamer-oversized', 1);
+  try {
+    const huge = JSON.stringify({ ...good, user_agent: 'y'.repeat(600 * 1024) });
+    const messages: OutgoingMessage[] = [
+      ...generatedMessages(50, 3).map((message) => ({ ...message, partition: 0 })),
+      { value: huge, partition: 0 },
+      ...generatedMessages(50, 4).map((message) => ({ ...message, partition: 0 })),
+    ];
+    await produce(oversized.kafka, oversized.topic, messages, 1);
+    const { streamer, done } = await startStreamer(oversized, config);
+    try {
+      await waitFor('100 good rows after the oversized one', async () => (await tableRowCount(oversized.deltaRoot, 'logs')) === 100, {
+        timeoutMs: 60_000,
+        intervalMs: 300,
+      });
+    } finally {
+      await streamer.stop();
+      await done;
+    }
+    const [quarantined] = await tableRows(oversized.deltaRoot, 'quarantine');
+    assert.equal(quarantined?.reason_code, 'oversize');
+    assert.equal(quarantined?.payload, huge, 'the whole payload is in quarantine');
+    const deadLetters: Array<{ bytes: number; headers: Record<string, string> }> = [];
+    const reader = oversized.kafka.createConsumer({ groupId: `${oversized.dlqTopic}-reader`, maxWaitMs: 50 });
+    await reader.start(oversized.dlqTopic, {
+      onAssigned: () => undefined,
+      onBatch: async (batch) => {
+        for (const message of batch.messages) {
+          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+          deadLetters.push({ bytes: message.value?.length ?? 0, headers });
+        }
+      },
+    });
+    try {
+      await waitFor('the dead letter', () => deadLetters.length >= 1, { timeoutMs: 30_000 });
+    } finally {
+      await reader.stop();
+    }
+    assert.ok(deadLetters[0]!.bytes <= 64 * 1024, `dead letter of ${deadLetters[0]!.bytes} bytes`);
+    assert.equal(deadLetters[0]!.headers['logstream.truncated'], 'true');
+    assert.equal(deadLetters[0]!.headers['logstream.original_bytes'], String(Buffer.byteLength(huge)));
+    assert.equal(deadLetters[0]!.headers['logstream.reason_code'], 'oversize');
+  } finally {
+    await oversized.kafka.deleteTopic(oversized.topic).catch(() => undefined);
+  }
+});
