@@ -1,5 +1,6 @@
 // Wires the real modules into the activities' ports for `logstream worker`: the streamer
 // (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training pipeline (ml/).
+import { createDecoder } from '../logs/decoder.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../config/schema.js';
@@ -102,6 +103,7 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
       anomaliesTopic: config.kafka.anomalies_topic,
       limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
       maxMessageBytes: config.streaming.max_message_bytes,
+      decoder: createDecoder(config.decode, { topic: settings.topic, window: true }),
       sinks: lakehouse.sinks,
       search: search ? createSearchSink(search) : undefined,
       models,

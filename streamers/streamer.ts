@@ -5,7 +5,7 @@
 // are committed afterwards only so lag is visible.
 import { pino, type Logger } from 'pino';
 import type { GroupConsumer, KafkaClient, MessageProducer, PartitionBatch } from '../clients/kafka/index.js';
-import { decodeMessage } from '../logs/decode.js';
+import { decodeMessage, type Decoder } from '../logs/decode.js';
 import { ClientWindow } from '../ml/clientWindow.js';
 import type { ModelWatcher, Scorer } from '../ml/scorer.js';
 import { aggregatePerMinute } from './aggregate.js';
@@ -47,6 +47,8 @@ export interface StreamerOptions {
   anomaliesTopic: string;
   limits: BatchLimits;
   maxMessageBytes: number;
+  /** Mappings, time zone and event-time window of the topic (createDecoder); default: the default mappings and window. */
+  decoder?: Decoder;
   sinks: LakehouseSinks;
   /** Search engine sink; indexing failures never stop the stream (see SearchBacklog). */
   search?: SearchSink;
@@ -389,7 +391,11 @@ export class Streamer {
     const good: ScoredRecord[] = [];
     const accepted: Accepted[] = [];
     for (const message of fresh) {
-      const decoded = decodeMessage(message.value, { maxMessageBytes: this.options.maxMessageBytes, nowMs: ingestTimeMs });
+      const decoded = decodeMessage(message.value, {
+        maxMessageBytes: this.options.maxMessageBytes,
+        nowMs: ingestTimeMs,
+        decoder: this.options.decoder,
+      });
       if (decoded.ok) {
         // One object per record, completed in place with its score below.
         const record = decoded.event as ScoredRecord;

@@ -5,6 +5,7 @@ import { MlflowClient } from '../../clients/mlflow/client.js';
 import type { LogEvent } from '../../logs/record.js';
 import { evaluateDetections, NORMAL_LABEL } from '../../ml/evaluate.js';
 import { scoreEvents } from '../../ml/holdout.js';
+import { createDecoder } from '../../logs/decoder.js';
 import { readLogFile } from '../../ml/logFile.js';
 import { loadModel } from '../../ml/registry.js';
 import type { ScoreResult } from '../../ml/scorer.js';
@@ -42,7 +43,10 @@ export function registerEvaluateCommand(program: Command): void {
       const top = parsePositiveInteger('--top', options.top);
       const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
       const { model, version } = await loadModel(options.model, { client, registeredModel: config.mlflow.registered_model });
-      const contents = await readLogFile(options.data, { labelField: options.labelField });
+      const contents = await readLogFile(options.data, {
+        labelField: options.labelField,
+        decoder: createDecoder(config.decode, { topic: config.kafka.topic, window: false }),
+      });
       if (contents.events.length === 0) throw new UsageError(`${options.data} holds no usable log lines`);
       const results = await scoreEvents(model, contents.events, version);
       const labeled = contents.events.some((event) => event.label);

@@ -1,5 +1,6 @@
 // `logstream stream` runs one streamer in the foreground until Ctrl-C (or SIGTERM); `generate` and
 // `replay` feed the topic. The three commands of the streaming data path register here.
+import { createDecoder } from '../../logs/decoder.js';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { MlflowClient } from '../../clients/mlflow/client.js';
@@ -68,6 +69,7 @@ export function registerStreamingCommands(program: Command): void {
         anomaliesTopic: config.kafka.anomalies_topic,
         limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
         maxMessageBytes: config.streaming.max_message_bytes,
+        decoder: createDecoder(config.decode, { topic, window: true }),
         sinks: lakehouse.sinks,
         search,
         models,

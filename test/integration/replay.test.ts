@@ -1,5 +1,6 @@
 // `logstream replay`: the 2015 Apache sample goes through the whole pipeline; lines that do not
-// parse are reported with their reason; --timestamps now rewrites event times.
+// parse are reported with their reason; --timestamps now rewrites event times. Kept 2015 times lie
+// outside the streamers' event-time window: replay says so, and a backfill streamer widens it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { PipelineConfig } from '../../config/schema.js';
+import { createDecoder } from '../../logs/decoder.js';
 import { requireService, waitFor } from '../helpers/stack.js';
 import { startStreamer, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
 import { APACHE_LOG } from '../helpers/fixtures.js';
@@ -47,6 +49,7 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
     parsed: number;
     sent: number;
     rejected: Record<string, number>;
+    outsideWindow: number;
     exampleLines: Record<string, number>;
   };
   assert.equal(summary.lines, 10_000);
@@ -54,8 +57,11 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
   assert.equal(summary.sent, 9_999);
   assert.deepEqual(summary.rejected, { unparseable: 1 });
   assert.equal(typeof summary.exampleLines.unparseable, 'number');
+  assert.equal(summary.outsideWindow, 9_999, 'every kept 2015 time is outside the default streaming window');
 
-  const { streamer, done } = await startStreamer(fixture, config);
+  // A backfill: the streamer runs with no bound on the event-time age.
+  const decoder = createDecoder({ ...config.decode, max_event_age_hours: 0 }, { topic: fixture.topic, window: true });
+  const { streamer, done } = await startStreamer(fixture, config, { decoder });
   try {
     await waitFor('9,999 rows in the logs table', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 9_999, {
       timeoutMs: 90_000,
