@@ -11,7 +11,7 @@ import { loadModel } from '../../ml/registry.js';
 import type { ScoreResult } from '../../ml/scorer.js';
 import { UsageError } from '../../config/errors.js';
 import { context } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 import { parsePositiveInteger } from '../options.js';
 
 interface EvaluateOptions {

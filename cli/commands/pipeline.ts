@@ -15,7 +15,7 @@ import type { HealthReport, MaintenanceReport, PipelineInput, PipelineStatus } f
 import { context } from '../context.js';
 import { registerSchedulesCommands } from './schedules.js';
 import { registerWorkerCommands } from './worker.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 
 interface IdOption {
   id: string;

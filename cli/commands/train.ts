@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { runTraining } from '../../ml/trainingRun.js';
 import type { TrainingProgress } from '../../ml/train.js';
 import { context, isInteractive } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 import { parseNonNegativeInteger } from '../options.js';
 import { ensureWorkerPolling, withTemporal } from '../../clients/temporal/control.js';
 import type { PipelineConfig } from '../../config/schema.js';
