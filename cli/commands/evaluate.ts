@@ -29,7 +29,10 @@ export function registerEvaluateCommand(program: Command): void {
       'score a log file with a model and print precision, recall and F1 per label, or the anomaly rate and top anomalies when unlabeled',
     )
     .option('--model <ref>', 'champion (or another alias), a registry version number, or a model JSON file', 'champion')
-    .option('--data <file>', 'JSON-lines or Apache/Nginx combined log file')
+    .option(
+      '--data <file>',
+      'JSON-lines or Apache/Nginx combined log file, read with the mappings of kafka.topic (decode.topics, else decode.use)',
+    )
     .option('--label-field <name>', 'JSON field holding the label', 'label')
     .option('--top <n>', 'anomalies to list when the data is unlabeled', '20')
     .option('--json', 'print the result as JSON')
