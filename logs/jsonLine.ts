@@ -10,6 +10,7 @@ export type ParsedObject = { ok: true; request: RawRequest } | { ok: false; reje
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
 const ZONE_SUFFIX = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
+const HOURS_ONLY_OFFSET = /T.*[+-]\d{2}$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const INTEGER = /^-?\d+$/;
 
@@ -196,7 +197,8 @@ function toTimestampMs(value: unknown, source: CompiledSource, zone: WallClockRe
   if (source.acceptString && DECIMAL.test(value)) return epochMs(Number(value), source);
   if (value.charCodeAt(2) === 47) return parseCombinedDate(value, zone); // "17/May/2015:10:05:03 +0000", Nginx $time_local
   if (!ISO_DATE.test(value)) return undefined;
-  const text = value.charCodeAt(10) === 84 ? value : `${value.slice(0, 10)}T${value.slice(11)}`; // "T"
+  let text = value.charCodeAt(10) === 84 ? value : `${value.slice(0, 10)}T${value.slice(11)}`; // "T"
+  if (HOURS_ONLY_OFFSET.test(text)) text = `${text}:00`; // PostgreSQL writes "+00"; Date.parse wants "+00:00"
   if (!ZONE_SUFFIX.test(text.slice(16))) {
     // No zone: read the wall clock in the configured zone, never in the server's (Date.parse would).
     const wallMs = Date.parse(`${text}Z`);

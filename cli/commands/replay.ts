@@ -28,7 +28,7 @@ export interface ReplaySummary {
   sent: number;
   rejected: Record<string, number>;
   /**
-   * Sent lines whose event time lies outside the streaming window around the send time
+   * Parsed lines whose kept event time lies outside the streaming window around the send time
    * (decode.max_event_age_hours, decode.max_event_ahead_minutes): the streamer quarantines them.
    */
   outsideWindow: number;
@@ -76,7 +76,9 @@ async function replayFile(file: string, options: ReplayOptions): Promise<ReplayS
   // The file is read with the topic's mappings but without the event-time window: old logs are
   // what files hold. The window is the streamer's; lines it will refuse are counted and named.
   const decoder = createDecoder(config.decode, { topic, window: false });
-  const { window } = createDecoder(config.decode, { topic, window: true });
+  const streaming = createDecoder(config.decode, { topic, window: true });
+  const { window } = streaming;
+  let rewrittenChecked = false;
   const summary: ReplaySummary = {
     file,
     topic,
@@ -122,7 +124,18 @@ async function replayFile(file: string, options: ReplayOptions): Promise<ReplayS
           await new Promise((resolve) => setTimeout(resolve, dueMs - Date.now()));
         }
         const value = options.timestamps === 'now' ? toJsonLine({ ...result.event, timestampMs: Date.now() }) : line;
-        if (options.timestamps === 'keep' && !options.dryRun) {
+        if (options.timestamps === 'now' && !rewrittenChecked) {
+          // Rewritten lines are in the generator's names: the topic's mappings must read them.
+          rewrittenChecked = true;
+          const check = decodeLine(value, Date.now(), streaming);
+          if (!check.ok) {
+            throw new UsageError(
+              `--timestamps now writes lines in the generator's field names, which the mappings of ${topic} (${streaming.mappingNames.join(', ')}) do not read: ${check.rejection.message}`,
+              `add logstream to decode.topics.${topic}, or replay with --timestamps keep`,
+            );
+          }
+        }
+        if (options.timestamps === 'keep') {
           const eventMs = result.event.timestampMs;
           const sendMs = Date.now();
           if (
@@ -170,7 +183,7 @@ function printSummary(summary: ReplaySummary, json: boolean): void {
   ];
   if (summary.outsideWindow > 0) {
     lines.push(
-      `${summary.outsideWindow} sent lines have event times outside the streaming window (decode.max_event_age_hours back, decode.max_event_ahead_minutes ahead of now):`,
+      `${summary.outsideWindow} parsed lines have event times outside the streaming window (decode.max_event_age_hours back, decode.max_event_ahead_minutes ahead of now):`,
       '  the streamer quarantines them as timestamp_out_of_range. Replay with --timestamps now, or for a backfill',
       '  run the streamers with LOGSTREAM_DECODE_MAX_EVENT_AGE_HOURS=0 (no bound).',
     );

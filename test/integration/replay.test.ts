@@ -113,3 +113,20 @@ test('replay --timestamps now --rate rewrites event times to the send time; the 
   const rows = await tableRows(fixture.deltaRoot, 'logs');
   for (const row of rows) assert.ok(Number(row.event_time) >= startedMs - 1000, `${row.path} carries the send time`);
 });
+
+test('replay --timestamps now refuses a topic whose mappings cannot read the rewritten lines, naming the fix', async () => {
+  const file = join(await mkdtemp(join(tmpdir(), 'replay-test-')), 'one.log');
+  await writeFile(file, '10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 10 "-" "curl/8"\n');
+  const result = spawnSync(
+    process.execPath,
+    ['bin/logstream.js', 'replay', file, '--topic', 'nginx-only', '--timestamps', 'now', '--dry-run'],
+    {
+      cwd: repositoryRoot,
+      env: { ...process.env, LOGSTREAM_DECODE_TOPICS: JSON.stringify({ 'nginx-only': ['nginx_json', 'combined'] }) },
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /the mappings of nginx-only \(nginx_json, combined\) do not read: missing timestamp/);
+  assert.match(result.stderr, /add logstream to decode\.topics\.nginx-only/);
+});

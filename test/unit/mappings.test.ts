@@ -256,6 +256,8 @@ describe('timestamps', () => {
       decoded(decodeLine(zoneless, NOW_MS, decoder(['logstream'], { time_zone: '-03:00' }))).timestampMs,
       Date.UTC(2026, 5, 1, 13),
     );
+    const postgres = zoneless.replace('T10:00:00', ' 10:00:00.5+02');
+    assert.equal(decoded(decodeLine(postgres, NOW_MS)).timestampMs, Date.UTC(2026, 5, 1, 8, 0, 0, 500));
     const zoned = zoneless.replace('10:00:00', '10:00:00+05:30');
     assert.equal(
       decoded(decodeLine(zoned, NOW_MS, decoder(['logstream'], { time_zone: 'Europe/Paris' }))).timestampMs,
