@@ -1,5 +1,6 @@
 // Activities of healthCheckWorkflow: probes every outside system and the streamers' heartbeats.
 import type { Client } from '@temporalio/client';
+import type { HealthActivities } from '../workflows/interfaces.js';
 import type { HealthCheck, HealthCheckInput, HealthReport } from '../workflows/types.js';
 import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDependencies, HealthProbes } from './ports.js';
@@ -9,7 +10,7 @@ import { healthCheck, healthCheckedAt } from '../clients/metrics/index.js';
 
 const DEFAULT_MAX_DELTA_AGE_SECONDS = 15 * 60;
 
-export function createHealthActivities(deps: ActivityDependencies, getClient: () => Promise<Client>) {
+export function createHealthActivities(deps: ActivityDependencies, getClient: () => Promise<Client>): HealthActivities {
   return {
     async checkHealth(input: HealthCheckInput): Promise<HealthReport> {
       const config = deps.config;
@@ -34,8 +35,6 @@ export function createHealthActivities(deps: ActivityDependencies, getClient: ()
     },
   };
 }
-
-export type HealthActivities = ReturnType<typeof createHealthActivities>;
 
 /** Each check's status as an info series (the series of its previous status goes), and the time of the run. */
 export function exportHealth(report: HealthReport): void {

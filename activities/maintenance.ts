@@ -1,16 +1,10 @@
 // Activities of maintenanceWorkflow: one table at a time, heartbeating while the engine works.
 import { Context } from '@temporalio/activity';
+import type { MaintenanceActivities, TableMaintenanceRequest } from '../workflows/interfaces.js';
 import type { MaintenanceInput, TableMaintenanceResult } from '../workflows/types.js';
 import type { ActivityDependencies } from './ports.js';
 
-export interface TableMaintenanceRequest {
-  tablePath: string;
-  vacuumRetentionHours: number;
-  logRetentionDays: number;
-  skipVacuum: boolean;
-}
-
-export function createMaintenanceActivities(deps: ActivityDependencies) {
+export function createMaintenanceActivities(deps: ActivityDependencies): MaintenanceActivities {
   return {
     async resolveMaintenance(input: MaintenanceInput): Promise<{ deltaRoot: string; tables: TableMaintenanceRequest[] }> {
       const deltaRoot = input?.deltaRoot ?? deps.config.delta.root;
@@ -43,5 +37,3 @@ export function createMaintenanceActivities(deps: ActivityDependencies) {
     },
   };
 }
-
-export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;

@@ -5,6 +5,7 @@ import { CancelledFailure, Context, activityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { desiredModelQuery, streamerProgressSignal } from '../workflows/signals.js';
+import type { PipelineActivities } from '../workflows/interfaces.js';
 import type { PipelineInput, PipelineSettings, StreamerProgress, StreamerRunInput, StreamerRunResult } from '../workflows/types.js';
 import type { ActivityDependencies, StreamerProgressUpdate } from './ports.js';
 import { heartbeatIntervalMs, resolveSettings } from './settings.js';
@@ -14,7 +15,7 @@ export type ClientProvider = () => Promise<Client>;
 /** How often a running streamer asks its workflow which model it should score with. */
 const MODEL_POLL_INTERVAL_MS = 3_000;
 
-export function createPipelineActivities(deps: ActivityDependencies, getClient: ClientProvider) {
+export function createPipelineActivities(deps: ActivityDependencies, getClient: ClientProvider): PipelineActivities {
   return {
     async resolvePipelineSettings(input: PipelineInput): Promise<PipelineSettings> {
       try {
@@ -106,5 +107,3 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
     },
   };
 }
-
-export type PipelineActivities = ReturnType<typeof createPipelineActivities>;

@@ -3,13 +3,14 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { trainingMetric, trainingRuns } from '../clients/metrics/index.js';
 import { reloadModelSignal } from '../workflows/signals.js';
+import type { TrainingActivities } from '../workflows/interfaces.js';
 import type { TrainingInput, TrainingOutcome } from '../workflows/types.js';
 import type { ActivityDependencies } from './ports.js';
 
 /** Visibility query for every running pipeline, whatever its workflow id. */
 export const RUNNING_PIPELINES_QUERY = "WorkflowType = 'pipelineWorkflow' AND ExecutionStatus = 'Running'";
 
-export function createTrainingActivities(deps: ActivityDependencies, getClient: () => Promise<Client>) {
+export function createTrainingActivities(deps: ActivityDependencies, getClient: () => Promise<Client>): TrainingActivities {
   return {
     async trainModel(input: TrainingInput): Promise<TrainingOutcome> {
       const context = Context.current();
@@ -52,5 +53,3 @@ export async function listRunningPipelines(client: Client): Promise<string[]> {
   for await (const execution of client.workflow.list({ query: RUNNING_PIPELINES_QUERY })) ids.push(execution.workflowId);
   return ids;
 }
-
-export type TrainingActivities = ReturnType<typeof createTrainingActivities>;

@@ -25,6 +25,7 @@ function allCommands(command: Command): Command[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyWhenOutputCloses();
   let program: Command | undefined;
   try {
     program = await buildProgram(argv.slice(2));
@@ -32,6 +33,24 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     return reportError(error, program?.opts<GlobalOptions>().debug ?? argv.includes('--debug'));
+  }
+}
+
+let outputGuarded = false;
+
+/**
+ * `logstream analytics | head -5`: once the reader of stdout or stderr is gone, every later write
+ * fails with EPIPE, which Node raises as an unhandled 'error' event with a stack trace. Nobody is
+ * left to read anything, so the command stops at once with status 0, as Unix tools do.
+ */
+function exitQuietlyWhenOutputCloses(): void {
+  if (outputGuarded) return;
+  outputGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
   }
 }
 

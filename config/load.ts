@@ -107,7 +107,18 @@ function coerceEnvValue(text: string, schema: z.ZodType): unknown {
   const type = baseType(schema);
   if (type === 'number') return text.trim() === '' ? text : Number.isNaN(Number(text)) ? text : Number(text);
   if (type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
+  // Lists as "a,b,c" (LOGSTREAM_DECODE_USE=nginx_json,combined); objects as JSON.
+  if (type === 'array') return text.trim().startsWith('[') ? parseJsonOr(text) : text.split(',').map((item) => item.trim());
+  if (type === 'record' || type === 'object') return parseJsonOr(text);
   return text;
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // validation reports the wrong type
+  }
 }
 
 function baseType(schema: z.ZodType): string {
@@ -128,7 +139,8 @@ function toConfigError(error: z.ZodError, file: string | undefined, envSources: 
     const parent = issue.path.length ? `section "${issue.path.join('.')}"` : 'the top level';
     message = `unknown key (${parent} takes ${knownKeys(issue.path as string[]).join(', ')})`;
   }
-  const envName = envSources.get(path);
+  // An issue deep inside a key (decode.use.0) comes from the variable that set the key.
+  const envName = envSources.get(path) ?? envSources.get(issue.path.slice(0, 2).join('.'));
   const where = envName ? `environment variable ${envName}` : file ? `${file}` : 'defaults';
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
   return new ConfigError(`invalid configuration in ${where}: ${path}: ${message}${more}`, { file, key: path });

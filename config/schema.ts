@@ -1,6 +1,8 @@
 // The configuration schema: every key, its type and its default.
 // Keys are snake_case because that is what users already write in pipeline_config.json.
 import { z } from 'zod';
+import { canonicalFields, compileMapping, DEFAULT_MAPPINGS, MappingError, presetNames, timeUnits } from '../logs/mappings.js';
+import { isValidTimeZone } from '../logs/timeZone.js';
 
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, for example 127.0.0.1:7233');
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http(s) URL, for example http://127.0.0.1:9200');
@@ -78,6 +80,75 @@ const streaming = z.strictObject({
   run_minutes: positiveInt.default(60),
 });
 
+const mappingName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _, starting with a letter');
+const canonicalField = z.enum(canonicalFields);
+const timeUnit = z.enum(timeUnits);
+const sourceField = z.union([
+  canonicalField,
+  z.strictObject({ to: canonicalField, unit: timeUnit.optional(), accept_string: z.boolean().optional() }),
+]);
+const mappingDefinition = z.union([
+  z.strictObject({ format: z.literal('json').optional(), fields: z.record(z.string().min(1), sourceField) }),
+  z.strictObject({ format: z.literal('combined'), response_time_unit: z.enum([...timeUnits, 'auto']).optional() }),
+]);
+
+/** How messages are read: field mappings (logs/mappings.ts), per topic, the zone and the event-time window. */
+const decode = z
+  .strictObject({
+    /** Mappings tried in order for every topic not in `topics`. */
+    use: z
+      .array(mappingName)
+      .min(1)
+      .default([...DEFAULT_MAPPINGS]),
+    /** Topic -> the mappings its messages are read with. */
+    topics: z.record(z.string().min(1), z.array(mappingName).min(1)).default({}),
+    /** Mappings of your own, by name (source field -> canonical field). */
+    mappings: z.record(mappingName, mappingDefinition).default({}),
+    /** Zone of timestamps written without one. */
+    time_zone: z
+      .string()
+      .refine(isValidTimeZone, 'expected UTC, an offset such as +02:00, or a time zone name such as Europe/Paris')
+      .default('UTC'),
+    /** Kafka messages with an event time further back than this from their ingest time are quarantined (0: no bound). */
+    max_event_age_hours: z.number().nonnegative().default(168),
+    /** …or further ahead than this (0: no bound but the day-ahead sanity check). */
+    max_event_ahead_minutes: z.number().nonnegative().default(60),
+  })
+  .superRefine((section, context) => {
+    for (const name of Object.keys(section.mappings)) {
+      if ((presetNames as string[]).includes(name)) {
+        context.addIssue({ code: 'custom', path: ['mappings', name], message: `${name} is a preset; give your mapping another name` });
+        continue;
+      }
+      try {
+        compileMapping(name, section.mappings[name]!);
+      } catch (error) {
+        if (!(error instanceof MappingError)) throw error;
+        context.addIssue({ code: 'custom', path: ['mappings', name], message: error.message });
+      }
+    }
+    const known = new Set<string>([...presetNames, ...Object.keys(section.mappings)]);
+    const lists: Array<[Array<string | number>, readonly string[]]> = [
+      [['use'], section.use],
+      ...Object.entries(section.topics).map(([topic, names]): [Array<string | number>, readonly string[]] => [['topics', topic], names]),
+    ];
+    for (const [path, names] of lists) {
+      names.forEach((name, index) => {
+        if (!known.has(name)) {
+          context.addIssue({
+            code: 'custom',
+            path: [...path, index],
+            message: `unknown mapping ${name} (known: ${[...known].join(', ')})`,
+          });
+        }
+      });
+      const combined = names.filter((name) => name === 'combined' || section.mappings[name]?.format === 'combined');
+      if (combined.length > 1) {
+        context.addIssue({ code: 'custom', path, message: `${combined.join(' and ')} both read combined lines; use one` });
+      }
+    }
+  });
+
 const schedules = z.strictObject({
   health_check_interval_minutes: z.number().positive().default(1),
   maintenance_interval_hours: z.number().positive().default(6),
@@ -105,6 +176,7 @@ export const configSchema = z.strictObject({
   mlflow: mlflow.prefault({}),
   ml: ml.prefault({}),
   streaming: streaming.prefault({}),
+  decode: decode.prefault({}),
   schedules: schedules.prefault({}),
   prometheus: prometheus.prefault({}),
   stack: stack.prefault({}),

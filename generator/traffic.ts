@@ -29,6 +29,18 @@ export interface TrafficOptions {
   anomalyRate?: number;
   /** Scenarios to inject (default: all). */
   scenarios?: readonly ScenarioName[];
+  /**
+   * Instead of random episodes at anomalyRate: exactly these, in this order, started at even
+   * spacings (with jitter) over the first 70% of `normalLogs` normal logs, each at least fast
+   * enough to finish well within the run (labeled training files; see trainingData.ts).
+   */
+  plannedEpisodes?: { episodes: readonly PlannedEpisode[]; normalLogs: number };
+}
+
+/** One episode of a plan: its scenario and how many anomalous logs it emits. */
+export interface PlannedEpisode {
+  scenario: ScenarioName;
+  logs: number;
 }
 
 export interface TrafficGenerator {
@@ -55,7 +67,21 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
   const episodes: { episode: Episode; nextTimeMs: number }[] = [];
   const episodeSize = meanEpisodeLogs(scenarios);
   const injecting = anomalyRate > 0 && scenarios.length > 0;
-  let normalLogsUntilEpisode = injecting ? gapBeforeEpisode(random, anomalyRate, episodeSize) : Number.POSITIVE_INFINITY;
+  const plan = options.plannedEpisodes;
+  let planned = 0;
+  // Planned episode k starts after (k + U(0.25, 0.75)) spacings of normal logs: in order, all
+  // within the first 70% of the run.
+  const plannedStarts = plan
+    ? plan.episodes.map((_, index) => ((0.7 * plan.normalLogs) / plan.episodes.length) * (index + 0.25 + 0.5 * random.next()))
+    : [];
+  let normalEmitted = 0;
+  const plannedGap = (): number =>
+    planned < plannedStarts.length ? Math.max(1, plannedStarts[planned]! - normalEmitted) : Number.POSITIVE_INFINITY;
+  let normalLogsUntilEpisode = plan
+    ? plannedGap()
+    : injecting
+      ? gapBeforeEpisode(random, anomalyRate, episodeSize)
+      : Number.POSITIVE_INFINITY;
 
   const normalRateAt = (timeMs: number) => options.ratePerSecond * trafficShape(timeMs);
 
@@ -64,10 +90,24 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
     const load = trafficShape(timeMs);
     normalTimeMs += random.exponential(1000 / (options.ratePerSecond * load));
     normalLogsUntilEpisode -= 1;
+    normalEmitted += 1;
     if (normalLogsUntilEpisode <= 0) {
-      const episode = startEpisode(random.pick(scenarios), { random, population, normalRatePerSecond: normalRateAt(timeMs) });
+      const next = plan?.episodes[planned];
+      const episode = startEpisode(next?.scenario ?? random.pick(scenarios), {
+        random,
+        population,
+        normalRatePerSecond: normalRateAt(timeMs),
+      });
+      if (next && plan) {
+        episode.remaining = next.logs;
+        planned += 1;
+        // A slow scenario (an oversized response every second or two) speeds up only as much as
+        // it must to end within 60% of the time the run has left.
+        const secondsLeft = (plan.normalLogs - normalEmitted) / Math.max(1e-9, normalRateAt(timeMs));
+        episode.ratePerSecond = Math.max(episode.ratePerSecond, next.logs / Math.max(1, 0.6 * secondsLeft));
+      }
       episodes.push({ episode, nextTimeMs: timeMs + random.exponential(1000 / episode.ratePerSecond) });
-      normalLogsUntilEpisode = gapBeforeEpisode(random, anomalyRate, episodeSize);
+      normalLogsUntilEpisode = plan ? plannedGap() : gapBeforeEpisode(random, anomalyRate, episodeSize);
     }
     return normalLog(random, population.pick(random, options.ratePerSecond * load), endpointPickers, timeMs, load);
   };

@@ -1,19 +1,24 @@
 // Turns one raw message (a Kafka value or a line of a file) into a canonical LogEvent, or into a
-// Rejection saying why not. Pure: the caller passes the clock and the size limit.
+// Rejection saying why not. Pure: the caller passes the clock, the size limit and the decoder
+// (mappings, time zone, event-time window; logs/decoder.ts).
 import { isUtf8 } from 'node:buffer';
 import { looksLikeCombined, parseCombinedLine } from './combined.js';
+import { DEFAULT_FILE_DECODER, DEFAULT_STREAM_DECODER, type Decoder } from './decoder.js';
 import { parseJsonObject } from './jsonLine.js';
 import type { LogEvent } from './record.js';
 import { rejection, type Rejection } from './reasons.js';
 import { validateRequest } from './validate.js';
 
 export type { Rejection, RejectionCode } from './reasons.js';
+export type { Decoder } from './decoder.js';
 
 export interface DecodeOptions {
   /** Larger messages are rejected as "oversize" before any parsing. */
   maxMessageBytes: number;
-  /** Current time, epoch ms; timestamps more than a day after it are rejected. */
+  /** Ingest time, epoch ms: the decoder's event-time window is around it. */
   nowMs: number;
+  /** Mappings, time zone and window (createDecoder); default: the default mappings, UTC, the default window. */
+  decoder?: Decoder;
 }
 
 export type DecodeResult = { ok: true; event: LogEvent } | { ok: false; rejection: Rejection };
@@ -34,27 +39,48 @@ export function decodeMessage(value: Uint8Array | null | undefined, options: Dec
   const text = Buffer.isBuffer(value)
     ? value.toString('utf8')
     : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-  return decodeLine(text, options.nowMs);
+  return decodeLine(text, options.nowMs, options.decoder ?? DEFAULT_STREAM_DECODER);
 }
 
-/** Decodes one text line: a JSON object or an Apache/Nginx combined log line. */
-export function decodeLine(line: string, nowMs: number): DecodeResult {
+/**
+ * Decodes one text line: a JSON object or an Apache/Nginx combined log line. Without a decoder,
+ * the default mappings in UTC and no event-time window (what files are read with).
+ */
+export function decodeLine(line: string, nowMs: number, decoder: Decoder = DEFAULT_FILE_DECODER): DecodeResult {
   const text = line.trim();
   if (text.length === 0) return { ok: false, rejection: rejection('empty', 'line is empty') };
   const format = detectFormat(text);
   if (format === 'json') {
+    if (decoder.json.length === 0) {
+      return {
+        ok: false,
+        rejection: rejection(
+          'unparseable',
+          `a JSON line, but the mappings in effect (${decoder.mappingNames.join(', ')}) read combined lines only`,
+        ),
+      };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       return { ok: false, rejection: rejection('unparseable', 'invalid JSON') };
     }
-    const parsed = parseJsonObject(value);
-    return parsed.ok ? validateRequest(parsed.request, nowMs) : parsed;
+    const parsed = parseJsonObject(value, decoder.json, decoder.zone, decoder.mappingNames);
+    return parsed.ok ? validateRequest(parsed.request, nowMs, decoder.window) : parsed;
   }
   if (format === 'combined') {
-    const parsed = parseCombinedLine(text);
-    return parsed.ok ? validateRequest(parsed.request, nowMs) : parsed;
+    if (decoder.combined === null) {
+      return {
+        ok: false,
+        rejection: rejection(
+          'unparseable',
+          `a combined log line, but the mappings in effect (${decoder.mappingNames.join(', ')}) read JSON only`,
+        ),
+      };
+    }
+    const parsed = parseCombinedLine(text, decoder.combinedOptions);
+    return parsed.ok ? validateRequest(parsed.request, nowMs, decoder.window) : parsed;
   }
   return { ok: false, rejection: rejection('unparseable', 'not JSON and not an Apache/Nginx combined log line') };
 }

@@ -22,8 +22,20 @@ export interface RawRequest extends Omit<LogEvent, 'path' | 'query' | 'pathTempl
 
 export type Validated = { ok: true; event: LogEvent } | { ok: false; rejection: Rejection };
 
-export function validateRequest(raw: RawRequest, nowMs: number): Validated {
-  const problem = findProblem(raw, nowMs);
+/**
+ * How far event times may lie from the ingest time (the streaming path), so one producer with a
+ * wrong clock or unit cannot create unbounded hourly partitions and daily indices. null: no bound
+ * on that side beyond the sanity bounds above.
+ */
+export interface EventTimeWindow {
+  maxAgeMs: number | null;
+  maxAheadMs: number | null;
+}
+
+export const NO_WINDOW: EventTimeWindow = { maxAgeMs: null, maxAheadMs: null };
+
+export function validateRequest(raw: RawRequest, nowMs: number, window: EventTimeWindow = NO_WINDOW): Validated {
+  const problem = findProblem(raw, nowMs, window);
   if (problem) return { ok: false, rejection: problem };
   const { path, query } = splitTarget(raw.target);
   return {
@@ -45,8 +57,20 @@ export function validateRequest(raw: RawRequest, nowMs: number): Validated {
   };
 }
 
-function findProblem(raw: RawRequest, nowMs: number): Rejection | undefined {
+function findProblem(raw: RawRequest, nowMs: number, window: EventTimeWindow): Rejection | undefined {
   if (!Number.isFinite(raw.timestampMs)) return rejection('bad_timestamp', 'timestamp is not a valid date');
+  if (window.maxAgeMs !== null && raw.timestampMs < nowMs - window.maxAgeMs) {
+    return rejection(
+      'timestamp_out_of_range',
+      `timestamp ${isoOrRaw(raw.timestampMs)} is more than ${duration(window.maxAgeMs)} before the ingest time ${isoOrRaw(nowMs)} (decode.max_event_age_hours)`,
+    );
+  }
+  if (window.maxAheadMs !== null && raw.timestampMs > nowMs + window.maxAheadMs) {
+    return rejection(
+      'timestamp_out_of_range',
+      `timestamp ${isoOrRaw(raw.timestampMs)} is more than ${duration(window.maxAheadMs)} after the ingest time ${isoOrRaw(nowMs)} (decode.max_event_ahead_minutes)`,
+    );
+  }
   if (raw.timestampMs < EARLIEST_TIMESTAMP_MS) {
     return rejection('timestamp_out_of_range', `timestamp ${isoOrRaw(raw.timestampMs)} is before 1995`);
   }
@@ -103,6 +127,13 @@ export function splitTarget(target: string): { path: string; query: string | nul
 
 function emptyToNull(value: string | null): string | null {
   return value === null || value === '' || value === '-' ? null : value;
+}
+
+function duration(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 120) return `${+minutes.toFixed(2)} minutes`;
+  const hours = minutes / 60;
+  return hours < 48 ? `${+hours.toFixed(2)} hours` : `${+(hours / 24).toFixed(2)} days`;
 }
 
 function isoOrRaw(timestampMs: number): string {

@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { decodeLine } from '../logs/decode.js';
+import { decodeLine, type Decoder } from '../logs/decode.js';
 import type { LogEvent } from '../logs/record.js';
 import { TrainingDataError } from './errors.js';
 
@@ -20,6 +20,8 @@ export interface ReadLogFileOptions {
   /** Stop after this many events. */
   limit?: number;
   onProgress?: (lines: number) => void;
+  /** Mappings and time zone of the file's lines (createDecoder); default: the default mappings, UTC. */
+  decoder?: Decoder;
 }
 
 export async function readLogFile(file: string, options: ReadLogFileOptions = {}): Promise<LogFileContents> {
@@ -40,7 +42,7 @@ export async function readLogFile(file: string, options: ReadLogFileOptions = {}
   for await (const line of reader) {
     if (line.trim() === '') continue;
     lines += 1;
-    const decoded = decodeLine(line, nowMs);
+    const decoded = decodeLine(line, nowMs, options.decoder);
     if (!decoded.ok) {
       rejected[decoded.rejection.code] = (rejected[decoded.rejection.code] ?? 0) + 1;
       continue;

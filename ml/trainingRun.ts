@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { MlflowClient } from '../clients/mlflow/client.js';
 import { MlflowUnavailableError } from '../clients/mlflow/errors.js';
 import type { PipelineConfig } from '../config/schema.js';
+import { createDecoder } from '../logs/decoder.js';
 import type { LogEvent } from '../logs/record.js';
 import type { ClientStats } from './clientWindow.js';
 import { sampleLogsFromDelta } from './deltaSample.js';
@@ -54,7 +55,10 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   let source: string;
   let rejectedLines = 0;
   if (options.dataFile) {
-    const contents = await readLogFile(options.dataFile, { onProgress: (lines) => options.onProgress?.({ stage: 'reading', lines }) });
+    const contents = await readLogFile(options.dataFile, {
+      decoder: createDecoder(config.decode, { topic: config.kafka.topic, window: false }),
+      onProgress: (lines) => options.onProgress?.({ stage: 'reading', lines }),
+    });
     events = contents.events;
     rejectedLines = contents.lines - contents.events.length;
     source = `file:${options.dataFile}`;

@@ -6,6 +6,7 @@ import { deltaOptionsFromConfig } from '../clients/delta/index.js';
 import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';
 import { createSearchClient, type SearchClient } from '../clients/search/index.js';
 import type { PipelineConfig } from '../config/schema.js';
+import { createDecoder } from '../logs/decoder.js';
 import { openLakehouse, type OpenLakehouse } from './lakehouse.js';
 import { createSearchSink } from './searchSink.js';
 import type { SearchSink } from './sinks.js';
@@ -42,15 +43,17 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
       searchClient = createSearchClient(config);
       search = lazyTemplateSearchSink(searchClient);
     }
+    const topic = options.topic ?? config.kafka.topic;
     const streamer = new Streamer({
       kafka,
-      topic: config.kafka.topic,
+      topic,
       topicPartitions: config.kafka.partitions,
       groupId: config.kafka.consumer_group,
       dlqTopic: config.kafka.dlq_topic,
       anomaliesTopic: config.kafka.anomalies_topic,
       limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
-      decode: { maxMessageBytes: config.streaming.max_message_bytes },
+      // The topic's field mappings, time zone and event-time window (decode.*).
+      decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder: createDecoder(config.decode, { topic, window: true }) },
       ...options,
       lakehouse: lakehouse.lakehouse,
       search,

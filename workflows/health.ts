@@ -1,6 +1,6 @@
 // healthCheckWorkflow: one probe round over every system; the report is returned and queryable.
 import { proxyActivities, setHandler } from '@temporalio/workflow';
-import type { HealthActivities } from '../activities/health.js';
+import type { HealthActivities } from './interfaces.js';
 import { healthReportQuery } from './signals.js';
 import type { HealthCheckInput, HealthReport } from './types.js';
 

@@ -1,6 +1,6 @@
 // maintenanceWorkflow: OPTIMIZE, checkpoint, VACUUM and log cleanup on every table under the Delta root.
 import { proxyActivities } from '@temporalio/workflow';
-import type { MaintenanceActivities } from '../activities/maintenance.js';
+import type { MaintenanceActivities } from './interfaces.js';
 import type { MaintenanceInput, MaintenanceReport } from './types.js';
 
 const planning = proxyActivities<MaintenanceActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } });

@@ -14,7 +14,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PipelineActivities } from '../activities/pipeline.js';
+import type { PipelineActivities } from './interfaces.js';
 import {
   buildStatus,
   clampStreamers,

@@ -1,6 +1,6 @@
 // trainingWorkflow: train and maybe promote a model, then tell running pipelines to hot-swap.
 import { proxyActivities } from '@temporalio/workflow';
-import type { TrainingActivities } from '../activities/training.js';
+import type { TrainingActivities } from './interfaces.js';
 import type { TrainingInput, TrainingReport } from './types.js';
 
 const training = proxyActivities<TrainingActivities>({

@@ -7,7 +7,7 @@ import { openLakehouse } from '../../analytics/lakehouse.js';
 import type { AnalyticsFilter } from '../../analytics/queries.js';
 import { buildReport, section, type AnalyticsReport } from '../../analytics/report.js';
 import { context } from '../context.js';
-import { formatRows, toCsv } from '../format.js';
+import { formatRows, toCsv } from '../../text/format.js';
 import { parseChoice, parseNonNegativeInteger, parsePositiveInteger, parseTime } from '../options.js';
 
 interface AnalyticsOptions {

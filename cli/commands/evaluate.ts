@@ -5,12 +5,13 @@ import { MlflowClient } from '../../clients/mlflow/client.js';
 import type { LogEvent } from '../../logs/record.js';
 import { evaluateDetections, NORMAL_LABEL } from '../../ml/evaluate.js';
 import { scoreEvents } from '../../ml/holdout.js';
+import { createDecoder } from '../../logs/decoder.js';
 import { readLogFile } from '../../ml/logFile.js';
 import { loadModel } from '../../ml/registry.js';
 import type { ScoreResult } from '../../ml/scorer.js';
 import { UsageError } from '../../config/errors.js';
 import { context } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 import { parsePositiveInteger } from '../options.js';
 
 interface EvaluateOptions {
@@ -28,7 +29,10 @@ export function registerEvaluateCommand(program: Command): void {
       'score a log file with a model and print precision, recall and F1 per label, or the anomaly rate and top anomalies when unlabeled',
     )
     .option('--model <ref>', 'champion (or another alias), a registry version number, or a model JSON file', 'champion')
-    .option('--data <file>', 'JSON-lines or Apache/Nginx combined log file')
+    .option(
+      '--data <file>',
+      'JSON-lines or Apache/Nginx combined log file, read with the mappings of kafka.topic (decode.topics, else decode.use)',
+    )
     .option('--label-field <name>', 'JSON field holding the label', 'label')
     .option('--top <n>', 'anomalies to list when the data is unlabeled', '20')
     .option('--json', 'print the result as JSON')
@@ -42,7 +46,10 @@ export function registerEvaluateCommand(program: Command): void {
       const top = parsePositiveInteger('--top', options.top);
       const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
       const { model, version } = await loadModel(options.model, { client, registeredModel: config.mlflow.registered_model });
-      const contents = await readLogFile(options.data, { labelField: options.labelField });
+      const contents = await readLogFile(options.data, {
+        labelField: options.labelField,
+        decoder: createDecoder(config.decode, { topic: config.kafka.topic, window: false }),
+      });
       if (contents.events.length === 0) throw new UsageError(`${options.data} holds no usable log lines`);
       const results = await scoreEvents(model, contents.events, version);
       const labeled = contents.events.some((event) => event.label);

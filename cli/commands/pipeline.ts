@@ -6,7 +6,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { UsageError } from '../../config/errors.js';
 import { LogstreamError } from '../../config/errors.js';
 import type { PipelineConfig } from '../../config/schema.js';
-import { ensureWorkerPolling, runningWorkflow, withTemporal } from '../../clients/temporal/control.js';
+import { ensureWorkerPolling, queryRunningWorkflow, runningWorkflow, withTemporal } from '../../clients/temporal/control.js';
 import { PipelineAlreadyRunningError } from '../../clients/temporal/errors.js';
 import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../../workflows/ids.js';
 import { normaliseModelVersion } from '../../workflows/pipelineLogic.js';
@@ -15,7 +15,7 @@ import type { HealthReport, MaintenanceReport, PipelineInput, PipelineStatus } f
 import { context } from '../context.js';
 import { registerSchedulesCommands } from './schedules.js';
 import { registerWorkerCommands } from './worker.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 
 interface IdOption {
   id: string;
@@ -131,7 +131,7 @@ function registerPipelineCommands(program: Command): void {
       await withTemporal(config.temporal, async (client) => {
         const handle = await runningWorkflow(client, options.id);
         await handle.signal(scaleSignal, count);
-        const status = await handle.query(statusQuery);
+        const status = await queryRunningWorkflow(client, options.id, statusQuery);
         print(
           `${options.id}: ${status.desiredStreamers} streamer(s) wanted${status.desiredStreamers < count ? ` (capped at ${status.partitions} partitions)` : ''}`,
         );
@@ -161,8 +161,7 @@ function registerPipelineCommands(program: Command): void {
     .action(async (options: IdOption & { json?: boolean }) => {
       const config = context().config;
       await withTemporal(config.temporal, async (client) => {
-        const handle = await runningWorkflow(client, options.id);
-        const status = await handle.query(statusQuery);
+        const status = await queryRunningWorkflow(client, options.id, statusQuery);
         print(options.json ? JSON.stringify({ workflowId: options.id, ...status }, null, 2) : formatStatus(options.id, status, new Date()));
       });
     });

@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError, LogstreamError } from '../../config/errors.js';
 import { createKafkaClient, type OutgoingMessage } from '../../clients/kafka/index.js';
 import { decodeLine } from '../../logs/decode.js';
+import { createDecoder } from '../../logs/decoder.js';
 import { toJsonLine } from '../../generator/index.js';
 import { context, isInteractive } from '../context.js';
 import { positiveNumber } from '../options.js';
@@ -26,6 +27,11 @@ export interface ReplaySummary {
   parsed: number;
   sent: number;
   rejected: Record<string, number>;
+  /**
+   * Parsed lines whose kept event time lies outside the streaming window around the send time
+   * (decode.max_event_age_hours, decode.max_event_ahead_minutes): the streamer quarantines them.
+   */
+  outsideWindow: number;
   /** One example line number per rejection code, so users can look at it. */
   exampleLines: Record<string, number>;
   elapsedMs: number;
@@ -46,7 +52,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
-      '\nWithout --speed or --rate the file is sent as fast as the broker takes it.\nLines that do not parse are not sent; they are counted by reason.',
+      '\nWithout --speed or --rate the file is sent as fast as the broker takes it.\nLines that do not parse are not sent; they are counted by reason. Lines are read with the\nmappings of the topic (decode.topics, else decode.use). The streamers quarantine event times\noutside decode.max_event_age_hours / decode.max_event_ahead_minutes of the ingest time; the\nsummary counts the kept timestamps that fall outside (use --timestamps now, or widen the window).',
     )
     .action(async (file: string, options: ReplayOptions) => {
       if (options.speed !== undefined && options.rate !== undefined) throw new UsageError('give --speed or --rate, not both');
@@ -67,7 +73,23 @@ async function replayFile(file: string, options: ReplayOptions): Promise<ReplayS
   });
   await opened;
   const kafka = options.dryRun ? undefined : createKafkaClient(config.kafka);
-  const summary: ReplaySummary = { file, topic, lines: 0, parsed: 0, sent: 0, rejected: {}, exampleLines: {}, elapsedMs: 0 };
+  // The file is read with the topic's mappings but without the event-time window: old logs are
+  // what files hold. The window is the streamer's; lines it will refuse are counted and named.
+  const decoder = createDecoder(config.decode, { topic, window: false });
+  const streaming = createDecoder(config.decode, { topic, window: true });
+  const { window } = streaming;
+  let rewrittenChecked = false;
+  const summary: ReplaySummary = {
+    file,
+    topic,
+    lines: 0,
+    parsed: 0,
+    sent: 0,
+    rejected: {},
+    outsideWindow: 0,
+    exampleLines: {},
+    elapsedMs: 0,
+  };
   const startedMs = Date.now();
   const interactive = isInteractive();
   let lastProgressMs = startedMs;
@@ -87,7 +109,7 @@ async function replayFile(file: string, options: ReplayOptions): Promise<ReplayS
         summary.lines += 1;
         if (line.trim() === '') continue;
         const nowMs = Date.now();
-        const result = decodeLine(line, nowMs);
+        const result = decodeLine(line, nowMs, decoder);
         if (!result.ok) {
           const code = result.rejection.code;
           summary.rejected[code] = (summary.rejected[code] ?? 0) + 1;
@@ -102,6 +124,26 @@ async function replayFile(file: string, options: ReplayOptions): Promise<ReplayS
           await new Promise((resolve) => setTimeout(resolve, dueMs - Date.now()));
         }
         const value = options.timestamps === 'now' ? toJsonLine({ ...result.event, timestampMs: Date.now() }) : line;
+        if (options.timestamps === 'now' && !rewrittenChecked) {
+          // Rewritten lines are in the generator's names: the topic's mappings must read them.
+          rewrittenChecked = true;
+          const check = decodeLine(value, Date.now(), streaming);
+          if (!check.ok) {
+            throw new UsageError(
+              `--timestamps now writes lines in the generator's field names, which the mappings of ${topic} (${streaming.mappingNames.join(', ')}) do not read: ${check.rejection.message}`,
+              `add logstream to decode.topics.${topic}, or replay with --timestamps keep`,
+            );
+          }
+        }
+        if (options.timestamps === 'keep') {
+          const eventMs = result.event.timestampMs;
+          const sendMs = Date.now();
+          if (
+            (window.maxAgeMs !== null && eventMs < sendMs - window.maxAgeMs) ||
+            (window.maxAheadMs !== null && eventMs > sendMs + window.maxAheadMs)
+          )
+            summary.outsideWindow += 1;
+        }
         chunk.push({ key: result.event.clientIp, value });
         if (chunk.length >= MAX_CHUNK) await flush();
         if (interactive && Date.now() - lastProgressMs > 500) {
@@ -139,6 +181,13 @@ function printSummary(summary: ReplaySummary, json: boolean): void {
     `${summary.file}: ${summary.lines} lines, ${summary.parsed} parsed, ${rejectedCount} not parsed`,
     `sent ${summary.sent} to ${summary.topic} in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
   ];
+  if (summary.outsideWindow > 0) {
+    lines.push(
+      `${summary.outsideWindow} parsed lines have event times outside the streaming window (decode.max_event_age_hours back, decode.max_event_ahead_minutes ahead of now):`,
+      '  the streamer quarantines them as timestamp_out_of_range. Replay with --timestamps now, or for a backfill',
+      '  run the streamers with LOGSTREAM_DECODE_MAX_EVENT_AGE_HOURS=0 (no bound).',
+    );
+  }
   for (const [code, count] of Object.entries(summary.rejected).sort((left, right) => right[1] - left[1])) {
     lines.push(`  ${code.padEnd(24)} ${String(count).padStart(8)}   (first at line ${summary.exampleLines[code]})`);
   }

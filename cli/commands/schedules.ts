@@ -11,7 +11,7 @@ import {
   SCHEDULE_PREFIX,
 } from '../../clients/temporal/schedules.js';
 import { context } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 
 export function registerSchedulesCommands(program: Command): void {
   const schedules = program.command('schedules').description('Temporal Schedules for training, health checks and maintenance');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DeltaTable, deltaOptionsFromConfig, formatDeltaType, type DeltaTableOptions, type Snapshot } from '../../clients/delta/index.js';
 import { tableToJsonRows } from '../../clients/delta/rowFormat.js';
 import { context } from '../context.js';
-import { formatTable, toCsv } from '../format.js';
+import { formatTable, toCsv } from '../../text/format.js';
 import { parseChoice, parseNonNegativeInteger, parsePositiveInteger, parseTime } from '../options.js';
 import { UsageError } from '../../config/errors.js';
 

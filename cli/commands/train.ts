@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { runTraining } from '../../ml/trainingRun.js';
 import type { TrainingProgress } from '../../ml/train.js';
 import { context, isInteractive } from '../context.js';
-import { formatTable } from '../format.js';
+import { formatTable } from '../../text/format.js';
 import { parseNonNegativeInteger } from '../options.js';
 import { ensureWorkerPolling, withTemporal } from '../../clients/temporal/control.js';
 import type { PipelineConfig } from '../../config/schema.js';
@@ -28,7 +28,7 @@ export function registerModelCommands(program: Command): void {
     )
     .option(
       '--data <file>',
-      'JSON-lines or combined log file to train on (make one with `logstream generate --training-data N --out FILE`); default: a sample of ml.training_samples rows of the Delta logs table over the last ml.lookback_hours',
+      'JSON-lines or combined log file to train on, read with the mappings of kafka.topic (decode.topics, else decode.use; make one with `logstream generate --training-data N --out FILE`); default: a sample of ml.training_samples rows of the Delta logs table over the last ml.lookback_hours',
     )
     .option('--seed <n>', 'random seed for k-means++ and sampling (default: ml.seed)')
     .option('--no-register', 'train and evaluate only; do not talk to MLflow (writes the model to --out, default ./model.json)')

@@ -115,12 +115,20 @@ async function startOrAttach(client: Client, config: PipelineConfig): Promise<{ 
     return { handle, startedHere: true };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    say(`pipeline ${DEFAULT_PIPELINE_WORKFLOW_ID} is already running: following it (Ctrl-C will not stop it)`);
+    say(`pipeline ${DEFAULT_PIPELINE_WORKFLOW_ID} is already running (started elsewhere): following it; Ctrl-C leaves it running`);
     return { handle: client.workflow.getHandle(DEFAULT_PIPELINE_WORKFLOW_ID), startedHere: false };
   }
 }
 
-function printUrls(config: PipelineConfig, runDir: string): void {
+/** What Ctrl-C does, which depends on whether this command started the pipeline and the generator (pure). */
+export function ctrlCStops(startedPipeline: boolean, generating: boolean): string {
+  const generator = generating ? 'the generator, ' : '';
+  return startedPipeline
+    ? `Ctrl-C stops ${generator}the pipeline (streamers commit their batch) and the worker, and pauses the schedules.`
+    : `Ctrl-C stops ${generator}this command's worker and pauses the schedules; the pipeline keeps running (\`logstream stop\` stops it).`;
+}
+
+function printUrls(config: PipelineConfig, runDir: string, ctrlC: string): void {
   const host = config.temporal.address.split(':')[0];
   say('');
   say('LogStream is running:');
@@ -134,7 +142,7 @@ function printUrls(config: PipelineConfig, runDir: string): void {
   );
   say(`  Delta tables      ${config.delta.root}   (logstream table info ${join(config.delta.root, 'logs')})`);
   say(`  logs of this run  ${runDir}`);
-  say('  Ctrl-C stops the generator, the pipeline and the worker.');
+  say(`  ${ctrlC}`);
   say('');
 }
 
@@ -197,7 +205,7 @@ export function registerUpCommand(program: Command): void {
             configFile,
           );
         }
-        printUrls(config, runDir);
+        printUrls(config, runDir, ctrlCStops(pipeline.startedHere, generator !== undefined));
         await followStatus(
           pipeline.handle,
           worker,

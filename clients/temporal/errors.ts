@@ -36,3 +36,21 @@ export class PipelineAlreadyRunningError extends LogstreamError {
     this.workflowId = workflowId;
   }
 }
+
+/**
+ * The workflow exists and runs, but no worker polls its task queue, so nothing can answer a query
+ * or run its next step (`logstream status` with the worker stopped).
+ */
+export class NoWorkerPollingError extends LogstreamError {
+  readonly workflowId: string;
+  readonly taskQueue: string;
+
+  constructor(workflowId: string, taskQueue: string, cause?: unknown) {
+    super(`the pipeline workflow ${workflowId} exists, but no worker polls task queue ${taskQueue}, so nothing can answer`, {
+      hint: 'start one with `logstream worker` (it keeps running; use another terminal), or run everything with `npm start`',
+      cause,
+    });
+    this.workflowId = workflowId;
+    this.taskQueue = taskQueue;
+  }
+}

@@ -1,5 +1,5 @@
 // What `logstream stack status` shows for each service, and its plain-text table.
-import { formatTable } from '../../cli/format.js';
+import { formatTable } from '../../text/format.js';
 
 export type ServiceState = 'running' | 'stopped' | 'external';
 

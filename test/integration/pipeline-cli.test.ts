@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { connectClient, closeClient } from '../../clients/temporal/connection.js';
 import { freePort, requireService, uniqueName } from '../helpers/stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,6 +45,26 @@ test('start without a worker on the task queue fails fast instead of queueing wo
   assert.equal(result.code, 1);
   assert.match(result.stderr, new RegExp(`no logstream worker polls task queue ${taskQueue}`));
   assert.match(result.stderr, /logstream worker/);
+});
+
+test('status of a pipeline whose worker is gone names the task queue nobody polls and the fix', { timeout: 60_000 }, async () => {
+  const config = await requireService('temporal');
+  const client = await connectClient(config.temporal);
+  const taskQueue = uniqueName('nobody-polls');
+  const workflowId = uniqueName('pipeline-without-worker');
+  const handle = await client.workflow.start('pipelineWorkflow', { taskQueue, workflowId, args: [{}] });
+  try {
+    const result = logstream(['status', '--id', workflowId]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      result.stderr,
+      `logstream: the pipeline workflow ${workflowId} exists, but no worker polls task queue ${taskQueue}, so nothing can answer\n` +
+        '  start one with `logstream worker` (it keeps running; use another terminal), or run everything with `npm start`\n',
+    );
+  } finally {
+    await handle.terminate('test done').catch(() => undefined);
+    await closeClient(client);
+  }
 });
 
 test('bad arguments are usage errors (exit 2)', () => {

@@ -1,5 +1,6 @@
 // `logstream replay`: the 2015 Apache sample goes through the whole pipeline; lines that do not
-// parse are reported with their reason; --timestamps now rewrites event times.
+// parse are reported with their reason; --timestamps now rewrites event times. Kept 2015 times lie
+// outside the streamers' event-time window: replay says so, and a backfill streamer widens it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { PipelineConfig } from '../../config/schema.js';
+import { createDecoder } from '../../logs/decoder.js';
 import { requireService, waitFor } from '../helpers/stack.js';
 import { startStreamer, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
 import { APACHE_LOG } from '../helpers/fixtures.js';
@@ -47,6 +49,7 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
     parsed: number;
     sent: number;
     rejected: Record<string, number>;
+    outsideWindow: number;
     exampleLines: Record<string, number>;
   };
   assert.equal(summary.lines, 10_000);
@@ -54,8 +57,13 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
   assert.equal(summary.sent, 9_999);
   assert.deepEqual(summary.rejected, { unparseable: 1 });
   assert.equal(typeof summary.exampleLines.unparseable, 'number');
+  assert.equal(summary.outsideWindow, 9_999, 'every kept 2015 time is outside the default streaming window');
 
-  const { streamer, done } = await startStreamer(fixture, config);
+  // A backfill: the streamer runs with no bound on the event-time age.
+  const decoder = createDecoder({ ...config.decode, max_event_age_hours: 0 }, { topic: fixture.topic, window: true });
+  const { streamer, done } = await startStreamer(fixture, config, {
+    decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder },
+  });
   try {
     await waitFor('9,999 rows in the logs table', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 9_999, {
       timeoutMs: 90_000,
@@ -106,4 +114,21 @@ test('replay --timestamps now --rate rewrites event times to the send time; the 
   }
   const rows = await tableRows(fixture.deltaRoot, 'logs');
   for (const row of rows) assert.ok(Number(row.event_time) >= startedMs - 1000, `${row.path} carries the send time`);
+});
+
+test('replay --timestamps now refuses a topic whose mappings cannot read the rewritten lines, naming the fix', async () => {
+  const file = join(await mkdtemp(join(tmpdir(), 'replay-test-')), 'one.log');
+  await writeFile(file, '10.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 10 "-" "curl/8"\n');
+  const result = spawnSync(
+    process.execPath,
+    ['bin/logstream.js', 'replay', file, '--topic', 'nginx-only', '--timestamps', 'now', '--dry-run'],
+    {
+      cwd: repositoryRoot,
+      env: { ...process.env, LOGSTREAM_DECODE_TOPICS: JSON.stringify({ 'nginx-only': ['nginx_json', 'combined'] }) },
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /the mappings of nginx-only \(nginx_json, combined\) do not read: missing timestamp/);
+  assert.match(result.stderr, /add logstream to decode\.topics\.nginx-only/);
 });

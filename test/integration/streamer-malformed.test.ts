@@ -42,6 +42,9 @@ const badKinds: Array<{ code: string; value: Buffer | string | null }> = [
   { code: 'negative_bytes', value: JSON.stringify({ ...good, bytes: -10 }) },
   { code: 'timestamp_out_of_range', value: JSON.stringify({ ...good, timestamp: '2099-01-01T00:00:00Z' }) },
   { code: 'timestamp_out_of_range', value: JSON.stringify({ ...good, timestamp: '1990-01-01T00:00:00Z' }) },
+  // Outside the event-time window (7 days back, 1 hour ahead of ingest), though plausible dates.
+  { code: 'timestamp_out_of_range', value: JSON.stringify({ ...good, timestamp: new Date(Date.now() - 30 * 86_400_000).toISOString() }) },
+  { code: 'timestamp_out_of_range', value: JSON.stringify({ ...good, timestamp: new Date(Date.now() + 3 * 3_600_000).toISOString() }) },
   { code: 'bad_timestamp', value: JSON.stringify({ ...good, timestamp: 'last tuesday' }) },
   { code: 'bad_ip', value: JSON.stringify({ ...good, client_ip: 'not-an-ip' }) },
   { code: 'bad_response_time', value: JSON.stringify({ ...good, response_time_ms: -5 }) },
@@ -107,6 +110,8 @@ test('5% malformed messages of every kind go to quarantine and the DLQ with thei
     } else if (expected.value !== null) {
       assert.equal(row.payload, expected.value.toString());
     }
+    if (expected.code === 'missing_field')
+      assert.match(row.reason, /^missing status for mapping logstream; mappings in effect: logstream, ecs, combined$/);
     reasonCounts.set(expected.code, (reasonCounts.get(expected.code) ?? 0) + 1);
   }
   assert.equal(reasonCounts.size, new Set(badKinds.map((kind) => kind.code)).size, 'every kind of bad input was seen');
@@ -203,5 +208,55 @@ test('an oversized message goes to the DLQ as a bounded record, stays whole in q
     assert.equal(deadLetters[0]!.headers['logstream.reason_code'], 'oversize');
   } finally {
     await oversized.kafka.deleteTopic(oversized.topic).catch(() => undefined);
+  }
+});
+
+test('a topic mapped to nginx_json reads Nginx JSON logs; a generator line there is quarantined naming the mapping', async () => {
+  const nginx = await streamerFixture(config, 'streamer-nginx-json', 1);
+  try {
+    const nowIso = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
+    const lines = Array.from({ length: 50 }, (_, index) =>
+      JSON.stringify({
+        time_iso8601: nowIso,
+        remote_addr: `203.0.113.${index + 1}`,
+        request_method: 'GET',
+        request_uri: `/products/${index}?ref=mail`,
+        status: index % 10 === 0 ? '503' : '200',
+        body_bytes_sent: '1532',
+        request_time: '0.087',
+        http_referer: '',
+        http_user_agent: 'Mozilla/5.0',
+      }),
+    );
+    const messages: OutgoingMessage[] = [...lines, generatedMessages(1, 5)[0]!.value as string].map((value) => ({ value }));
+    await produce(nginx.kafka, nginx.topic, messages);
+    const { createDecoder } = await import('../../logs/decoder.js');
+    const decode = { ...config.decode, topics: { [nginx.topic]: ['nginx_json'] } };
+    const { streamer, done } = await startStreamer(nginx, config, {
+      decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder: createDecoder(decode, { topic: nginx.topic, window: true }) },
+    });
+    try {
+      await waitFor(
+        '50 rows in logs and 1 in quarantine',
+        async () => (await tableRowCount(nginx.deltaRoot, 'logs')) === 50 && (await tableRowCount(nginx.deltaRoot, 'quarantine')) === 1,
+        { timeoutMs: 60_000, intervalMs: 300 },
+      );
+    } finally {
+      await streamer.stop();
+      await done;
+    }
+    const rows = await tableRows(nginx.deltaRoot, 'logs');
+    const first = rows.find((row) => row.client_ip === '203.0.113.1');
+    assert.ok(first);
+    assert.equal(first.path, '/products/0');
+    assert.equal(first.status, 503);
+    assert.equal(first.response_time_ms, 87);
+    assert.equal(rows.filter((row) => row.status === 503).length, 5);
+    const [quarantined] = await tableRows(nginx.deltaRoot, 'quarantine');
+    assert.equal(quarantined!.reason_code, 'missing_field');
+    assert.match(String(quarantined!.reason), /for mapping nginx_json$/);
+  } finally {
+    await nginx.kafka.deleteTopic(nginx.topic).catch(() => undefined);
+    await nginx.kafka.close();
   }
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,5 +157,38 @@ describe('JSON lines and training data', () => {
     assert.equal(lines.length, 5_000);
     assert.equal(progress.at(-1), 5_000);
     assert.equal(lines[0], toJsonLine(generateTrainingData(5_000, 3)[0]!));
+  });
+
+  it('`logstream generate --training-data 10000` holds every scenario with at least 30 rows; 50,000 rows more of each', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logstream-training-'));
+    for (const [rows, atLeast] of [
+      [10_000, 30],
+      [50_000, 150],
+    ] as const) {
+      const file = join(dir, `train-${rows}.jsonl`);
+      const cli = spawnSync(process.execPath, ['bin/logstream.js', 'generate', '--training-data', String(rows), '--out', file], {
+        cwd: new URL('../..', import.meta.url),
+        encoding: 'utf8',
+      });
+      assert.equal(cli.status, 0, cli.stderr);
+      const labels = readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { label: string }).label);
+      assert.equal(labels.length, rows);
+      const counts = countBy(labels, (label) => label);
+      for (const scenario of SCENARIO_NAMES) {
+        assert.ok((counts.get(scenario) ?? 0) >= atLeast, `${rows} rows: ${scenario} has ${counts.get(scenario) ?? 0} rows`);
+      }
+      const anomalous = rows - (counts.get('normal') ?? 0);
+      assert.ok(anomalous <= rows * 0.025, `${rows} rows: ${anomalous} anomalous rows stay near the 2% anomaly rate`);
+    }
+    // Other seeds and a low anomaly rate: every scenario is still there, 30 rows each from 10,000 rows on.
+    for (const seed of [1, 2, 3]) {
+      const counts = countBy(generateTrainingData(10_000, seed, { anomalyRate: 0.005 }), (log) => log.label);
+      for (const scenario of SCENARIO_NAMES) assert.ok((counts.get(scenario) ?? 0) >= 30, `seed ${seed}: ${scenario}`);
+    }
+    const small = countBy(generateTrainingData(2_000, 4), (log) => log.label);
+    assert.equal(small.size, SCENARIO_NAMES.length + 1, 'a small file still holds every scenario');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ctrlCStops } from '../../cli/commands/up.js';
 import { statusLine } from '../../cli/up/statusLine.js';
 import type { PipelineStatus } from '../../workflows/types.js';
 
@@ -44,5 +45,18 @@ describe('logstream up status line', () => {
 
   it('says the pipeline is starting before the first status', () => {
     assert.match(statusLine(undefined, new Date('2026-01-01T00:00:10.000Z')), /pipeline starting/);
+  });
+});
+
+describe('logstream up says what Ctrl-C does', () => {
+  it('stops the pipeline it started; leaves running one it only follows', () => {
+    assert.equal(
+      ctrlCStops(true, true),
+      'Ctrl-C stops the generator, the pipeline (streamers commit their batch) and the worker, and pauses the schedules.',
+    );
+    const following = ctrlCStops(false, true);
+    assert.match(following, /the pipeline keeps running/);
+    assert.doesNotMatch(following, /stops the generator, the pipeline/);
+    assert.doesNotMatch(ctrlCStops(false, false), /generator/);
   });
 });

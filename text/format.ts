@@ -1,4 +1,5 @@
-// Plain-text and CSV output shared by commands that print rows.
+// Plain-text and CSV output for anything that prints rows: the `logstream` commands and the
+// local stack's status table. Outside cli/ so that infra/ need not know the command line.
 
 /** Left-aligned columns separated by two spaces; the header names them. */
 export function formatTable(header: string[], rows: string[][]): string {
