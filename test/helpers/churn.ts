@@ -197,7 +197,7 @@ export async function runChurn(config: PipelineConfig, settings: ChurnSettings =
 }
 
 /** Generated logs keyed by client IP (bad ones now and then), paced evenly over produceSeconds. */
-async function produceSteadily(kafka: KafkaClient, topic: string, settings: ChurnSettings): Promise<number> {
+export async function produceSteadily(kafka: KafkaClient, topic: string, settings: ChurnSettings): Promise<number> {
   const generator = createTrafficGenerator({ seed: 7, startTimeMs: Date.now() - 60_000, ratePerSecond: 1000, anomalyRate: 0.02 });
   const producer = await kafka.createProducer();
   const chunk = 2000;
