@@ -74,7 +74,9 @@ const ml = z.strictObject({
 const streaming = z.strictObject({
   streamers: positiveInt.default(1),
   batch_max_rows: positiveInt.default(5000),
+  /** The latency budget: a batch that is not full is written after this long. */
   batch_max_wait_ms: positiveInt.default(1000),
+  batch_max_mb: z.number().positive().default(16),
   max_message_bytes: positiveInt.default(64 * 1024),
   /** Streamer activities return after this long and are started again by the pipeline workflow. */
   run_minutes: positiveInt.default(60),

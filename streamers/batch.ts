@@ -6,6 +6,9 @@ import type { QuarantinedMessage } from './tables.js';
 
 export interface BatchLimits {
   maxRows: number;
+  /** Message bytes a batch holds at most (whichever of rows and bytes comes first). */
+  maxBytes?: number;
+  /** The latency budget: the oldest row waits at most this long for the batch to fill. */
   maxWaitMs: number;
 }
 
@@ -25,19 +28,25 @@ export interface Batch {
 /** The rows waiting to be written, in arrival order (per-partition order is kept). */
 export class PendingBatch<Row extends { partition: number }> {
   private rows: Row[] = [];
+  private bytes = 0;
   private firstAddedMs: number | undefined;
 
   get size(): number {
     return this.rows.length;
   }
 
-  add(row: Row, nowMs: number): void {
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  add(row: Row, nowMs: number, bytes = 0): void {
     if (this.rows.length === 0) this.firstAddedMs = nowMs;
     this.rows.push(row);
+    this.bytes += bytes;
   }
 
   isFull(limits: BatchLimits): boolean {
-    return this.rows.length >= limits.maxRows;
+    return this.rows.length >= limits.maxRows || (limits.maxBytes !== undefined && this.bytes >= limits.maxBytes);
   }
 
   /** Full, or the oldest row has waited max wait. */
@@ -50,6 +59,7 @@ export class PendingBatch<Row extends { partition: number }> {
   take(): Row[] {
     const rows = this.rows;
     this.rows = [];
+    this.bytes = 0;
     this.firstAddedMs = undefined;
     return rows;
   }
@@ -58,6 +68,8 @@ export class PendingBatch<Row extends { partition: number }> {
   dropPartitions(keep: (partition: number) => boolean): number {
     const before = this.rows.length;
     this.rows = this.rows.filter((row) => keep(row.partition));
+    // Bytes of the rows kept are not known per row: the estimate shrinks in proportion.
+    this.bytes = before ? Math.round((this.bytes * this.rows.length) / before) : 0;
     if (this.rows.length === 0) this.firstAddedMs = undefined;
     return before - this.rows.length;
   }

@@ -51,7 +51,11 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
       groupId: config.kafka.consumer_group,
       dlqTopic: config.kafka.dlq_topic,
       anomaliesTopic: config.kafka.anomalies_topic,
-      limits: { maxRows: config.streaming.batch_max_rows, maxWaitMs: config.streaming.batch_max_wait_ms },
+      limits: {
+        maxRows: config.streaming.batch_max_rows,
+        maxBytes: config.streaming.batch_max_mb * 1024 * 1024,
+        maxWaitMs: config.streaming.batch_max_wait_ms,
+      },
       // The topic's field mappings, time zone and event-time window (decode.*).
       decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder: createDecoder(config.decode, { topic, window: true }) },
       ...options,

@@ -492,7 +492,8 @@ export class Streamer {
       });
       // Scoring awaited: the partition may have been re-synchronised meanwhile.
       if (this.ledger.generation(partition) !== generation) return;
-      for (const row of taken.rows) this.pending.add(row, nowMs);
+      const chunkBytes = chunk.reduce((sum, message) => sum + (message.value?.length ?? 0), 0);
+      for (const row of taken.rows) this.pending.add(row, nowMs, chunkBytes / taken.rows.length);
       this.ledger.covered(partition, chunk.at(-1)!.offset);
       this.counters.messages += chunk.length;
       observeIntake(batch.topic, chunk.length, taken.good, performance.now() - startedMs);

@@ -214,3 +214,18 @@ describe('Arrow columns', () => {
     assert.equal((column.data[0]!.values as BigInt64Array)[0], BigInt(Date.UTC(2026, 5, 1, 12, 0, 0, 250)) * 1000n);
   });
 });
+
+describe('PendingBatch bytes', () => {
+  it('is full at the byte cap as well as the row cap, and forgets the bytes of dropped partitions', () => {
+    const batch = new PendingBatch<{ partition: number; offset: bigint }>();
+    const limits = { maxRows: 1000, maxBytes: 1000, maxWaitMs: 1000 };
+    batch.add({ partition: 0, offset: 1n }, 0, 400);
+    batch.add({ partition: 1, offset: 1n }, 0, 400);
+    assert.equal(batch.isFull(limits), false);
+    batch.add({ partition: 0, offset: 2n }, 0, 400);
+    assert.equal(batch.isFull(limits), true);
+    batch.dropPartitions((partition) => partition === 1);
+    assert.equal(batch.sizeBytes, 400);
+    assert.equal(batch.isFull(limits), false);
+  });
+});
