@@ -51,7 +51,10 @@ export function registerStackCommands(program: Command): void {
 
   stack
     .command('up')
-    .description('install what is missing, start the services and wait until each is healthy (running ones are left alone)')
+    .description(
+      'install what is missing, start the services and wait until each is healthy (running ones are left alone, ' +
+        'unless their configuration changed since they started: those are restarted)',
+    )
     .argument('[service...]', `services to start (default: all but the optional ones; known: ${names})`)
     .option('--all', 'also the optional services (elasticsearch), as the tests need')
     .action(async (services: string[], options: { all?: boolean }) => {

@@ -53,7 +53,7 @@ describe('secrets in the configuration file', () => {
     assert.ok(error.message.includes(file));
     assert.match(error.message, /kafka\.sasl_password holds a clear-text secret/);
     assert.ok(!error.message.includes('hunter2') && !error.hint?.includes('hunter2'), 'the secret is not repeated');
-    for (const alternative of ['${env:NAME}', '${file:', 'LOGSTREAM_KAFKA_SASL_PASSWORD', '"allow_plaintext": true'])
+    for (const alternative of [`\${env:NAME}`, `\${file:`, 'LOGSTREAM_KAFKA_SASL_PASSWORD', '"allow_plaintext": true'])
       assert.ok(error.hint?.includes(alternative), `hint mentions ${alternative}: ${error.hint}`);
   });
 
@@ -73,9 +73,9 @@ describe('secrets in the configuration file', () => {
   });
 
   it('refuses something that looks like a reference but is none', () => {
-    const file = configFile({ temporal: { api_key: '${vault:temporal}' } });
+    const file = configFile({ temporal: { api_key: `\${vault:temporal}` } });
     assert.match(refusal({ configFile: file, env: {} }).message, /temporal\.api_key.*is not a reference/);
-    assert.match(refusal({ env: { LOGSTREAM_TEMPORAL_API_KEY: '${env:}' }, cwd: folder() }).message, /LOGSTREAM_TEMPORAL_API_KEY/);
+    assert.match(refusal({ env: { LOGSTREAM_TEMPORAL_API_KEY: `\${env:}` }, cwd: folder() }).message, /LOGSTREAM_TEMPORAL_API_KEY/);
   });
 });
 
@@ -85,13 +85,13 @@ describe('secret references', () => {
     writeFileSync(join(dir, 'search-password'), 'from-a-file\n');
     const file = configFile(
       {
-        kafka: { ...sasl, sasl_password: '${env:KAFKA_PASSWORD}' },
-        elasticsearch: { username: 'u', password: '${file:search-password}' },
+        kafka: { ...sasl, sasl_password: `\${env:KAFKA_PASSWORD}` },
+        elasticsearch: { username: 'u', password: `\${file:search-password}` },
       },
       dir,
     );
     const { config } = loadConfig({ configFile: file, env: {}, cwd: dir });
-    assert.equal(config.kafka.sasl_password, '${env:KAFKA_PASSWORD}');
+    assert.equal(config.kafka.sasl_password, `\${env:KAFKA_PASSWORD}`);
     assert.equal(config.elasticsearch.password, `\${file:${join(dir, 'search-password')}}`, 'a relative file becomes absolute');
     assert.equal(resolveSecret(config.kafka.sasl_password, 'kafka.sasl_password', { KAFKA_PASSWORD: 'from-env' }), 'from-env');
     assert.equal(resolveSecret(config.elasticsearch.password, 'elasticsearch.password'), 'from-a-file', 'one trailing newline dropped');
@@ -101,18 +101,19 @@ describe('secret references', () => {
   it('stores a secret from its LOGSTREAM_* variable as a reference to that variable', () => {
     const env = { LOGSTREAM_TEMPORAL_API_KEY: 'key-value-1234' };
     const { config } = loadConfig({ env, cwd: folder() });
-    assert.equal(config.temporal.api_key, '${env:LOGSTREAM_TEMPORAL_API_KEY}');
+    assert.equal(config.temporal.api_key, `\${env:LOGSTREAM_TEMPORAL_API_KEY}`);
     assert.equal(resolveSecret(config.temporal.api_key, 'temporal.api_key', env), 'key-value-1234');
     assert.ok(!JSON.stringify(config).includes('key-value-1234'));
   });
 
   it('names the key and the variable or file that is missing', () => {
     assert.throws(
-      () => resolveSecret('${env:NOT_SET_ANYWHERE}', 'mlflow.password', {}),
-      (error: ConfigError) => error.key === 'mlflow.password' && /environment variable NOT_SET_ANYWHERE, which is not set/.test(error.message),
+      () => resolveSecret(`\${env:NOT_SET_ANYWHERE}`, 'mlflow.password', {}),
+      (error: ConfigError) =>
+        error.key === 'mlflow.password' && /environment variable NOT_SET_ANYWHERE, which is not set/.test(error.message),
     );
     assert.throws(
-      () => resolveSecret('${file:/nonexistent/secret}', 'kafka.sasl_password', {}),
+      () => resolveSecret(`\${file:/nonexistent/secret}`, 'kafka.sasl_password', {}),
       (error: ConfigError) => /file \/nonexistent\/secret, which cannot be read: no such file/.test(error.message),
     );
   });
@@ -127,10 +128,15 @@ describe('child processes', () => {
       UNRELATED: 'x',
     };
     const dir = folder();
-    const parent = loadConfig({ configFile: configFile({ kafka: { ...sasl, sasl_password: '${env:KAFKA_PASSWORD}' } }, dir), env, cwd: dir });
+    const parent = loadConfig({
+      configFile: configFile({ kafka: { ...sasl, sasl_password: `\${env:KAFKA_PASSWORD}` } }, dir),
+      env,
+      cwd: dir,
+    });
     const child = childProcessSecrets(parent.config, env);
     const text = JSON.stringify(child.config);
-    for (const secret of ['kafka-secret', 'temporal-secret', 'mlflow-secret']) assert.ok(!text.includes(secret), `child file holds ${secret}`);
+    for (const secret of ['kafka-secret', 'temporal-secret', 'mlflow-secret'])
+      assert.ok(!text.includes(secret), `child file holds ${secret}`);
     assert.deepEqual(Object.keys(child.env).sort(), ['KAFKA_PASSWORD', 'LOGSTREAM_MLFLOW_TRACKING_URI', 'LOGSTREAM_TEMPORAL_API_KEY']);
     const reloaded = loadConfig({ configFile: configFile(child.config), env: child.env, cwd: dir });
     assert.deepEqual(reloaded.config, parent.config);
@@ -167,14 +173,14 @@ describe('redaction', () => {
         LOGSTREAM_SECRETS_ALLOW_PLAINTEXT: 'true',
         LOGSTREAM_ELASTICSEARCH_HOST: 'https://reader:url-password@search:9200',
         LOGSTREAM_MLFLOW_USERNAME: 'admin',
-        LOGSTREAM_MLFLOW_PASSWORD: '${file:/run/secrets/mlflow}',
+        LOGSTREAM_MLFLOW_PASSWORD: `\${file:/run/secrets/mlflow}`,
       },
       cwd: folder(),
     });
     const withClear = { ...config, temporal: { ...config.temporal, api_key: 'clear-api-key' } };
     const redacted = redactConfig(withClear);
     assert.equal(redacted.temporal.api_key, '***');
-    assert.equal(redacted.mlflow.password, '${file:/run/secrets/mlflow}');
+    assert.equal(redacted.mlflow.password, `\${file:/run/secrets/mlflow}`);
     assert.equal(redacted.elasticsearch.host, 'https://reader:***@search:9200');
     assert.equal(withClear.temporal.api_key, 'clear-api-key');
     assert.ok(!JSON.stringify(redacted).includes('url-password'));
@@ -184,7 +190,11 @@ describe('redaction', () => {
     assert.equal(redactUrl('http://user:pass@host:5000'), 'http://user:***@host:5000');
     assert.equal(redactUrl('https://token@host/'), 'https://***@host/');
     assert.equal(redactUrl('http://127.0.0.1:9200'), 'http://127.0.0.1:9200');
-    assert.deepEqual(splitUrlCredentials('http://u:p%40ss@host:9200/base'), { url: 'http://host:9200/base', username: 'u', password: 'p@ss' });
+    assert.deepEqual(splitUrlCredentials('http://u:p%40ss@host:9200/base'), {
+      url: 'http://host:9200/base',
+      username: 'u',
+      password: 'p@ss',
+    });
   });
 
   it('`logstream config show` prints no secret, whatever its source', async () => {
@@ -192,7 +202,7 @@ describe('redaction', () => {
     writeFileSync(join(dir, 'secret'), 'secret-from-file\n');
     const file = configFile(
       {
-        kafka: { ...sasl, sasl_password: '${env:MY_KAFKA_PASSWORD}' },
+        kafka: { ...sasl, sasl_password: `\${env:MY_KAFKA_PASSWORD}` },
         temporal: { api_key: `\${file:${join(dir, 'secret')}}` },
       },
       dir,
@@ -210,8 +220,8 @@ describe('redaction', () => {
     for (const secret of ['secret-from-env', 'secret-from-file', 'secret-from-logstream-variable', 'secret-in-url'])
       assert.ok(!stdout.includes(secret), `config show printed ${secret}`);
     const shown = JSON.parse(stdout) as { kafka: { sasl_password: string }; mlflow: { password: string }; elasticsearch: { host: string } };
-    assert.equal(shown.kafka.sasl_password, '${env:MY_KAFKA_PASSWORD}');
-    assert.equal(shown.mlflow.password, '${env:LOGSTREAM_MLFLOW_PASSWORD}');
+    assert.equal(shown.kafka.sasl_password, `\${env:MY_KAFKA_PASSWORD}`);
+    assert.equal(shown.mlflow.password, `\${env:LOGSTREAM_MLFLOW_PASSWORD}`);
     assert.equal(shown.elasticsearch.host, 'https://reader:***@search:9200');
   });
 });

@@ -1,9 +1,13 @@
 // Pure parts of the local stack: pid records, /proc parsing, templates, tables, service selection.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../config/errors.js';
+import { configSchema } from '../../config/schema.js';
 import { lastLines } from '../../infra/stack/logTail.js';
-import { selectServices } from '../../infra/stack/manager.js';
+import { repositoryInfraDir, selectServices } from '../../infra/stack/manager.js';
 import {
   formatPidRecord,
   isSameProcess,
@@ -14,7 +18,7 @@ import {
 } from '../../infra/stack/pidRecord.js';
 import { describeProcess, hostOf, parseListeningSockets, portOf, socketInode, urlPort } from '../../infra/stack/ports.js';
 import type { ServiceSpec } from '../../infra/stack/service.js';
-import { clusterIdArgument, newClusterId, renderTemplate } from '../../infra/stack/services/kafka.js';
+import { clusterIdArgument, kafkaService, newClusterId, renderServerProperties, renderTemplate } from '../../infra/stack/services/kafka.js';
 import { parsePrometheusVersion } from '../../infra/stack/services/prometheus.js';
 import { parseTemporalVersion } from '../../infra/stack/services/temporal.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
@@ -102,6 +106,31 @@ test('the Kafka template is rendered completely or not at all', () => {
   assert.match(newClusterId(), /^[A-Za-z0-9_-]{22}$/);
   // An id starting with "-" must not read as an option of the storage tool.
   assert.equal(clusterIdArgument('-AbCdEfGhIjKlMnOpQrStU'), '--cluster-id=-AbCdEfGhIjKlMnOpQrStU');
+});
+
+test('the broker gets its secured listeners, and a broker started with an older server.properties is outdated', () => {
+  const state = mkdtempSync(join(tmpdir(), 'logstream-kafka-render-'));
+  const config = configSchema.parse({ stack: { state_dir: state } });
+  const paths = { cacheDir: join(state, 'cache'), stateDir: state, infraDir: repositoryInfraDir };
+  const dataDir = join(state, 'kafka');
+  const rendered = renderServerProperties(paths, config, dataDir, 'plain-password');
+  assert.match(
+    rendered,
+    /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:9092,CONTROLLER:\/\/127\.0\.0\.1:9093,SASL_SSL:\/\/127\.0\.0\.1:9094,SSL:\/\/127\.0\.0\.1:9095$/m,
+  );
+  assert.match(rendered, /^listener\.name\.ssl\.ssl\.client\.auth=required$/m);
+  assert.match(rendered, /^listener\.name\.sasl_ssl\.sasl\.enabled\.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512$/m);
+  assert.ok(rendered.includes('user_logstream="plain-password";'));
+  assert.ok(rendered.includes(`ssl.truststore.location=${join(state, 'tls', 'ca.pem')}`));
+
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'server.properties'), 'listeners=PLAINTEXT://127.0.0.1:9092\n');
+  assert.match(kafkaService.outdated!(paths, config, dataDir) ?? '', /without the SASL_SSL and SSL listeners/);
+  mkdirSync(join(state, 'credentials'));
+  writeFileSync(join(state, 'credentials', 'kafka-plain-password'), 'plain-password\n');
+  assert.match(kafkaService.outdated!(paths, config, dataDir) ?? '', /server\.properties or the kafka settings changed/);
+  writeFileSync(join(dataDir, 'server.properties'), rendered);
+  assert.equal(kafkaService.outdated!(paths, config, dataDir), undefined);
 });
 
 test('versions are read from what the programs print', () => {
