@@ -66,8 +66,8 @@ export interface TlsKeys {
   /** Configuration keys of the client certificate and key, where the service takes one. */
   cert?: string;
   key?: string;
-  /** The key that turns TLS on or off, e.g. kafka.security_protocol. */
-  enabled?: string;
+  /** How to turn TLS off, e.g. "set kafka.security_protocol to PLAINTEXT". */
+  turnOff?: string;
 }
 
 /** A TLS handshake failed: the message says whose certificate and the hint which keys to set. */
@@ -91,7 +91,7 @@ export class TlsHandshakeError extends LogstreamError {
           ? keys.cert
             ? `set ${keys.cert} and ${keys.key} to a client certificate signed by a CA the server trusts`
             : 'this client cannot present a certificate to this service'
-          : `point the address at the TLS port, or turn TLS off${keys.enabled ? ` (${keys.enabled})` : ''}`;
+          : `point the address at the TLS port, or ${keys.turnOff ?? 'turn TLS off'}`;
     super(`${what}: ${failure.message} (${failure.code})`, { hint });
     this.service = service;
     this.address = address;

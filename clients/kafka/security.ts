@@ -25,7 +25,7 @@ export const kafkaTlsKeys = {
   ca: 'kafka.tls_ca_file',
   cert: 'kafka.tls_cert_file',
   key: 'kafka.tls_key_file',
-  enabled: 'kafka.security_protocol',
+  turnOff: 'set kafka.security_protocol to PLAINTEXT (or SASL_PLAINTEXT)',
 };
 
 /** kafkajs `ssl` and `sasl` for the settings (reads the PEM files and resolves the password). */

@@ -2,6 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { prometheusReady } from '../../../clients/metrics/prometheus.js';
+import { redactUrl } from '../../../config/secrets.js';
 import { StackError } from '../errors.js';
 import { commandOnPath, runInstallCommand } from '../install.js';
 import { urlPort } from '../ports.js';
@@ -45,7 +47,7 @@ export const prometheusService: ServiceSpec = {
     holder.includes('/etc/prometheus/')
       ? 'that is the distro prometheus service: stop it with `systemctl disable --now prometheus` (or `service prometheus stop`) and run the command again.'
       : undefined,
-  url: (config) => config.prometheus.url,
+  url: (config) => redactUrl(config.prometheus.url),
   installDir: (paths: StackPaths) => join(paths.cacheDir, 'prometheus'),
   isInstalled: () => existsSync(PROMETHEUS) || commandOnPath('prometheus'),
   async install(_paths, log) {
@@ -91,15 +93,7 @@ export const prometheusService: ServiceSpec = {
       cwd: dataDir,
     };
   },
-  async healthy(config) {
-    try {
-      const response = await fetch(`${config.prometheus.url.replace(/\/$/, '')}/-/ready`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      return response.ok;
-    } catch {
-      return false;
-    }
-  },
+  healthy: (config) => prometheusReady(config.prometheus.url),
   version() {
     try {
       return parsePrometheusVersion(execFileSync(binary(), ['--version'], { encoding: 'utf8', timeout: 10_000 })) ?? '?';
