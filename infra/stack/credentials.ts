@@ -204,11 +204,15 @@ export function stackCredentialFile(stateDir: string, name: string): string {
  * A random credential of the stack, created on first use (readable by this user only) and the
  * same ever after. The value is URL- and header-safe (base64url).
  */
-export function stackCredential(stateDir: string, name: string): { file: string; value: string } {
+export function stackCredential(
+  stateDir: string,
+  name: string,
+  generate: () => string = () => randomBytes(18).toString('base64url'),
+): { file: string; value: string } {
   const file = stackCredentialFile(stateDir, name);
   mkdirSync(join(stateDir, 'credentials'), { recursive: true, mode: 0o700 });
   try {
-    writeFileSync(file, `${randomBytes(18).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+    writeFileSync(file, `${generate()}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }

@@ -14,6 +14,8 @@ export interface StackPaths {
 export interface StartCommand {
   command: string;
   args: string[];
+  /** The title a program that renames itself shows in /proc/<pid>/cmdline once running (nginx). */
+  processTitle?: string;
   env?: Record<string, string>;
   cwd?: string;
 }

@@ -179,3 +179,18 @@ test('services are selected by name; no names means every non-optional one; unkn
       error instanceof UsageError && /zookeeper/.test(error.message) && /temporal, kafka, elasticsearch/.test(error.hint ?? ''),
   );
 });
+
+test('a process that renames itself (nginx) is still recognised by its title, with the NUL padding it leaves', () => {
+  const nginx: PidRecord = {
+    pid: 4242,
+    command: ['/usr/sbin/nginx', '-c', '/state/nginx/nginx.conf'],
+    title: 'nginx: master process /usr/sbin/nginx -c /state/nginx/nginx.conf',
+    startTicks: 7,
+    startedAt: '',
+  };
+  assert.deepEqual(parsePidRecord(formatPidRecord(nginx)), nginx);
+  assert.ok(isSameProcess(nginx, { cmdline: '/usr/sbin/nginx\0-c\0/state/nginx/nginx.conf\0', startTicks: 7 }), 'before it renames itself');
+  assert.ok(isSameProcess(nginx, { cmdline: `${nginx.title}\0\0\0\0`, startTicks: 7 }), 'after');
+  assert.ok(!isSameProcess(nginx, { cmdline: 'nginx: worker process\0\0', startTicks: 7 }));
+  assert.ok(!isSameProcess(nginx, { cmdline: `${nginx.title}\0`, startTicks: 8 }), 'a recycled pid');
+});

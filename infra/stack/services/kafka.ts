@@ -9,6 +9,9 @@ import { ensureStackTls, existingStackCredential, stackCredential, stackCredenti
 import { installAtomically, runInstallCommand } from '../install.js';
 import { hostOf, portOf } from '../ports.js';
 import type { ServiceSpec, StackPaths, StartCommand } from '../service.js';
+import { renderTemplate } from '../template.js';
+
+export { renderTemplate } from '../template.js';
 
 /** 4.x brokers need Java 17, which is what these machines have. */
 export const KAFKA_VERSION = '4.1.1';
@@ -56,15 +59,6 @@ export function kafkaStackSecurity(config: PipelineConfig): KafkaStackSecurity {
     plainPasswordFile: stackCredentialFile(config.stack.state_dir, PLAIN_CREDENTIAL),
     scramPasswordFile: stackCredentialFile(config.stack.state_dir, SCRAM_CREDENTIAL),
   };
-}
-
-/** Replaces every ${NAME} of the template; a name without a value is an error, so the template and code stay in step. */
-export function renderTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\$\{([A-Z_]+)\}/g, (_match, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`template variable \${${name}} has no value`);
-    return value;
-  });
 }
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding (what `kafka-storage random-uuid` prints). */
