@@ -8,8 +8,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../../../config/schema.js';
 import { ensureStackTls, existingStackCredential, stackCredential, stackCredentialFile, stackTlsFiles } from '../credentials.js';
-import { StackError } from '../errors.js';
-import { commandOnPath, runInstallCommand } from '../install.js';
+import { installDebianPackage } from '../debianPackage.js';
 import type { ServiceSpec, StackPaths, StartCommand } from '../service.js';
 import { renderTemplate } from '../template.js';
 import { MLFLOW_AUTH_PORT } from './mlflowAuth.js';
@@ -126,17 +125,6 @@ export function renderNginxConf(
 
 const runsAsRoot = () => process.getuid?.() === 0;
 
-/** apt starts the distro's own nginx on port 80 where it can; the stack runs its own. */
-async function stopDistroService(log: (line: string) => void): Promise<void> {
-  const options = { onLine: () => undefined };
-  if (existsSync('/run/systemd/system') && commandOnPath('systemctl')) {
-    await runInstallCommand('nginx', 'systemctl', ['disable', '--now', 'nginx'], options).catch(() => undefined);
-    log('disabled the distro nginx.service (the stack runs its own)');
-  } else if (existsSync('/etc/init.d/nginx')) {
-    await runInstallCommand('nginx', '/etc/init.d/nginx', ['stop'], options).catch(() => undefined);
-  }
-}
-
 /** True when nginx answers on the OpenSearch front with its own 401 over TLS verified with the stack CA. */
 function answersWithTls(port: number, ca: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
@@ -161,28 +149,16 @@ export const nginxService: ServiceSpec = {
     `https://127.0.0.1:${NGINX_PORTS.opensearch} (+${NGINX_PORTS.elasticsearch}, ${NGINX_PORTS.mlflow}; gRPC ${NGINX_PORTS.temporalMutualTls}, ${NGINX_PORTS.temporalApiKey})`,
   installDir: () => '/usr/sbin',
   isInstalled: () => existsSync(NGINX),
-  async install(_paths, log) {
-    if (!commandOnPath('apt-get')) {
-      throw new StackError('nginx', 'nginx is not installed and this system has no apt-get', {
-        hint: 'install nginx 1.18 or later with the http_v2, ssl and grpc modules so that /usr/sbin/nginx exists',
-      });
-    }
-    if (!runsAsRoot()) {
-      throw new StackError('nginx', 'nginx is not installed and installing the Debian package needs root', {
-        hint: 'run: sudo apt-get install -y --no-install-recommends nginx',
-      });
-    }
-    log('apt-get update');
-    await runInstallCommand('nginx', 'apt-get', ['update', '-q']);
-    log('apt-get install nginx (Debian package)');
-    await runInstallCommand('nginx', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', 'nginx'], {
-      env: { DEBIAN_FRONTEND: 'noninteractive' },
-      onLine: (line) => {
-        if (/^(Get:|Setting up)/.test(line)) log(line.trim());
+  install: (_paths, log) =>
+    installDebianPackage(
+      {
+        service: 'nginx',
+        packageName: 'nginx',
+        otherwise: 'install nginx 1.18 or later with the http_v2, ssl and grpc modules so that /usr/sbin/nginx exists',
       },
-    });
-    await stopDistroService(log);
-  },
+      log,
+    ),
+
   async prepareStart(paths, config, dataDir): Promise<StartCommand> {
     for (const folder of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dataDir, 'tmp', folder), { recursive: true });
     await ensureStackTls(paths.stateDir);
