@@ -10,7 +10,7 @@ import { createStreamer, type StartableStreamer } from '../streamers/createStrea
 import { openLakehouse, TABLE_FOLDERS } from '../streamers/lakehouse.js';
 import type { StreamerProgress } from '../streamers/streamer.js';
 import { observeLag } from '../streamers/metrics.js';
-import { MlflowClient } from '../clients/mlflow/client.js';
+import { createMlflowClient } from '../clients/mlflow/client.js';
 import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
 import { createDesiredModelWatcher } from './modelSelection.js';
 import { trainInChildProcess } from './trainingProcess.js';
@@ -77,7 +77,7 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
   const kafka = createKafkaClient(config.kafka);
   const lag = new LagTracker(kafka, settings.topic);
   const models = createDesiredModelWatcher({
-    client: new MlflowClient({ trackingUri: config.mlflow.tracking_uri }),
+    client: createMlflowClient(config.mlflow),
     registeredModel: config.mlflow.registered_model,
     desired: request.desiredModelVersion,
     onChange: (event) =>
@@ -230,12 +230,13 @@ async function deltaFreshnessCheck(config: PipelineConfig, maxAgeSeconds: number
 }
 
 async function mlflowHealthCheck(config: PipelineConfig): Promise<HealthCheck> {
-  const healthy = await new MlflowClient({ trackingUri: config.mlflow.tracking_uri, timeoutMs: 5_000 }).healthy();
-  return {
-    name: 'mlflow',
-    status: healthy ? 'ok' : 'fail',
-    detail: `${config.mlflow.tracking_uri}: ${healthy ? 'healthy' : 'not answering /health'}`,
-  };
+  const client = createMlflowClient(config.mlflow, { timeoutMs: 5_000 });
+  try {
+    await client.checkAccess();
+    return { name: 'mlflow', status: 'ok', detail: `${client.trackingUri}: healthy` };
+  } catch (error) {
+    return { name: 'mlflow', status: 'fail', detail: `${client.trackingUri}: ${(error as Error).message}` };
+  }
 }
 
 async function searchHealthCheck(config: PipelineConfig): Promise<HealthCheck> {

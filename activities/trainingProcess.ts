@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PipelineConfig } from '../config/schema.js';
 import { LogstreamError } from '../config/errors.js';
+import { childProcessSecrets } from '../config/secrets.js';
 import type { TrainingOutcome } from '../workflows/types.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../bin/logstream.js', import.meta.url));
@@ -43,11 +44,16 @@ export async function trainInChildProcess(config: PipelineConfig, signal: AbortS
   const folder = await mkdtemp(join(tmpdir(), 'logstream-training-'));
   try {
     const configFile = join(folder, 'pipeline_config.json');
-    // The child must see exactly the worker's configuration, not whatever LOGSTREAM_* it would inherit.
-    await writeFile(configFile, JSON.stringify(config));
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_') || name === 'LOGSTREAM_LOG_LEVEL'),
-    );
+    // The child must see exactly the worker's configuration, not whatever LOGSTREAM_* it would inherit;
+    // secrets stay references, and the variables they name come along.
+    const secrets = childProcessSecrets(config, process.env);
+    await writeFile(configFile, JSON.stringify(secrets.config), { mode: 0o600 });
+    const env = {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_') || name === 'LOGSTREAM_LOG_LEVEL'),
+      ),
+      ...secrets.env,
+    };
     const stdout = await run(process.execPath, [CLI_ENTRY, '--config', configFile, 'train', '--json'], env, signal);
     return parseTrainOutput(stdout);
   } finally {

@@ -6,6 +6,14 @@ import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { configSchema, configSections, keySchema, type ConfigSection, type PipelineConfig } from './schema.js';
+import {
+  absoluteFileReference,
+  absolutePath,
+  checkFileSecrets,
+  checkReferenceSyntax,
+  referenceEnvSecret,
+  takesReference,
+} from './secrets.js';
 
 export const DEFAULT_CONFIG_FILE = 'pipeline_config.json';
 const ENV_PREFIX = 'LOGSTREAM_';
@@ -34,6 +42,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const cwd = options.cwd ?? process.cwd();
   const file = resolveConfigFile(options.configFile, env, cwd);
   const fromFile = file ? readConfigFile(file) : {};
+  if (file)
+    checkFileSecrets(fromFile, file, fromFile.secrets?.allow_plaintext === true || env.LOGSTREAM_SECRETS_ALLOW_PLAINTEXT === 'true');
   const { values: fromEnv, sources: envSources } = readEnvOverrides(env);
 
   const merged: RawConfig = {};
@@ -51,7 +61,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw toConfigError(parsed.error, file, envSources);
-  return { config: expandPaths(parsed.data), file, explicitKeys };
+  const config = expandPaths(parsed.data, cwd);
+  checkCombinations(config, (key) => (envSources.has(key) ? `environment variable ${envSources.get(key)}` : (file ?? 'defaults')));
+  return { config, file, explicitKeys };
 }
 
 /** --config FILE, else LOGSTREAM_CONFIG, else ./pipeline_config.json when present. */
@@ -96,9 +108,11 @@ function readEnvOverrides(env: NodeJS.ProcessEnv): { values: RawConfig; sources:
         hint: `variables are LOGSTREAM_<SECTION>_<KEY> with a section of ${configSections.join(', ')}`,
       });
     }
+    const path = `${section}.${key}`;
+    if (takesReference(path)) checkReferenceSyntax(text, path, `environment variable ${name}`);
     values[section] ??= {};
-    values[section][key] = coerceEnvValue(text, schema);
-    sources.set(`${section}.${key}`, name);
+    values[section][key] = referenceEnvSecret(path, name, coerceEnvValue(text, schema));
+    sources.set(path, name);
   }
   return { values, sources };
 }
@@ -152,13 +166,113 @@ function knownKeys(path: string[]): string[] {
   return sectionSchema ? Object.keys(sectionSchema.shape) : [];
 }
 
-function expandPaths(config: PipelineConfig): PipelineConfig {
+function expandPaths(config: PipelineConfig, cwd: string): PipelineConfig {
   const expand = (path: string) => (path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path);
+  const file = (path: string | undefined) => (path === undefined ? undefined : absolutePath(path, cwd));
+  const secret = (value: string | undefined) => (value === undefined ? undefined : absoluteFileReference(value, cwd));
   return {
     ...config,
-    delta: { ...config.delta, root: resolve(expand(config.delta.root)) },
-    stack: { ...config.stack, cache_dir: resolve(expand(config.stack.cache_dir)), state_dir: resolve(expand(config.stack.state_dir)) },
+    kafka: {
+      ...config.kafka,
+      sasl_username: secret(config.kafka.sasl_username),
+      sasl_password: secret(config.kafka.sasl_password),
+      tls_ca_file: file(config.kafka.tls_ca_file),
+      tls_cert_file: file(config.kafka.tls_cert_file),
+      tls_key_file: file(config.kafka.tls_key_file),
+    },
+    elasticsearch: {
+      ...config.elasticsearch,
+      username: secret(config.elasticsearch.username),
+      password: secret(config.elasticsearch.password),
+      api_key: secret(config.elasticsearch.api_key),
+      tls_ca_file: file(config.elasticsearch.tls_ca_file),
+    },
+    temporal: {
+      ...config.temporal,
+      api_key: secret(config.temporal.api_key),
+      tls_ca_file: file(config.temporal.tls_ca_file),
+      tls_cert_file: file(config.temporal.tls_cert_file),
+      tls_key_file: file(config.temporal.tls_key_file),
+    },
+    mlflow: {
+      ...config.mlflow,
+      username: secret(config.mlflow.username),
+      password: secret(config.mlflow.password),
+      tls_ca_file: file(config.mlflow.tls_ca_file),
+    },
+    prometheus: {
+      ...config.prometheus,
+      metrics_username: secret(config.prometheus.metrics_username),
+      metrics_password: secret(config.prometheus.metrics_password),
+      metrics_tls_cert_file: file(config.prometheus.metrics_tls_cert_file),
+      metrics_tls_key_file: file(config.prometheus.metrics_tls_key_file),
+    },
+    delta: { ...config.delta, root: resolve(cwd, expand(config.delta.root)) },
+    stack: {
+      ...config.stack,
+      cache_dir: resolve(cwd, expand(config.stack.cache_dir)),
+      state_dir: resolve(cwd, expand(config.stack.state_dir)),
+    },
   };
+}
+
+/** Keys that only make sense together (or never together); `where` names the file or variable of a key. */
+function checkCombinations(config: PipelineConfig, where: (key: string) => string): void {
+  const refuse = (key: string, message: string, hint?: string): never => {
+    throw new ConfigError(`invalid configuration in ${where(key)}: ${key}: ${message}`, { key, hint });
+  };
+  const pair = (section: string, first: string, second: string, values: Record<string, unknown>) => {
+    if ((values[first] === undefined) !== (values[second] === undefined)) {
+      const [set, missing] = values[first] === undefined ? [second, first] : [first, second];
+      refuse(`${section}.${set}`, `needs ${section}.${missing} as well`);
+    }
+  };
+  const { kafka, elasticsearch, temporal, mlflow, prometheus } = config;
+  const sasl = kafka.security_protocol.startsWith('SASL_');
+  const tls = kafka.security_protocol.endsWith('SSL');
+  if (sasl) {
+    for (const key of ['sasl_mechanism', 'sasl_username', 'sasl_password'] as const) {
+      if (kafka[key] === undefined) refuse(`kafka.${key}`, `is required with kafka.security_protocol ${kafka.security_protocol}`);
+    }
+  } else {
+    for (const key of ['sasl_mechanism', 'sasl_username', 'sasl_password'] as const) {
+      if (kafka[key] !== undefined)
+        refuse(`kafka.${key}`, `has no effect with kafka.security_protocol ${kafka.security_protocol}`, 'use SASL_SSL (or SASL_PLAINTEXT)');
+    }
+  }
+  if (!tls) {
+    for (const key of ['tls_ca_file', 'tls_cert_file', 'tls_key_file'] as const) {
+      if (kafka[key] !== undefined)
+        refuse(`kafka.${key}`, `has no effect with kafka.security_protocol ${kafka.security_protocol}`, 'use SSL or SASL_SSL');
+    }
+  }
+  pair('kafka', 'tls_cert_file', 'tls_key_file', kafka);
+  if (elasticsearch.api_key !== undefined) {
+    if (elasticsearch.username !== undefined || elasticsearch.password !== undefined)
+      refuse('elasticsearch.api_key', 'is an alternative to elasticsearch.username and password: set one or the other');
+    if (elasticsearch.kind !== 'elasticsearch')
+      refuse(
+        'elasticsearch.api_key',
+        'works only with elasticsearch.kind "elasticsearch" (OpenSearch has no API keys): use username and password',
+      );
+  }
+  pair('elasticsearch', 'username', 'password', elasticsearch);
+  if ((elasticsearch.tls_ca_file !== undefined || !elasticsearch.tls_verify) && !elasticsearch.host.startsWith('https:'))
+    refuse(
+      elasticsearch.tls_ca_file !== undefined ? 'elasticsearch.tls_ca_file' : 'elasticsearch.tls_verify',
+      'needs an https:// elasticsearch.host',
+    );
+  pair('temporal', 'tls_cert_file', 'tls_key_file', temporal);
+  if (temporal.tls === false) {
+    for (const key of ['tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_server_name'] as const) {
+      if (temporal[key] !== undefined) refuse(`temporal.${key}`, 'has no effect with temporal.tls false');
+    }
+  }
+  pair('mlflow', 'username', 'password', mlflow);
+  if (mlflow.tls_ca_file !== undefined && !mlflow.tracking_uri.startsWith('https:'))
+    refuse('mlflow.tls_ca_file', 'needs an https:// mlflow.tracking_uri');
+  pair('prometheus', 'metrics_username', 'metrics_password', prometheus);
+  pair('prometheus', 'metrics_tls_cert_file', 'metrics_tls_key_file', prometheus);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

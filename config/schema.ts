@@ -7,6 +7,16 @@ import { isValidTimeZone } from '../logs/timeZone.js';
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, for example 127.0.0.1:7233');
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http(s) URL, for example http://127.0.0.1:9200');
 const positiveInt = z.number().int().positive();
+/** A path to a PEM file (CA bundle, certificate or private key); `~/` and relative paths resolve at load. */
+const pemFile = z.string().min(1);
+/**
+ * A secret: `${env:NAME}` (read from that environment variable when used) or `${file:PATH}` (the
+ * file's content, one trailing newline dropped). Clear text is refused in a configuration file
+ * unless secrets.allow_plaintext is set; see config/secrets.ts.
+ */
+const secret = z.string().min(1);
+/** A user name; it may also be a `${env:NAME}` or `${file:PATH}` reference. */
+const userName = z.string().min(1);
 
 const kafka = z.strictObject({
   /** Bootstrap servers, "host:port" or a comma-separated list of them. */
@@ -20,6 +30,16 @@ const kafka = z.strictObject({
   anomalies_topic: z.string().min(1).default('web-logs-anomalies'),
   consumer_group: z.string().min(1).default('logstream-streamers'),
   client_id: z.string().min(1).default('logstream'),
+  /** Kafka's own names: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT, SASL_SSL (SASL over TLS). */
+  security_protocol: z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']).default('PLAINTEXT'),
+  sasl_mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).optional(),
+  sasl_username: userName.optional(),
+  sasl_password: secret.optional(),
+  /** CA bundle the brokers' certificates are verified against (default: Node's built-in CAs). */
+  tls_ca_file: pemFile.optional(),
+  /** Client certificate and its key, for brokers that ask for one (ssl.client.auth). */
+  tls_cert_file: pemFile.optional(),
+  tls_key_file: pemFile.optional(),
 });
 
 const elasticsearch = z.strictObject({
@@ -31,8 +51,13 @@ const elasticsearch = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _')
     .default('web-logs'),
-  username: z.string().optional(),
-  password: z.string().optional(),
+  username: userName.optional(),
+  password: secret.optional(),
+  /** Elasticsearch API key, the base64 "encoded" form (id:key); instead of username and password. */
+  api_key: secret.optional(),
+  tls_ca_file: pemFile.optional(),
+  /** Verify the engine's certificate (https hosts); false only for a throwaway test engine. */
+  tls_verify: z.boolean().default(true),
 });
 
 const delta = z.strictObject({
@@ -53,12 +78,26 @@ const temporal = z.strictObject({
   max_streamers_per_worker: positiveInt.default(2),
   heartbeat_timeout_seconds: positiveInt.default(30),
   ui_port: positiveInt.max(65535).default(8233),
+  /** TLS to the frontend; unset means on when a tls_* file or api_key is set (as the Temporal SDK does). */
+  tls: z.boolean().optional(),
+  tls_ca_file: pemFile.optional(),
+  /** Client certificate and key for mTLS (Temporal Cloud's certificate authentication). */
+  tls_cert_file: pemFile.optional(),
+  tls_key_file: pemFile.optional(),
+  /** Name the server certificate is checked against (SNI), when it differs from the address's host. */
+  tls_server_name: z.string().min(1).optional(),
+  /** API key sent as `authorization: Bearer …` (Temporal Cloud API keys). */
+  api_key: secret.optional(),
 });
 
 const mlflow = z.strictObject({
   tracking_uri: httpUrl.default('http://127.0.0.1:5000'),
   experiment: z.string().min(1).default('logstream-anomaly-detection'),
   registered_model: z.string().min(1).default('logstream-kmeans'),
+  /** Basic auth of an MLflow server run with `--app-name basic-auth` (or behind a proxy that asks for it). */
+  username: userName.optional(),
+  password: secret.optional(),
+  tls_ca_file: pemFile.optional(),
 });
 
 const ml = z.strictObject({
@@ -160,6 +199,14 @@ const prometheus = z.strictObject({
   url: httpUrl.default('http://127.0.0.1:9090'),
   /** Port of the worker's /metrics endpoint. */
   metrics_port: positiveInt.max(65535).default(9464),
+  /** Address /metrics listens on: loopback by default; 0.0.0.0 (with auth and TLS) for a Prometheus on another machine. */
+  metrics_host: z.string().min(1).default('127.0.0.1'),
+  /** Basic auth asked of scrapers when set (with metrics_password). */
+  metrics_username: userName.optional(),
+  metrics_password: secret.optional(),
+  /** Serve /metrics over https with this certificate and key. */
+  metrics_tls_cert_file: pemFile.optional(),
+  metrics_tls_key_file: pemFile.optional(),
 });
 
 const stack = z.strictObject({
@@ -168,6 +215,11 @@ const stack = z.strictObject({
   /** Where running services keep data, logs and pid files. */
   state_dir: z.string().min(1).default('~/.cache/logstream/state'),
   start_timeout_seconds: positiveInt.default(180),
+});
+
+const secrets = z.strictObject({
+  /** Accept clear-text secrets (and passwords inside URLs) in the configuration file. */
+  allow_plaintext: z.boolean().default(false),
 });
 
 export const configSchema = z.strictObject({
@@ -182,6 +234,7 @@ export const configSchema = z.strictObject({
   schedules: schedules.prefault({}),
   prometheus: prometheus.prefault({}),
   stack: stack.prefault({}),
+  secrets: secrets.prefault({}),
 });
 
 export type PipelineConfig = z.infer<typeof configSchema>;

@@ -1,8 +1,7 @@
 // One training run end to end, shared by `logstream train` and the training workflow's activity:
 // read rows, train, evaluate on the held-out labeled set, publish to MLflow and maybe promote.
 import { writeFile } from 'node:fs/promises';
-import { MlflowClient } from '../clients/mlflow/client.js';
-import { MlflowUnavailableError } from '../clients/mlflow/errors.js';
+import { createMlflowClient } from '../clients/mlflow/client.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { createDecoder } from '../logs/decoder.js';
 import type { LogEvent } from '../logs/record.js';
@@ -46,9 +45,9 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
   const { config } = options;
   const register = options.register ?? true;
   const seed = options.seed ?? config.ml.seed;
-  const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
-  // Fail before spending minutes on training when the registry is down.
-  if (register && !(await client.healthy())) throw new MlflowUnavailableError(config.mlflow.tracking_uri, new Error('GET /health failed'));
+  const client = createMlflowClient(config.mlflow);
+  // Fail before spending minutes on training when the registry is down or refuses the credentials.
+  if (register) await client.checkAccess();
 
   let events: readonly LogEvent[];
   let clientStats: readonly ClientStats[] | undefined;

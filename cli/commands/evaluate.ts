@@ -1,7 +1,7 @@
 // `logstream evaluate`: score a log file with a model (champion, a version or a file) and report
 // detection quality against labels, or the anomaly rate and the top anomalies with reasons.
 import type { Command } from 'commander';
-import { MlflowClient } from '../../clients/mlflow/client.js';
+import { createMlflowClient } from '../../clients/mlflow/client.js';
 import type { LogEvent } from '../../logs/record.js';
 import { evaluateDetections, NORMAL_LABEL } from '../../ml/evaluate.js';
 import { scoreEvents } from '../../ml/holdout.js';
@@ -44,7 +44,7 @@ export function registerEvaluateCommand(program: Command): void {
       const { config } = context();
       if (!options.data) throw new UsageError('evaluate needs --data FILE');
       const top = parsePositiveInteger('--top', options.top);
-      const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
+      const client = createMlflowClient(config.mlflow);
       const { model, version } = await loadModel(options.model, { client, registeredModel: config.mlflow.registered_model });
       const contents = await readLogFile(options.data, {
         labelField: options.labelField,

@@ -45,15 +45,22 @@ function withOptional(services: string[], options: { all?: boolean }): string[] 
 
 export function registerStackCommands(program: Command): void {
   const names = stackServices.map((service) => service.name).join(', ');
+  const optional = stackServices
+    .filter((service) => service.optional)
+    .map((service) => service.name)
+    .join(', ');
   const stack = program
     .command('stack')
     .description(`the local service stack without Docker (${names}): installed once into stack.cache_dir, run as background processes`);
 
   stack
     .command('up')
-    .description('install what is missing, start the services and wait until each is healthy (running ones are left alone)')
+    .description(
+      'install what is missing, start the services and wait until each is healthy (running ones are left alone, ' +
+        'unless their configuration changed since they started: those are restarted)',
+    )
     .argument('[service...]', `services to start (default: all but the optional ones; known: ${names})`)
-    .option('--all', 'also the optional services (elasticsearch), as the tests need')
+    .option('--all', `also the optional services (${optional}), as the tests need`)
     .action(async (services: string[], options: { all?: boolean }) => {
       const started = Date.now();
       await stackUp(stackContext(), withOptional(services, options));
@@ -64,7 +71,7 @@ export function registerStackCommands(program: Command): void {
     .command('install')
     .description('install services into stack.cache_dir without starting them (up does this when needed)')
     .argument('[service...]', `services to install (default: all but the optional ones; known: ${names})`)
-    .option('--all', 'also the optional services (elasticsearch)')
+    .option('--all', `also the optional services (${optional})`)
     .action(async (services: string[], options: { all?: boolean }) => {
       await stackInstall(stackContext(), withOptional(services, options));
     });

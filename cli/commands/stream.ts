@@ -2,7 +2,7 @@
 // `replay` feed the topic. The three commands of the streaming data path register here.
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { MlflowClient } from '../../clients/mlflow/client.js';
+import { createMlflowClient } from '../../clients/mlflow/client.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { createScorer } from '../../ml/kmeansScorer.js';
 import { createModelWatcher, staticModelWatcher } from '../../ml/modelWatcher.js';
@@ -85,7 +85,7 @@ async function streamerModels(
   logger: Logger,
 ): Promise<(ModelWatcher & { dispose(): void }) | undefined> {
   if (reference === 'none') return undefined;
-  const client = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
+  const client = createMlflowClient(config.mlflow);
   const registry = { client, registeredModel: config.mlflow.registered_model };
   if (/^\d+$/.test(reference) || /[/\\.]/.test(reference)) {
     const { model, version } = await loadModel(reference, registry);

@@ -11,7 +11,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { LogstreamError } from '../../config/errors.js';
 import type { PipelineConfig } from '../../config/schema.js';
-import { MlflowClient } from '../../clients/mlflow/client.js';
+import { createMlflowClient } from '../../clients/mlflow/client.js';
+import { redactUrl } from '../../config/secrets.js';
 import { closeClient, connectClient } from '../../clients/temporal/connection.js';
 import { ensureWorkerPolling, rethrowTemporalError } from '../../clients/temporal/control.js';
 import { applySchedules, pauseSchedules, resumeSchedules, scheduleDefinitions } from '../../clients/temporal/schedules.js';
@@ -75,7 +76,7 @@ async function stopChild(child: ChildProcess | undefined, timeoutMs: number): Pr
 
 /** Trains and registers a first model from generated data when the registry has no champion yet. */
 async function ensureChampion(config: PipelineConfig, runDir: string, samples: number, configFile: string | undefined): Promise<void> {
-  const mlflow = new MlflowClient({ trackingUri: config.mlflow.tracking_uri });
+  const mlflow = createMlflowClient(config.mlflow);
   if (await mlflow.getVersionByAlias(config.mlflow.registered_model, 'champion').catch(() => undefined)) return;
   say(
     `no "champion" model in MLflow yet: training a first one on ${samples.toLocaleString('en-US')} generated logs (log: ${join(runDir, 'train.log')})`,
@@ -135,10 +136,12 @@ function printUrls(config: PipelineConfig, runDir: string, ctrlC: string): void 
   say(
     `  Temporal Web UI   http://${host}:${config.temporal.ui_port}/namespaces/${config.temporal.namespace}/workflows/${DEFAULT_PIPELINE_WORKFLOW_ID}`,
   );
-  say(`  MLflow UI         ${config.mlflow.tracking_uri}`);
-  say(`  Prometheus        ${config.prometheus.url}   (worker metrics on :${config.prometheus.metrics_port}/metrics)`);
+  say(`  MLflow UI         ${redactUrl(config.mlflow.tracking_uri)}`);
   say(
-    `  ${config.elasticsearch.kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'}        ${config.elasticsearch.host}/${config.elasticsearch.index_prefix}-logs-*/_search`,
+    `  Prometheus        ${redactUrl(config.prometheus.url)}   (worker metrics on ${config.prometheus.metrics_host}:${config.prometheus.metrics_port}/metrics)`,
+  );
+  say(
+    `  ${config.elasticsearch.kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'}        ${redactUrl(config.elasticsearch.host)}/${config.elasticsearch.index_prefix}-logs-*/_search`,
   );
   say(`  Delta tables      ${config.delta.root}   (logstream table info ${join(config.delta.root, 'logs')})`);
   say(`  logs of this run  ${runDir}`);

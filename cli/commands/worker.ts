@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadDependencies } from '../../activities/dependencies.js';
 import { installWorkerRuntime, workerLog } from '../../activities/runtimeLogger.js';
 import { createLogstreamWorkers } from '../../activities/worker.js';
-import { serveMetrics } from '../../clients/metrics/index.js';
+import { metricsServerOptions, serveMetrics } from '../../clients/metrics/index.js';
 import { context } from '../context.js';
 
 export function registerWorkerCommands(program: Command): void {
@@ -12,13 +12,13 @@ export function registerWorkerCommands(program: Command): void {
     .command('worker')
     .description(
       'run a Temporal worker: workflows and control activities on temporal.task_queue, streamer activities on ' +
-        'temporal.streamer_task_queue (at most temporal.max_streamers_per_worker at once), /metrics on prometheus.metrics_port',
+        'temporal.streamer_task_queue (at most temporal.max_streamers_per_worker at once), /metrics on prometheus.metrics_host:metrics_port',
     )
     .option('--identity <name>', 'worker identity shown in the Temporal Web UI (default: pid@host)')
     .action(async (options: { identity?: string }) => {
       const { config } = context();
       installWorkerRuntime();
-      const metricsServer = await serveMetrics(config.prometheus.metrics_port);
+      const metricsServer = await serveMetrics(metricsServerOptions(config.prometheus));
       let workers: Awaited<ReturnType<typeof createLogstreamWorkers>>;
       try {
         workers = await createLogstreamWorkers({ deps: loadDependencies(config), identity: options.identity });
@@ -38,7 +38,7 @@ export function registerWorkerCommands(program: Command): void {
           taskQueue: config.temporal.task_queue,
           streamerTaskQueue: config.temporal.streamer_task_queue,
           maxStreamers: config.temporal.max_streamers_per_worker,
-          metricsPort: config.prometheus.metrics_port,
+          metrics: `${config.prometheus.metrics_tls_cert_file ? 'https' : 'http'}://${config.prometheus.metrics_host}:${config.prometheus.metrics_port}/metrics`,
         },
         'worker ready',
       );

@@ -2,14 +2,33 @@
 // client library can be swapped in and measured against it without touching the streamers.
 import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type LogEntry, type Producer } from 'kafkajs';
 import { pino, type Logger } from 'pino';
-import { KafkaUnavailableError } from './errors.js';
+import { probeTls, TlsHandshakeError, tlsFailureOf } from '../tls.js';
+import { KafkaAuthenticationError, KafkaUnavailableError } from './errors.js';
+import { kafkaSecurityOptions, kafkaTlsKeys, type KafkaSecuritySettings } from './security.js';
 
-export { KafkaUnavailableError } from './errors.js';
+export { KafkaAuthenticationError, KafkaUnavailableError } from './errors.js';
+export { TlsHandshakeError } from '../tls.js';
 
-export interface KafkaSettings {
+export interface KafkaSettings extends KafkaSecuritySettings {
   /** "host:port[,host:port…]" as in the kafka.servers configuration key. */
   servers: string;
   client_id: string;
+}
+
+/** How hard the client tries; the defaults ride out a broker restart, a probe wants an answer at once. */
+export interface KafkaClientOptions {
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Retries of a failed request (default 15, about a minute). */
+  retries?: number;
+  /** kafkajs log output (default on, as warnings and errors through pino). */
+  quiet?: boolean;
+}
+
+export interface ClusterDescription {
+  brokers: number;
+  /** Node id of the active controller, -1 when there is none. */
+  controller: number;
 }
 
 export interface OutgoingMessage {
@@ -99,6 +118,8 @@ export interface KafkaClient {
   ensureTopic(topic: string, partitions: number): Promise<void>;
   deleteTopic(topic: string): Promise<void>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Brokers and controller the cluster reports (a health probe). */
+  describeCluster(): Promise<ClusterDescription>;
   createProducer(): Promise<MessageProducer>;
   createConsumer(options: GroupConsumerOptions): GroupConsumer;
   close(): Promise<void>;
@@ -118,25 +139,53 @@ function logCreator() {
   };
 }
 
-export function createKafkaClient(settings: KafkaSettings): KafkaClient {
+export function createKafkaClient(settings: KafkaSettings, options: KafkaClientOptions = {}): KafkaClient {
   const brokers = settings.servers.split(',').map((server) => server.trim());
+  const security = kafkaSecurityOptions(settings);
   const kafka = new Kafka({
     clientId: settings.client_id,
     brokers,
-    connectionTimeout: 3000,
-    requestTimeout: 30000,
-    logLevel: KafkaLogLevel.WARN,
+    ...security,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30000,
+    logLevel: options.quiet ? KafkaLogLevel.NOTHING : KafkaLogLevel.WARN,
     logCreator,
     // Keep retrying through a broker restart (about a minute) instead of failing the stream.
-    retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: 15 },
+    retry: { initialRetryTime: 250, maxRetryTime: 5000, retries: options.retries ?? 15 },
   });
+  const fail = (error: unknown) => kafkaError(settings, error);
+  // kafkajs retries a failed TLS handshake like any connection error, for a minute; one handshake
+  // of our own first tells a certificate problem at once.
+  let tlsChecked: Promise<void> | undefined;
+  const checkTls = () => {
+    if (!security.ssl) return Promise.resolve();
+    tlsChecked ??= (async () => {
+      const broker = brokers[0]!;
+      const separator = broker.lastIndexOf(':');
+      const failure = await probeTls({
+        host: broker.slice(0, separator),
+        port: Number(broker.slice(separator + 1)),
+        ca: security.ssl?.ca as Buffer | undefined,
+        cert: security.ssl?.cert as Buffer | undefined,
+        key: security.ssl?.key as Buffer | undefined,
+        timeoutMs: options.connectionTimeoutMs ?? 3000,
+      });
+      if (failure) {
+        tlsChecked = undefined;
+        throw new TlsHandshakeError('Kafka', broker, failure, kafkaTlsKeys);
+      }
+    })();
+    return tlsChecked;
+  };
   const admin = kafka.admin();
   let adminConnected: Promise<void> | undefined;
   const connectedAdmin = async () => {
-    adminConnected ??= admin.connect().catch((error: unknown) => {
-      adminConnected = undefined;
-      throw unavailable(settings.servers, error);
-    });
+    adminConnected ??= checkTls()
+      .then(() => admin.connect())
+      .catch((error: unknown) => {
+        adminConnected = undefined;
+        throw fail(error);
+      });
     await adminConnected;
     return admin;
   };
@@ -165,6 +214,13 @@ export function createKafkaClient(settings: KafkaSettings): KafkaClient {
         .map((entry) => ({ partition: entry.partition, low: BigInt(entry.low), high: BigInt(entry.high) }))
         .sort((left, right) => left.partition - right.partition);
     },
+    async describeCluster() {
+      const client = await connectedAdmin();
+      const cluster = await client.describeCluster().catch((error: unknown) => {
+        throw fail(error);
+      });
+      return { brokers: cluster.brokers.length, controller: cluster.controller ?? -1 };
+    },
     async createProducer() {
       const producer = kafka.producer({
         // Hashes keys like the Java client, so one client IP always lands on one partition.
@@ -172,9 +228,10 @@ export function createKafkaClient(settings: KafkaSettings): KafkaClient {
         allowAutoTopicCreation: false,
       });
       try {
+        await checkTls();
         await producer.connect();
       } catch (error) {
-        throw unavailable(settings.servers, error);
+        throw fail(error);
       }
       return wrapProducer(producer);
     },
@@ -190,7 +247,8 @@ export function createKafkaClient(settings: KafkaSettings): KafkaClient {
           allowAutoTopicCreation: false,
         }),
         options,
-        settings.servers,
+        async () => checkTls(),
+        fail,
       );
     },
     async close() {
@@ -249,7 +307,12 @@ function wrapProducer(producer: Producer): MessageProducer {
   };
 }
 
-function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers: string): GroupConsumer {
+function wrapConsumer(
+  consumer: Consumer,
+  options: GroupConsumerOptions,
+  checkTls: () => Promise<void>,
+  fail: (error: unknown) => Error,
+): GroupConsumer {
   return {
     async start(topic, handlers) {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -264,10 +327,11 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
       });
       consumer.on(consumer.events.CRASH, (event) => handlers.onCrash?.(event.payload.error, event.payload.restart));
       try {
+        await checkTls();
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning ?? true });
       } catch (error) {
-        throw unavailable(servers, error);
+        throw fail(error);
       }
       await consumer.run({
         autoCommit: false,
@@ -326,6 +390,24 @@ function wrapConsumer(consumer: Consumer, options: GroupConsumerOptions, servers
   };
 }
 
-function unavailable(servers: string, error: unknown): KafkaUnavailableError {
-  return new KafkaUnavailableError(servers, error);
+/** The typed error for a failed connect: refused credentials, a TLS problem, or no broker at all. */
+function kafkaError(settings: KafkaSettings, error: unknown): Error {
+  if (error instanceof TlsHandshakeError || error instanceof KafkaAuthenticationError || error instanceof KafkaUnavailableError)
+    return error;
+  if (error instanceof Error && error.name === 'ConfigError') return error;
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current.name === 'KafkaJSSASLAuthenticationError') {
+      return new KafkaAuthenticationError({
+        servers: settings.servers,
+        broker: (current as { broker?: string }).broker,
+        mechanism: settings.sasl_mechanism ?? 'PLAIN',
+        username: (kafkaSecurityOptions(settings).sasl as { username?: string } | undefined)?.username ?? '',
+        cause: current,
+      });
+    }
+  }
+  const tls = tlsFailureOf(error);
+  const broker = (error as { broker?: string }).broker;
+  if (tls) return new TlsHandshakeError('Kafka', broker ?? settings.servers, tls, kafkaTlsKeys);
+  return new KafkaUnavailableError(settings.servers, error);
 }

@@ -1,3 +1,4 @@
 export * from './registry.js';
-export { serveMetrics } from './server.js';
+export { metricsServerOptions, serveMetrics, type MetricsServerOptions } from './server.js';
 export { BoundedLabelSet, statusClass, OTHER } from './labels.js';
+export { prometheusReady } from './prometheus.js';

@@ -1,12 +1,36 @@
 // A small typed MLflow client over its REST API (tracking, artifacts through the server's
 // mlflow-artifacts proxy, model registry with aliases). No maintained JavaScript client covers
 // the registry with aliases, so this is the only module that talks to MLflow.
-import { MlflowApiError, MlflowUnavailableError } from './errors.js';
+import { Agent, fetch, Response } from 'undici';
+import type { PipelineConfig } from '../../config/schema.js';
+import { resolveSecret, splitUrlCredentials } from '../../config/secrets.js';
+import { readPemFile, TlsHandshakeError, tlsFailureOf } from '../tls.js';
+import { MlflowApiError, MlflowAuthenticationError, MlflowUnavailableError } from './errors.js';
 
 export interface MlflowClientOptions {
+  /** The server's URL; credentials in it (http://user:pass@host) are used as basic auth and never shown. */
   trackingUri: string;
+  /** Basic auth (an `mlflow server --app-name basic-auth`, or a proxy in front of MLflow). */
+  username?: string;
+  password?: string;
+  /** CA bundle (PEM) for an https server; Node's built-in CAs when absent. */
+  ca?: Buffer;
   /** Per-request timeout (default 15 s). */
   timeoutMs?: number;
+}
+
+export type MlflowSettings = Pick<PipelineConfig['mlflow'], 'tracking_uri'> &
+  Partial<Pick<PipelineConfig['mlflow'], 'username' | 'password' | 'tls_ca_file'>>;
+
+/** The client for config.mlflow, with its credentials (secrets resolved now) and CA bundle. */
+export function createMlflowClient(settings: MlflowSettings, options: { timeoutMs?: number } = {}): MlflowClient {
+  return new MlflowClient({
+    trackingUri: settings.tracking_uri,
+    username: resolveSecret(settings.username, 'mlflow.username'),
+    password: resolveSecret(settings.password, 'mlflow.password'),
+    ca: settings.tls_ca_file ? readPemFile(settings.tls_ca_file, 'mlflow.tls_ca_file') : undefined,
+    timeoutMs: options.timeoutMs,
+  });
 }
 
 export interface Metric {
@@ -46,22 +70,40 @@ const API = '/api/2.0/mlflow';
 const ARTIFACTS = '/api/2.0/mlflow-artifacts/artifacts';
 
 export class MlflowClient {
+  /** The server's URL without credentials (what messages show). */
   readonly trackingUri: string;
   private readonly timeoutMs: number;
+  private readonly authorization?: string;
+  private readonly username?: string;
+  private readonly dispatcher?: Agent;
 
   constructor(options: MlflowClientOptions) {
-    this.trackingUri = options.trackingUri.replace(/\/+$/, '');
+    const fromUrl = splitUrlCredentials(options.trackingUri);
+    this.trackingUri = fromUrl.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.username = options.username ?? fromUrl.username;
+    const password = options.password ?? fromUrl.password;
+    if (this.username !== undefined) this.authorization = `Basic ${Buffer.from(`${this.username}:${password ?? ''}`).toString('base64')}`;
+    if (options.ca) this.dispatcher = new Agent({ connect: { ca: options.ca } });
   }
 
-  /** True when GET /health answers OK. Never throws. */
+  /** True when the server answers /health and, with these credentials, the tracking API. Never throws. */
   async healthy(): Promise<boolean> {
     try {
-      const response = await fetch(`${this.trackingUri}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      return response.ok;
+      await this.checkAccess();
+      return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Throws MlflowUnavailableError when the server does not answer, MlflowAuthenticationError when it
+   * refuses the credentials, TlsHandshakeError when its certificate cannot be verified.
+   */
+  async checkAccess(): Promise<void> {
+    await this.send('GET', `${this.trackingUri}/health`, 'health check');
+    await this.send('GET', `${this.trackingUri}${API}/experiments/search?max_results=1`, 'search experiments');
   }
 
   /** Experiment id by name, creating the experiment when it does not exist. */
@@ -245,17 +287,34 @@ export class MlflowClient {
     allowMissing = false,
   ): Promise<Response> {
     let response: Response | undefined;
+    const headers = { ...init.headers, ...(this.authorization ? { authorization: this.authorization } : {}) };
     for (let attempt = 1; !response; attempt += 1) {
       try {
-        response = await fetch(url, { method, body: init.body, headers: init.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await fetch(url, {
+          method,
+          body: init.body,
+          headers,
+          signal: AbortSignal.timeout(this.timeoutMs),
+          dispatcher: this.dispatcher,
+        });
       } catch (error) {
         // The server may close an idle keep-alive connection just as it is reused; the request
         // never reached it, so one retry on a fresh connection is safe.
         if (attempt === 1 && isClosedConnection(error)) continue;
+        const tls = tlsFailureOf(error);
+        if (tls)
+          throw new TlsHandshakeError('MLflow', this.trackingUri, tls, {
+            ca: 'mlflow.tls_ca_file',
+            turnOff: 'write mlflow.tracking_uri with http://',
+          });
         throw new MlflowUnavailableError(this.trackingUri, error);
       }
     }
     if (response.ok) return response;
+    if (response.status === 401) {
+      const text = await response.text();
+      throw new MlflowAuthenticationError(this.trackingUri, this.username, text.split('\n', 1)[0]!.slice(0, 200));
+    }
     const text = await response.text();
     let errorCode: string | undefined;
     let message = text.slice(0, 300);

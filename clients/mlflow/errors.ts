@@ -25,3 +25,20 @@ export class MlflowApiError extends LogstreamError {
     this.errorCode = errorCode;
   }
 }
+
+/** The server refused the credentials (HTTP 401): wrong password, or none given to a basic-auth server. */
+export class MlflowAuthenticationError extends LogstreamError {
+  readonly url: string;
+
+  constructor(url: string, username: string | undefined, reason: string) {
+    const who = username === undefined ? 'without credentials' : `as user "${username}"`;
+    super(`MLflow at ${url} refused the request ${who} (HTTP 401${reason ? `: ${reason}` : ''})`, {
+      exitCode: 2,
+      hint:
+        username === undefined
+          ? `the server wants basic auth: set mlflow.username and mlflow.password (for example "\${env:MLFLOW_PASSWORD}")`
+          : 'check mlflow.username and mlflow.password',
+    });
+    this.url = url;
+  }
+}

@@ -1,6 +1,8 @@
 // The search client the pipeline uses: one API over OpenSearch and Elasticsearch.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PipelineConfig } from '../../config/schema.js';
+import { resolveSecret, splitUrlCredentials } from '../../config/secrets.js';
+import { readPemFile } from '../tls.js';
 import {
   bulkLines,
   readBulkItems,
@@ -104,13 +106,33 @@ function indexPath(indexPattern: string): string {
   return indexPattern.split(',').map(encodeURIComponent).join(',');
 }
 
-export function createSearchEngine(config: PipelineConfig['elasticsearch'], requestTimeoutMs = 30_000): SearchEngine {
-  const settings = { url: config.host.replace(/\/+$/, ''), username: config.username, password: config.password, requestTimeoutMs };
+/** The search settings a client needs; auth and TLS keys are optional (anonymous, Node's CAs). */
+export type SearchSettings = Pick<PipelineConfig['elasticsearch'], 'host' | 'kind'> &
+  Partial<Pick<PipelineConfig['elasticsearch'], 'username' | 'password' | 'api_key' | 'tls_ca_file' | 'tls_verify'>>;
+
+/**
+ * The engine for config.elasticsearch: credentials from the keys (secrets resolved now) or from
+ * the URL's user info, which never stays in the URL the client shows in messages.
+ */
+export function createSearchEngine(config: SearchSettings, requestTimeoutMs = 30_000): SearchEngine {
+  const fromUrl = splitUrlCredentials(config.host);
+  const settings = {
+    url: fromUrl.url.replace(/\/+$/, ''),
+    username: resolveSecret(config.username, 'elasticsearch.username') ?? fromUrl.username,
+    password: resolveSecret(config.password, 'elasticsearch.password') ?? fromUrl.password,
+    apiKey: resolveSecret(config.api_key, 'elasticsearch.api_key'),
+    ca: config.tls_ca_file ? readPemFile(config.tls_ca_file, 'elasticsearch.tls_ca_file') : undefined,
+    tlsVerify: config.tls_verify ?? true,
+    requestTimeoutMs,
+  };
   return config.kind === 'elasticsearch' ? createElasticsearchEngine(settings) : createOpenSearchEngine(settings);
 }
 
 /** The search client for config.elasticsearch: OpenSearch or Elasticsearch by config.elasticsearch.kind. */
-export function createSearchClient(config: Pick<PipelineConfig, 'elasticsearch'>, options: SearchClientOptions = {}): SearchClient {
+export function createSearchClient(
+  config: { elasticsearch: SearchSettings & Pick<PipelineConfig['elasticsearch'], 'index_prefix'> },
+  options: SearchClientOptions = {},
+): SearchClient {
   const engine = createSearchEngine(config.elasticsearch, options.requestTimeoutMs);
   return searchClientOver(engine, config.elasticsearch.index_prefix, options);
 }

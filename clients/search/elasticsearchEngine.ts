@@ -1,13 +1,26 @@
 // Elasticsearch behind the SearchEngine seam, through @elastic/elasticsearch (which refuses servers
 // that are not Elasticsearch: that shows up as SearchEngineMismatchError, not as a retryable failure).
 import { Client, errors } from '@elastic/elasticsearch';
-import { describeErrorBody, type EngineRequest, type EngineResponse, type EngineSettings, type SearchEngine } from './engine.js';
-import { SearchEngineMismatchError, SearchRequestError, SearchUnavailableError } from './errors.js';
+import {
+  connectionFailure,
+  describeCredentials,
+  describeErrorBody,
+  type EngineRequest,
+  type EngineResponse,
+  type EngineSettings,
+  type SearchEngine,
+} from './engine.js';
+import { SearchAuthenticationError, SearchEngineMismatchError, SearchRequestError } from './errors.js';
 
 export function createElasticsearchEngine(settings: EngineSettings): SearchEngine {
   const client = new Client({
     node: settings.url,
-    auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
+    auth: settings.apiKey
+      ? { apiKey: settings.apiKey }
+      : settings.username
+        ? { username: settings.username, password: settings.password ?? '' }
+        : undefined,
+    tls: { ca: settings.ca, rejectUnauthorized: settings.tlsVerify ?? true },
     // bulkIndex retries what is worth retrying itself; a library retry would hide a dead engine for longer.
     maxRetries: 0,
     requestTimeout: settings.requestTimeoutMs,
@@ -26,6 +39,8 @@ export function createElasticsearchEngine(settings: EngineSettings): SearchEngin
       }
       if (error instanceof errors.ResponseError) {
         const { type, reason } = describeErrorBody(error.body);
+        if (error.statusCode === 401)
+          throw new SearchAuthenticationError('elasticsearch', settings.url, describeCredentials(settings), reason, error);
         throw new SearchRequestError('elasticsearch', call.operation, error.statusCode ?? 0, type, reason, error);
       }
       if (
@@ -33,7 +48,7 @@ export function createElasticsearchEngine(settings: EngineSettings): SearchEngin
         error instanceof errors.TimeoutError ||
         error instanceof errors.NoLivingConnectionsError
       ) {
-        throw new SearchUnavailableError('elasticsearch', settings.url, error.message, error);
+        throw await connectionFailure('elasticsearch', settings, error);
       }
       throw error;
     }

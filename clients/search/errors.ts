@@ -37,6 +37,25 @@ export class SearchRequestError extends LogstreamError {
   }
 }
 
+/** The engine refused the credentials (HTTP 401). */
+export class SearchAuthenticationError extends LogstreamError {
+  readonly engine: SearchEngineKind;
+  readonly url: string;
+
+  constructor(engine: SearchEngineKind, url: string, credentials: string, reason: string, cause?: unknown) {
+    super(`${engine} at ${url} refused the credentials (HTTP 401, ${credentials}): ${reason}`, {
+      cause,
+      exitCode: 2,
+      hint:
+        engine === 'elasticsearch'
+          ? 'check elasticsearch.username and elasticsearch.password, or elasticsearch.api_key'
+          : 'check elasticsearch.username and elasticsearch.password',
+    });
+    this.engine = engine;
+    this.url = url;
+  }
+}
+
 /** The address answers, but not as the engine config.elasticsearch.kind names. */
 export class SearchEngineMismatchError extends LogstreamError {
   constructor(expected: SearchEngineKind, url: string, found: string) {

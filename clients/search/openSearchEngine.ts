@@ -1,12 +1,21 @@
 // OpenSearch behind the SearchEngine seam, through @opensearch-project/opensearch.
 import { Client, errors } from '@opensearch-project/opensearch';
-import { describeErrorBody, type EngineRequest, type EngineResponse, type EngineSettings, type SearchEngine } from './engine.js';
-import { SearchRequestError, SearchUnavailableError } from './errors.js';
+import {
+  connectionFailure,
+  describeCredentials,
+  describeErrorBody,
+  type EngineRequest,
+  type EngineResponse,
+  type EngineSettings,
+  type SearchEngine,
+} from './engine.js';
+import { SearchAuthenticationError, SearchRequestError } from './errors.js';
 
 export function createOpenSearchEngine(settings: EngineSettings): SearchEngine {
   const client = new Client({
     node: settings.url,
     auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
+    ssl: { ca: settings.ca, rejectUnauthorized: settings.tlsVerify ?? true },
     // bulkIndex retries what is worth retrying itself; a library retry would hide a dead engine for longer.
     maxRetries: 0,
     requestTimeout: settings.requestTimeoutMs,
@@ -23,6 +32,8 @@ export function createOpenSearchEngine(settings: EngineSettings): SearchEngine {
       if (error instanceof errors.ResponseError) {
         const statusCode = error.meta.statusCode ?? 0;
         const { type, reason } = describeErrorBody(error.meta.body);
+        if (statusCode === 401)
+          throw new SearchAuthenticationError('opensearch', settings.url, describeCredentials(settings), reason, error);
         throw new SearchRequestError('opensearch', call.operation, statusCode, type, reason, error);
       }
       if (
@@ -30,7 +41,7 @@ export function createOpenSearchEngine(settings: EngineSettings): SearchEngine {
         error instanceof errors.TimeoutError ||
         error instanceof errors.NoLivingConnectionsError
       ) {
-        throw new SearchUnavailableError('opensearch', settings.url, error.message, error);
+        throw await connectionFailure('opensearch', settings, error);
       }
       throw error;
     }

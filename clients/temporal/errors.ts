@@ -15,6 +15,32 @@ export class TemporalUnreachableError extends LogstreamError {
   }
 }
 
+/** The frontend (or a proxy in front of it) refused this client: a wrong API key or client certificate. */
+export class TemporalAuthenticationError extends LogstreamError {
+  readonly address: string;
+
+  constructor(address: string, credentials: 'api-key' | 'client-certificate' | 'none', httpStatus: number | undefined, cause?: unknown) {
+    const status = httpStatus ? ` (HTTP ${httpStatus})` : '';
+    const what =
+      credentials === 'api-key'
+        ? `refused the API key${status}`
+        : credentials === 'client-certificate'
+          ? `refused the connection${status}: the client certificate is missing or not signed by a CA the server trusts`
+          : `refused the connection${status}: it wants credentials`;
+    super(`Temporal at ${address} ${what}`, {
+      cause,
+      exitCode: 2,
+      hint:
+        credentials === 'api-key'
+          ? 'check temporal.api_key (Temporal Cloud keys are scoped to namespaces: check temporal.namespace too)'
+          : credentials === 'client-certificate'
+            ? 'set temporal.tls_cert_file and temporal.tls_key_file to a client certificate signed by a CA the server trusts'
+            : 'set temporal.api_key, or temporal.tls_cert_file and temporal.tls_key_file, as the server asks',
+    });
+    this.address = address;
+  }
+}
+
 /** A command needs a running pipeline workflow and there is none with that id. */
 export class PipelineNotRunningError extends LogstreamError {
   readonly workflowId: string;

@@ -5,8 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { installAtomically, runInstallCommand } from '../stack/install.js';
+import { createSearchClient, type SearchHealth, type SearchSettings } from '../../clients/search/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
+import { redactUrl } from '../../config/secrets.js';
+import { installAtomically, runInstallCommand } from '../stack/install.js';
 import type { ServiceSpec, StackPaths, StartCommand, Toolchain } from '../stack/service.js';
 
 export interface SearchNodeOptions {
@@ -23,24 +25,16 @@ export interface SearchNodeOptions {
   version: string;
   httpPort: number;
   transportPort: number;
-  /** True when GET / answers like this engine (and, for the node the stack starts, this version). */
-  isExpectedRoot(root: RootInfo, config: PipelineConfig, baseUrl: string): boolean;
+  /** True when the engine's health answer is this service's (the client already checked the engine kind). */
+  isExpectedHealth(health: SearchHealth, config: PipelineConfig, baseUrl: string): boolean;
   /**
-   * Address health-checks and `stack status` use; defaults to the local node. OpenSearch answers
-   * elasticsearch.host, because a user who sets it runs their own engine there.
+   * How health checks and `stack status` connect; defaults to the local node, anonymous. OpenSearch
+   * answers config.elasticsearch (with its credentials and TLS), because a user who sets
+   * elasticsearch.host runs their own engine there.
    */
-  url?(config: PipelineConfig): string;
-  /** Basic auth for health checks of a user's own engine. */
-  credentials?(config: PipelineConfig): { username: string; password: string } | undefined;
+  searchSettings?(config: PipelineConfig): SearchSettings;
   /** JVM flags specific to this engine (system properties its distribution sets in jvm.options). */
   extraJvmFlags: string[];
-}
-
-export interface RootInfo {
-  version?: { number?: string; distribution?: string };
-  tagline?: string;
-  /** Value of the x-elastic-product response header, if any. */
-  productHeader: string | null;
 }
 
 const heapFlags = ['-Xms512m', '-Xmx1g'];
@@ -100,22 +94,12 @@ function readMarker(installDir: string): InstallMarker | undefined {
   }
 }
 
-async function fetchJson(
-  url: string,
-  timeoutMs: number,
-  credentials: { username: string; password: string } | undefined,
-): Promise<{ body: unknown; productHeader: string | null }> {
-  const headers: Record<string, string> = {};
-  if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return { body: await response.json(), productHeader: response.headers.get('x-elastic-product') };
-}
-
 /** Builds the ServiceSpec of one search engine node. */
 export function searchNodeService(options: SearchNodeOptions): ServiceSpec {
   const localUrl = `http://127.0.0.1:${options.httpPort}`;
-  const urlOf = (config: PipelineConfig) => (options.url?.(config) ?? localUrl).replace(/\/+$/, '');
+  const settingsOf = (config: PipelineConfig): SearchSettings =>
+    options.searchSettings?.(config) ?? { host: localUrl, kind: options.name === 'elasticsearch' ? 'elasticsearch' : 'opensearch' };
+  const urlOf = (config: PipelineConfig) => redactUrl(settingsOf(config).host).replace(/\/+$/, '');
   const installDir = (paths: StackPaths) => join(paths.cacheDir, options.name);
   const sourceDir = (paths: StackPaths) => join(paths.infraDir, 'search', options.sourceFolder);
   const isInstalled = (paths: StackPaths) => {
@@ -219,16 +203,18 @@ export function searchNodeService(options: SearchNodeOptions): ServiceSpec {
     },
 
     async healthy(config) {
+      let client: ReturnType<typeof createSearchClient> | undefined;
       try {
-        const baseUrl = urlOf(config);
-        const credentials = options.credentials?.(config);
-        const root = await fetchJson(`${baseUrl}/`, 2000, credentials);
-        const rootInfo = { ...(root.body as Omit<RootInfo, 'productHeader'>), productHeader: root.productHeader };
-        if (!options.isExpectedRoot(rootInfo, config, baseUrl)) return false;
-        const health = (await fetchJson(`${baseUrl}/_cluster/health`, 2000, credentials)).body as { status?: string };
-        return health.status === 'green' || health.status === 'yellow';
+        client = createSearchClient(
+          { elasticsearch: { ...settingsOf(config), index_prefix: 'logstream-stack-health' } },
+          { requestTimeoutMs: 2000 },
+        );
+        const health = await client.health();
+        return (health.status === 'green' || health.status === 'yellow') && options.isExpectedHealth(health, config, urlOf(config));
       } catch {
         return false;
+      } finally {
+        await client?.close().catch(() => undefined);
       }
     },
 

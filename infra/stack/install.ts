@@ -32,12 +32,16 @@ export interface RunOptions {
   cwd?: string;
   /** Called with every output line (stdout and stderr), e.g. to show progress. */
   onLine?: (line: string) => void;
+  /** Secrets the command may echo: shown as *** in output lines and in the error. */
+  redact?: string[];
 }
 
 /** Runs an install command; on failure throws InstallError with its last output lines. */
 export async function runInstallCommand(service: string, command: string, args: string[], options: RunOptions = {}): Promise<void> {
   const lastLines: string[] = [];
-  const remember = (line: string) => {
+  const secrets = (options.redact ?? []).filter((secret) => secret.length > 0);
+  const remember = (raw: string) => {
+    const line = secrets.reduce((text, secret) => text.split(secret).join('***'), raw);
     lastLines.push(line);
     if (lastLines.length > 20) lastLines.shift();
     options.onLine?.(line);

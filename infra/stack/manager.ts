@@ -186,14 +186,20 @@ async function upOne(context: StackContext, service: ServiceSpec): Promise<UpOut
   }
   const files = serviceFiles(context.paths, service.name);
   const running = runningRecord(files);
-  if (running) {
+  const outdated = running ? service.outdated?.(context.paths, context.config, files.dir) : undefined;
+  if (running && outdated) {
+    say(`restarting (pid ${running.pid}): ${outdated}`);
+    await stopRecordedProcess(running, (service.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS) * 1000);
+    removePidFile(files.pidFile);
+  } else if (running) {
     if (await service.healthy(context.config)) {
       say(`already running (pid ${running.pid}) at ${url}`);
-      return 'already-running';
+    } else {
+      say(`running (pid ${running.pid}) but not healthy yet; waiting`);
+      const waitedMs = await waitHealthy(context, service, running, files);
+      say(`healthy after ${(waitedMs / 1000).toFixed(1)} s at ${url}`);
     }
-    say(`running (pid ${running.pid}) but not healthy yet; waiting`);
-    const waitedMs = await waitHealthy(context, service, running, files);
-    say(`healthy after ${(waitedMs / 1000).toFixed(1)} s at ${url}`);
+    await service.afterStart?.(context.paths, context.config, files.dir, say);
     return 'already-running';
   }
 
@@ -212,6 +218,7 @@ async function upOne(context: StackContext, service: ServiceSpec): Promise<UpOut
   say(`starting (pid ${record.pid}, log ${files.logFile})`);
   const waitedMs = await waitHealthy(context, service, record, files);
   say(`healthy after ${(waitedMs / 1000).toFixed(1)} s at ${url}`);
+  await service.afterStart?.(context.paths, context.config, files.dir, say);
   return 'started';
 }
 

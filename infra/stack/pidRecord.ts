@@ -3,8 +3,10 @@
 
 export interface PidRecord {
   pid: number;
-  /** argv the process was started with; /proc/<pid>/cmdline must still show it. */
+  /** argv the process was started with; /proc/<pid>/cmdline must still show it… */
   command: string[];
+  /** …or this title, for programs that rename themselves (nginx: "nginx: master process …"). */
+  title?: string;
   /** Start time in clock ticks since boot (/proc/<pid>/stat field 22), when it could be read. */
   startTicks?: number;
   startedAt: string;
@@ -36,9 +38,11 @@ export function parsePidRecord(text: string): PidRecord | undefined {
     return undefined;
   }
   if (candidate.startTicks !== undefined && !Number.isInteger(candidate.startTicks)) return undefined;
+  if (candidate.title !== undefined && typeof candidate.title !== 'string') return undefined;
   return {
     pid: candidate.pid as number,
     command: candidate.command,
+    ...(candidate.title === undefined ? {} : { title: candidate.title }),
     startTicks: candidate.startTicks,
     startedAt: typeof candidate.startedAt === 'string' ? candidate.startedAt : '',
   };
@@ -71,7 +75,10 @@ export function parseStartTicks(statText: string): number | undefined {
 export function isSameProcess(record: PidRecord, observed: ObservedProcess): boolean {
   if (observed.cmdline === undefined) return false;
   const argv = parseCmdline(observed.cmdline);
-  if (argv.length !== record.command.length || argv.some((part, index) => part !== record.command[index])) return false;
+  const sameArgv = argv.length === record.command.length && argv.every((part, index) => part === record.command[index]);
+  // A retitled process pads the rest of its old argv area with NULs.
+  const sameTitle = record.title !== undefined && observed.cmdline.replace(/\0+$/, '') === record.title;
+  if (!sameArgv && !sameTitle) return false;
   if (record.startTicks !== undefined && observed.startTicks !== undefined && record.startTicks !== observed.startTicks) return false;
   return true;
 }

@@ -57,6 +57,7 @@ export function startDetached(start: StartCommand, logFile: string, pidFile: str
       pid: child.pid,
       // What /proc shows is the truth to compare against later (argv as exec'd).
       command: [start.command, ...start.args],
+      ...(start.processTitle === undefined ? {} : { title: start.processTitle }),
       startTicks: observed.startTicks,
       startedAt: new Date().toISOString(),
     };

@@ -14,6 +14,8 @@ export interface StackPaths {
 export interface StartCommand {
   command: string;
   args: string[];
+  /** The title a program that renames itself shows in /proc/<pid>/cmdline once running (nginx). */
+  processTitle?: string;
   env?: Record<string, string>;
   cwd?: string;
 }
@@ -49,6 +51,15 @@ export interface ServiceSpec {
   install(paths: StackPaths, log: (line: string) => void): Promise<void>;
   /** Prepares data folders (first start) and returns the command that runs the service in the foreground. */
   prepareStart(paths: StackPaths, config: PipelineConfig, dataDir: string): Promise<StartCommand>;
+  /**
+   * Why the running service must be restarted to match what prepareStart would now start (its
+   * configuration changed, e.g. after an upgrade of the repository), or undefined when it is current.
+   */
+  outdated?(paths: StackPaths, config: PipelineConfig, dataDir: string): string | undefined;
+  /** Runs once the service is healthy (after a start, and on every `up` of a running one); idempotent. */
+  afterStart?(paths: StackPaths, config: PipelineConfig, dataDir: string, log: (line: string) => void): Promise<void>;
+  /** A test fixture of the process stack only (e.g. the TLS fronts); docker-compose has no counterpart. */
+  processStackOnly?: boolean;
   /** Resolves true once the service answers like itself. Must not throw. */
   healthy(config: PipelineConfig): Promise<boolean>;
   /** Installed version, for `stack status`. */

@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ComposeService {
   image?: string;
+  environment?: Record<string, string>;
   ports?: string[];
   network_mode?: string;
   command?: string[] | string;
@@ -46,7 +47,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('offers every service of the local stack under the same name and ports', () => {
-    for (const service of stackServices) {
+    // The TLS and auth fronts are test fixtures of the process stack only.
+    for (const service of stackServices.filter((candidate) => !candidate.processStackOnly)) {
       const ports = hostPorts(service.name);
       const httpPort = service.ports(config)[0]!;
       assert.ok(ports.includes(httpPort), `${service.name}: the stack listens on ${httpPort}, compose exposes ${ports.join(', ')}`);
@@ -67,6 +69,21 @@ describe('docker-compose.yml', () => {
         hostPorts(service).includes(port),
         `${key} uses port ${port}, but compose service ${service} exposes ${hostPorts(service).join(', ') || 'nothing'}`,
       );
+    }
+  });
+
+  it('publishes ports on 127.0.0.1 only, and host-network services listen on 127.0.0.1', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const mapping of service.ports ?? []) {
+        assert.match(String(mapping), /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${mapping} on every interface`);
+      }
+      if (service.network_mode !== 'host') continue;
+      const command = Array.isArray(service.command) ? service.command.join(' ') : (service.command ?? '');
+      const listen = [...command.matchAll(/listen-address=([^:\s]*):\d+/g)].map((match) => match[1]);
+      const httpAddress = service.environment?.GF_SERVER_HTTP_ADDR;
+      assert.ok(listen.length > 0 || httpAddress !== undefined, `${name} on the host network says where it listens`);
+      for (const address of [...listen, ...(httpAddress === undefined ? [] : [httpAddress])])
+        assert.equal(address, '127.0.0.1', `${name} listens on ${address}`);
     }
   });
 

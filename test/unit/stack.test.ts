@@ -1,9 +1,13 @@
 // Pure parts of the local stack: pid records, /proc parsing, templates, tables, service selection.
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../config/errors.js';
+import { configSchema } from '../../config/schema.js';
 import { lastLines } from '../../infra/stack/logTail.js';
-import { selectServices } from '../../infra/stack/manager.js';
+import { repositoryInfraDir, selectServices } from '../../infra/stack/manager.js';
 import {
   formatPidRecord,
   isSameProcess,
@@ -14,7 +18,7 @@ import {
 } from '../../infra/stack/pidRecord.js';
 import { describeProcess, hostOf, parseListeningSockets, portOf, socketInode, urlPort } from '../../infra/stack/ports.js';
 import type { ServiceSpec } from '../../infra/stack/service.js';
-import { clusterIdArgument, newClusterId, renderTemplate } from '../../infra/stack/services/kafka.js';
+import { clusterIdArgument, kafkaService, newClusterId, renderServerProperties, renderTemplate } from '../../infra/stack/services/kafka.js';
 import { parsePrometheusVersion } from '../../infra/stack/services/prometheus.js';
 import { parseTemporalVersion } from '../../infra/stack/services/temporal.js';
 import { formatStatusTable } from '../../infra/stack/statusTable.js';
@@ -104,6 +108,31 @@ test('the Kafka template is rendered completely or not at all', () => {
   assert.equal(clusterIdArgument('-AbCdEfGhIjKlMnOpQrStU'), '--cluster-id=-AbCdEfGhIjKlMnOpQrStU');
 });
 
+test('the broker gets its secured listeners, and a broker started with an older server.properties is outdated', () => {
+  const state = mkdtempSync(join(tmpdir(), 'logstream-kafka-render-'));
+  const config = configSchema.parse({ stack: { state_dir: state } });
+  const paths = { cacheDir: join(state, 'cache'), stateDir: state, infraDir: repositoryInfraDir };
+  const dataDir = join(state, 'kafka');
+  const rendered = renderServerProperties(paths, config, dataDir, 'plain-password');
+  assert.match(
+    rendered,
+    /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:9092,CONTROLLER:\/\/127\.0\.0\.1:9093,SASL_SSL:\/\/127\.0\.0\.1:9094,SSL:\/\/127\.0\.0\.1:9095$/m,
+  );
+  assert.match(rendered, /^listener\.name\.ssl\.ssl\.client\.auth=required$/m);
+  assert.match(rendered, /^listener\.name\.sasl_ssl\.sasl\.enabled\.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512$/m);
+  assert.ok(rendered.includes('user_logstream="plain-password";'));
+  assert.ok(rendered.includes(`ssl.truststore.location=${join(state, 'tls', 'ca.pem')}`));
+
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'server.properties'), 'listeners=PLAINTEXT://127.0.0.1:9092\n');
+  assert.match(kafkaService.outdated!(paths, config, dataDir) ?? '', /without the SASL_SSL and SSL listeners/);
+  mkdirSync(join(state, 'credentials'));
+  writeFileSync(join(state, 'credentials', 'kafka-plain-password'), 'plain-password\n');
+  assert.match(kafkaService.outdated!(paths, config, dataDir) ?? '', /server\.properties or the kafka settings changed/);
+  writeFileSync(join(dataDir, 'server.properties'), rendered);
+  assert.equal(kafkaService.outdated!(paths, config, dataDir), undefined);
+});
+
 test('versions are read from what the programs print', () => {
   assert.equal(parseTemporalVersion('temporal version 0.0.0-DEV (Server 1.29.1, UI 2.42.1)\n'), 'server 1.29.1, ui 2.42.1');
   assert.equal(parsePrometheusVersion('prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5+deb12u1)\n'), '2.42.0+ds');
@@ -149,4 +178,19 @@ test('services are selected by name; no names means every non-optional one; unkn
     (error: unknown) =>
       error instanceof UsageError && /zookeeper/.test(error.message) && /temporal, kafka, elasticsearch/.test(error.hint ?? ''),
   );
+});
+
+test('a process that renames itself (nginx) is still recognised by its title, with the NUL padding it leaves', () => {
+  const nginx: PidRecord = {
+    pid: 4242,
+    command: ['/usr/sbin/nginx', '-c', '/state/nginx/nginx.conf'],
+    title: 'nginx: master process /usr/sbin/nginx -c /state/nginx/nginx.conf',
+    startTicks: 7,
+    startedAt: '',
+  };
+  assert.deepEqual(parsePidRecord(formatPidRecord(nginx)), nginx);
+  assert.ok(isSameProcess(nginx, { cmdline: '/usr/sbin/nginx\0-c\0/state/nginx/nginx.conf\0', startTicks: 7 }), 'before it renames itself');
+  assert.ok(isSameProcess(nginx, { cmdline: `${nginx.title}\0\0\0\0`, startTicks: 7 }), 'after');
+  assert.ok(!isSameProcess(nginx, { cmdline: 'nginx: worker process\0\0', startTicks: 7 }));
+  assert.ok(!isSameProcess(nginx, { cmdline: `${nginx.title}\0`, startTicks: 8 }), 'a recycled pid');
 });

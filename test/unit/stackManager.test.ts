@@ -193,3 +193,30 @@ test('a service can explain who usually holds its port (e.g. a distro service)',
     squatter.close();
   }
 });
+
+test('up restarts a running service whose configuration is outdated, and runs its after-start step each time', async () => {
+  let version = 1;
+  const afterStarts: string[] = [];
+  const service: ServiceSpec = {
+    ...fakeService(await freePort()),
+    outdated: () => (version === 2 ? 'its configuration changed' : undefined),
+    async afterStart(_paths, _config, dataDir) {
+      afterStarts.push(dataDir);
+    },
+  };
+  const context = stackContext(service);
+  await stackUp(context, []);
+  const { pidFile, dir } = serviceFiles(context.paths, 'fake');
+  const first = readPidRecord(pidFile)!;
+  assert.equal((await stackUp(context, [])).get('fake'), 'already-running');
+  assert.equal(readPidRecord(pidFile)!.pid, first.pid);
+
+  version = 2;
+  assert.equal((await stackUp(context, [])).get('fake'), 'started', 'a restart counts as started by this run');
+  const second = readPidRecord(pidFile)!;
+  assert.notEqual(second.pid, first.pid);
+  assert.equal(isRecordedProcessAlive(first), false, 'the outdated process is stopped');
+  assert.ok(context.lines.some((line) => /fake: restarting \(pid \d+\): its configuration changed/.test(line)));
+  assert.deepEqual(afterStarts, [dir, dir, dir]);
+  await stackDown(context, []);
+});

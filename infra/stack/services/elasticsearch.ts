@@ -16,11 +16,8 @@ export const elasticsearchService: ServiceSpec = {
     version: elasticsearchVersion,
     httpPort: 9201,
     transportPort: 9301,
-    // The @elastic/elasticsearch client refuses a server without this header, so health requires it too.
-    isExpectedRoot: (root) =>
-      root.productHeader === 'Elasticsearch' &&
-      root.version?.distribution === undefined &&
-      (root.version?.number ?? '').startsWith('7.17.'),
+    // The @elastic/elasticsearch client itself refuses a server without the x-elastic-product header.
+    isExpectedHealth: (health) => health.version.startsWith('7.17.'),
     extraJvmFlags: [],
   }),
   optional: true,

@@ -3,6 +3,8 @@ import type { ServiceSpec } from '../service.js';
 import { kafkaService } from './kafka.js';
 import { elasticsearchService } from './elasticsearch.js';
 import { mlflowService } from './mlflow.js';
+import { mlflowAuthService } from './mlflowAuth.js';
+import { nginxService } from './nginx.js';
 import { opensearchService } from './opensearch.js';
 import { prometheusService } from './prometheus.js';
 import { temporalService } from './temporal.js';
@@ -14,4 +16,7 @@ export const stackServices: readonly ServiceSpec[] = [
   prometheusService,
   opensearchService,
   elasticsearchService,
+  mlflowAuthService,
+  // Last: its fronts proxy to the services above.
+  nginxService,
 ];

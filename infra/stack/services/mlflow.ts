@@ -1,6 +1,8 @@
 // MLflow tracking server with the model registry and the artifact proxy, from PyPI into a venv.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createMlflowClient } from '../../../clients/mlflow/client.js';
+import { redactUrl } from '../../../config/secrets.js';
 import { installAtomically, runInstallCommand } from '../install.js';
 import { urlPort } from '../ports.js';
 import type { ServiceSpec, StackPaths, StartCommand } from '../service.js';
@@ -8,18 +10,44 @@ import type { ServiceSpec, StackPaths, StartCommand } from '../service.js';
 /** The newest release whose wheels (mlflow and mlflow-skinny) PyPI serves here for Python 3.11. */
 export const MLFLOW_VERSION = '3.17.2';
 
-function venvPython(paths: StackPaths): string {
+export function mlflowVenvPython(paths: StackPaths): string {
   return join(paths.cacheDir, 'mlflow', 'venv', 'bin', 'python');
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
+/** `python -m mlflow server …` with its own database and artifact folder under dataDir. */
+export function mlflowServerCommand(
+  paths: StackPaths,
+  dataDir: string,
+  host: string,
+  port: number,
+  extraArgs: string[] = [],
+): StartCommand {
+  const artifacts = join(dataDir, 'artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  return {
+    command: mlflowVenvPython(paths),
+    args: [
+      '-m',
+      'mlflow',
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${join(dataDir, 'mlflow.db')}`,
+      '--artifacts-destination',
+      artifacts,
+      '--serve-artifacts',
+      '--host',
+      host,
+      '--port',
+      String(port),
+      '--workers',
+      '1',
+      ...extraArgs,
+    ],
+    cwd: dataDir,
+    // The job runner (huey consumers, one process per job type) serves GenAI features only;
+    // tracking and the model registry do not need it, and it costs seven processes on two cores.
+    env: { PYTHONUNBUFFERED: '1', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+  };
 }
 
 export const mlflowService: ServiceSpec = {
@@ -28,10 +56,10 @@ export const mlflowService: ServiceSpec = {
   externalKey: 'mlflow.tracking_uri',
   toolchains: [{ command: 'python3', fix: 'install Python 3.10+ with the venv module (apt-get install python3 python3-venv)' }],
   ports: (config) => [urlPort(config.mlflow.tracking_uri)],
-  url: (config) => config.mlflow.tracking_uri,
+  url: (config) => redactUrl(config.mlflow.tracking_uri),
   installDir: (paths) => join(paths.cacheDir, 'mlflow'),
   isInstalled: (paths) =>
-    existsSync(venvPython(paths)) &&
+    existsSync(mlflowVenvPython(paths)) &&
     existsSync(join(paths.cacheDir, 'mlflow', 'VERSION')) &&
     readFileSync(join(paths.cacheDir, 'mlflow', 'VERSION'), 'utf8').trim() === MLFLOW_VERSION,
   async install(paths, log) {
@@ -62,36 +90,15 @@ export const mlflowService: ServiceSpec = {
     log(`installed ${join(paths.cacheDir, 'mlflow', 'venv')}`);
   },
   async prepareStart(paths, config, dataDir): Promise<StartCommand> {
-    const artifacts = join(dataDir, 'artifacts');
-    mkdirSync(artifacts, { recursive: true });
     const url = new URL(config.mlflow.tracking_uri);
-    return {
-      command: venvPython(paths),
-      args: [
-        '-m',
-        'mlflow',
-        'server',
-        '--backend-store-uri',
-        `sqlite:///${join(dataDir, 'mlflow.db')}`,
-        '--artifacts-destination',
-        artifacts,
-        '--serve-artifacts',
-        '--host',
-        url.hostname,
-        '--port',
-        String(urlPort(config.mlflow.tracking_uri)),
-        '--workers',
-        '1',
-      ],
-      cwd: dataDir,
-      // The job runner (huey consumers, one process per job type) serves GenAI features only;
-      // tracking and the model registry do not need it, and it costs seven processes on two cores.
-      env: { PYTHONUNBUFFERED: '1', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
-    };
+    return mlflowServerCommand(paths, dataDir, url.hostname, urlPort(config.mlflow.tracking_uri));
   },
   async healthy(config) {
-    const base = config.mlflow.tracking_uri.replace(/\/$/, '');
-    return (await answers(`${base}/health`)) && (await answers(`${base}/api/2.0/mlflow/experiments/search?max_results=1`));
+    try {
+      return await createMlflowClient(config.mlflow, { timeoutMs: 2000 }).healthy();
+    } catch {
+      return false;
+    }
   },
   version(paths) {
     const file = join(paths.cacheDir, 'mlflow', 'VERSION');

@@ -16,17 +16,11 @@ export const opensearchService: ServiceSpec = {
     version: openSearchVersion,
     httpPort: 9200,
     transportPort: 9300,
-    url: (config) => config.elasticsearch.host,
-    credentials: (config) =>
-      config.elasticsearch.username
-        ? { username: config.elasticsearch.username, password: config.elasticsearch.password ?? '' }
-        : undefined,
-    isExpectedRoot: (root, config, baseUrl) => {
-      if (baseUrl === localUrl) return root.version?.distribution === 'opensearch' && (root.version.number ?? '').startsWith('2.19.');
-      // A user's own engine (elasticsearch.host set) is whatever elasticsearch.kind says, any version.
-      if (config.elasticsearch.kind === 'elasticsearch') return root.productHeader === 'Elasticsearch';
-      return root.version?.distribution === 'opensearch';
-    },
+    searchSettings: (config) =>
+      config.elasticsearch.host.replace(/\/+$/, '') === localUrl ? { ...config.elasticsearch, kind: 'opensearch' } : config.elasticsearch,
+    // The node the stack starts is 2.19; a user's own engine (elasticsearch.host set) is whatever
+    // elasticsearch.kind says (the client checks that), any version.
+    isExpectedHealth: (health, _config, baseUrl) => baseUrl !== localUrl || health.version.startsWith('2.19.'),
     extraJvmFlags: [],
   }),
   // A user who points elasticsearch.host somewhere runs their own engine there.

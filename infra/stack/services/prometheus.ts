@@ -2,8 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { StackError } from '../errors.js';
-import { commandOnPath, runInstallCommand } from '../install.js';
+import { prometheusReady } from '../../../clients/metrics/prometheus.js';
+import { redactUrl } from '../../../config/secrets.js';
+import { installDebianPackage } from '../debianPackage.js';
+import { commandOnPath } from '../install.js';
 import { urlPort } from '../ports.js';
 import type { ServiceSpec, StackPaths, StartCommand } from '../service.js';
 
@@ -23,17 +25,6 @@ function binary(): string {
   return existsSync(PROMETHEUS) ? PROMETHEUS : 'prometheus';
 }
 
-/** apt starts the distro's own service where it can; ours must be the one on the port. */
-async function stopDistroService(log: (line: string) => void): Promise<void> {
-  const options = { onLine: () => undefined };
-  if (existsSync('/run/systemd/system') && commandOnPath('systemctl')) {
-    await runInstallCommand('prometheus', 'systemctl', ['disable', '--now', 'prometheus'], options).catch(() => undefined);
-    log('disabled the distro prometheus.service (the stack runs its own)');
-  } else if (existsSync('/etc/init.d/prometheus')) {
-    await runInstallCommand('prometheus', '/etc/init.d/prometheus', ['stop'], options).catch(() => undefined);
-  }
-}
-
 export const prometheusService: ServiceSpec = {
   name: 'prometheus',
   description: 'Prometheus (Debian package)',
@@ -45,32 +36,19 @@ export const prometheusService: ServiceSpec = {
     holder.includes('/etc/prometheus/')
       ? 'that is the distro prometheus service: stop it with `systemctl disable --now prometheus` (or `service prometheus stop`) and run the command again.'
       : undefined,
-  url: (config) => config.prometheus.url,
+  url: (config) => redactUrl(config.prometheus.url),
   installDir: (paths: StackPaths) => join(paths.cacheDir, 'prometheus'),
   isInstalled: () => existsSync(PROMETHEUS) || commandOnPath('prometheus'),
-  async install(_paths, log) {
-    if (!commandOnPath('apt-get')) {
-      throw new StackError('prometheus', 'prometheus is not installed and this system has no apt-get', {
-        hint: 'install Prometheus 2.x so that `prometheus` is on PATH (https://prometheus.io/download/)',
-      });
-    }
-    if (process.getuid?.() !== 0) {
-      throw new StackError('prometheus', 'prometheus is not installed and installing the Debian package needs root', {
-        hint: 'run: sudo apt-get install -y --no-install-recommends prometheus',
-      });
-    }
-    // apt-get is atomic enough on its own: dpkg records a half-installed package and the next run completes it.
-    log('apt-get update');
-    await runInstallCommand('prometheus', 'apt-get', ['update', '-q']);
-    log('apt-get install prometheus (Debian package)');
-    await runInstallCommand('prometheus', 'apt-get', ['install', '-y', '-q', '--no-install-recommends', 'prometheus'], {
-      env: { DEBIAN_FRONTEND: 'noninteractive' },
-      onLine: (line) => {
-        if (/^(Get:|Setting up)/.test(line)) log(line.trim());
+  install: (_paths, log) =>
+    installDebianPackage(
+      {
+        service: 'prometheus',
+        packageName: 'prometheus',
+        otherwise: 'install Prometheus 2.x so that `prometheus` is on PATH (https://prometheus.io/download/)',
       },
-    });
-    await stopDistroService(log);
-  },
+      log,
+    ),
+
   async prepareStart(paths, config, dataDir): Promise<StartCommand> {
     mkdirSync(join(dataDir, 'data'), { recursive: true });
     mkdirSync(prometheusTargetsDir(paths.stateDir), { recursive: true });
@@ -91,15 +69,7 @@ export const prometheusService: ServiceSpec = {
       cwd: dataDir,
     };
   },
-  async healthy(config) {
-    try {
-      const response = await fetch(`${config.prometheus.url.replace(/\/$/, '')}/-/ready`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      return response.ok;
-    } catch {
-      return false;
-    }
-  },
+  healthy: (config) => prometheusReady(config.prometheus.url),
   version() {
     try {
       return parsePrometheusVersion(execFileSync(binary(), ['--version'], { encoding: 'utf8', timeout: 10_000 })) ?? '?';

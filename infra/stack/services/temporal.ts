@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { temporalHealthy } from '../../../clients/temporal/connection.js';
 import type { PipelineConfig } from '../../../config/schema.js';
 import { installAtomically, runInstallCommand } from '../install.js';
 import { hostOf, isPortInUse, portOf } from '../ports.js';
@@ -84,16 +85,7 @@ export const temporalService: ServiceSpec = {
     // A closed port fails at once here; the gRPC client would keep retrying until its deadline.
     if (!(await isPortInUse(portOf(config.temporal.address), hostOf(config.temporal.address)))) return false;
     try {
-      const { Connection } = await import('@temporalio/client');
-      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 2000 });
-      try {
-        const response = await connection.withDeadline(Date.now() + 2000, () =>
-          connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }),
-        );
-        return response.status === 1; // SERVING
-      } finally {
-        await connection.close();
-      }
+      return await temporalHealthy(config.temporal);
     } catch {
       return false;
     }
