@@ -48,15 +48,34 @@ export function resolveVersion(tablePath: string, listing: LogListing, selector:
   return latest;
 }
 
+/**
+ * The log files a selector needs. The latest version, or one at or after the _last_checkpoint hint,
+ * is listed from the hinted checkpoint on (a log of millions of commits is not listed whole); a
+ * stale or broken hint, an older version and time travel by timestamp list the whole log.
+ */
+async function listForSelector(
+  storage: Storage,
+  selector: SnapshotSelector,
+): Promise<{ listing: LogListing; lastCheckpoint: Awaited<ReturnType<typeof readLastCheckpoint>> }> {
+  if (selector.timestampMs !== undefined) return { listing: await listLog(storage, { withTimes: true }), lastCheckpoint: undefined };
+  const lastCheckpoint = await readLastCheckpoint(storage);
+  const from = lastCheckpoint?.version;
+  if (from !== undefined && from > 0 && (selector.version === undefined || selector.version >= from)) {
+    const tail = await listLog(storage, { withTimes: false, fromVersion: from });
+    const usable = tail.checkpoints.some(
+      (checkpoint) => checkpoint.version >= from && (selector.version === undefined || checkpoint.version <= selector.version),
+    );
+    if (usable) return { listing: tail, lastCheckpoint };
+  }
+  return { listing: await listLog(storage, { withTimes: false }), lastCheckpoint };
+}
+
 export async function loadState(
   storage: Storage,
   tablePath: string,
   selector: SnapshotSelector = {},
 ): Promise<{ state: TableState; listing: LogListing }> {
-  const [listing, lastCheckpoint] = await Promise.all([
-    listLog(storage, { withTimes: selector.timestampMs !== undefined }),
-    readLastCheckpoint(storage),
-  ]);
+  const { listing, lastCheckpoint } = await listForSelector(storage, selector);
   if (listing.commits.length === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(tablePath);
   const target = resolveVersion(tablePath, listing, selector);
   // _last_checkpoint is only a hint; a complete checkpoint found by listing wins (it may be newer).
