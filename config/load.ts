@@ -144,7 +144,15 @@ function expandPaths(config: PipelineConfig): PipelineConfig {
   const expand = (path: string) => (path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path);
   return {
     ...config,
-    delta: { ...config.delta, root: resolve(expand(config.delta.root)) },
+    // A URL root (s3://bucket/prefix) is not a folder: resolve() would turn it into ./s3:/bucket/prefix.
+    delta: {
+      ...config.delta,
+      root: /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(config.delta.root) ? config.delta.root : resolve(expand(config.delta.root)),
+    },
+    s3: {
+      ...config.s3,
+      ...(config.s3.secret_access_key_file ? { secret_access_key_file: resolve(expand(config.s3.secret_access_key_file)) } : {}),
+    },
     stack: { ...config.stack, cache_dir: resolve(expand(config.stack.cache_dir)), state_dir: resolve(expand(config.stack.state_dir)) },
   };
 }

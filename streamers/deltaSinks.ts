@@ -1,8 +1,7 @@
 // The four Delta tables of the lakehouse (logs, anomalies, metrics_1m, quarantine) as streamer
 // sinks, on the clients/delta engine. Tables are created on first use with the streamer's schema.
-import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { DeltaTable, type DeltaTableOptions } from '../clients/delta/index.js';
+import { DeltaTable, tablePath, type DeltaTableOptions } from '../clients/delta/index.js';
 import { DeltaWriterThread, type AppendSpec } from './deltaWriter.js';
 import { commitInOrder, type DeltaTxn, type OrderedResult } from './orderedCommit.js';
 import type {
@@ -49,25 +48,25 @@ export async function openLakehouseTables(
 ): Promise<LakehouseTables> {
   const [logs, anomalies, metrics, quarantine] = await Promise.all([
     DeltaTable.openOrCreate(
-      join(root, TABLE_FOLDERS.logs),
+      tablePath(root, TABLE_FOLDERS.logs),
       logsTable([]).schema,
       { partitionColumns: [...LOGS_PARTITION_COLUMNS], name: 'logs' },
       options,
     ),
     DeltaTable.openOrCreate(
-      join(root, TABLE_FOLDERS.anomalies),
+      tablePath(root, TABLE_FOLDERS.anomalies),
       anomaliesTable([]).schema,
       { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS], name: 'anomalies' },
       options,
     ),
     DeltaTable.openOrCreate(
-      join(root, TABLE_FOLDERS.metrics),
+      tablePath(root, TABLE_FOLDERS.metrics),
       metricsTable([]).schema,
       { partitionColumns: [...METRICS_PARTITION_COLUMNS], name: 'metrics_1m' },
       options,
     ),
     DeltaTable.openOrCreate(
-      join(root, TABLE_FOLDERS.quarantine),
+      tablePath(root, TABLE_FOLDERS.quarantine),
       quarantineTable([]).schema,
       { partitionColumns: [...QUARANTINE_PARTITION_COLUMNS], name: 'quarantine' },
       options,

@@ -8,6 +8,7 @@ import { createScorer } from '../../ml/kmeansScorer.js';
 import { createModelWatcher, staticModelWatcher } from '../../ml/modelWatcher.js';
 import { loadModel } from '../../ml/registry.js';
 import type { ModelWatcher } from '../../ml/scorer.js';
+import { deltaOptionsFromConfig } from '../../clients/delta/index.js';
 import { createKafkaClient } from '../../clients/kafka/index.js';
 import { createSearchClient } from '../../clients/search/index.js';
 import { openLakehouseTables } from '../../streamers/deltaSinks.js';
@@ -51,7 +52,7 @@ export function registerStreamingCommands(program: Command): void {
       const topic = options.topic ?? config.kafka.topic;
       const kafka = createKafkaClient(config.kafka);
       const models = await streamerModels(options.model, config, logger);
-      const lakehouse = await openLakehouseTables(config.delta.root, { checkpointInterval: config.delta.checkpoint_interval });
+      const lakehouse = await openLakehouseTables(config.delta.root, deltaOptionsFromConfig(config.delta, config.s3));
       let search: SearchSink | undefined;
       if (options.search && config.elasticsearch.enabled) search = lazyTemplateSearchSink(createSearchClient(config));
       const abort = new AbortController();
