@@ -53,7 +53,7 @@ export function registerStackCommands(program: Command): void {
     .command('up')
     .description('install what is missing, start the services and wait until each is healthy (running ones are left alone)')
     .argument('[service...]', `services to start (default: all but the optional ones; known: ${names})`)
-    .option('--all', 'also the optional services (elasticsearch), as the tests need')
+    .option('--all', 'also the optional services (elasticsearch, s3), as the tests need')
     .action(async (services: string[], options: { all?: boolean }) => {
       const started = Date.now();
       await stackUp(stackContext(), withOptional(services, options));
@@ -64,7 +64,7 @@ export function registerStackCommands(program: Command): void {
     .command('install')
     .description('install services into stack.cache_dir without starting them (up does this when needed)')
     .argument('[service...]', `services to install (default: all but the optional ones; known: ${names})`)
-    .option('--all', 'also the optional services (elasticsearch)')
+    .option('--all', 'also the optional services (elasticsearch, s3)')
     .action(async (services: string[], options: { all?: boolean }) => {
       await stackInstall(stackContext(), withOptional(services, options));
     });

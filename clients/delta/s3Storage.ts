@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
@@ -145,6 +147,13 @@ export function s3ClientConfig(location: string, settings: S3Settings, env: Node
 /** One client per distinct settings per process (threads have their own), so tables share connections. */
 const clients = new Map<string, S3Client>();
 
+function newClient(config: S3ClientConfig): S3Client {
+  // The SDK warns on every process start that its 2027 releases will need Node 22; the lockfile pins
+  // a release that supports Node 20 (package.json engines), and the warning would only confuse CLI users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new S3Client(config);
+}
+
 function clientFor(location: string, settings: S3Settings): S3Client {
   const key = JSON.stringify([
     settings.endpoint,
@@ -156,10 +165,35 @@ function clientFor(location: string, settings: S3Settings): S3Client {
   ]);
   let client = clients.get(key);
   if (!client) {
-    client = new S3Client(s3ClientConfig(location, settings));
+    client = newClient(s3ClientConfig(location, settings));
     clients.set(key, client);
   }
   return client;
+}
+
+/** True when the store answers a signed ListBuckets within the timeout (the stack's health check). */
+export async function s3Answers(settings: S3Settings, timeoutMs = 2000): Promise<boolean> {
+  const client = newClient({ ...s3ClientConfig(settings.endpoint ?? 's3', settings), maxAttempts: 1 });
+  try {
+    await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Creates the bucket unless it exists (the local stack's default bucket, test buckets). */
+export async function ensureBucket(settings: S3Settings, bucket: string): Promise<void> {
+  const client = newClient(s3ClientConfig(`s3://${bucket}`, settings));
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(nameOf(error))) throw error;
+  } finally {
+    client.destroy();
+  }
 }
 
 interface ErrorShape {

@@ -257,7 +257,9 @@ export async function stackUp(context: StackContext, names: readonly string[]): 
     const started = await Promise.all(
       toStart.map(async (service): Promise<UpResult> => {
         try {
-          return { service: service.name, outcome: await upOne(context, service) };
+          const outcome = await upOne(context, service);
+          if (outcome !== 'external') await service.afterStart?.(context.paths, context.config);
+          return { service: service.name, outcome };
         } catch (error) {
           return { service: service.name, error: asStackError(service.name, error) };
         }

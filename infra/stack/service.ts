@@ -51,6 +51,8 @@ export interface ServiceSpec {
   prepareStart(paths: StackPaths, config: PipelineConfig, dataDir: string): Promise<StartCommand>;
   /** Resolves true once the service answers like itself. Must not throw. */
   healthy(config: PipelineConfig): Promise<boolean>;
+  /** Runs once the service is healthy after `stack up` (started or already running), e.g. to create a default bucket; idempotent. */
+  afterStart?(paths: StackPaths, config: PipelineConfig): Promise<void>;
   /** Installed version, for `stack status`. */
   version(paths: StackPaths): string;
 }

@@ -5,6 +5,7 @@ import { elasticsearchService } from './elasticsearch.js';
 import { mlflowService } from './mlflow.js';
 import { opensearchService } from './opensearch.js';
 import { prometheusService } from './prometheus.js';
+import { s3Service } from './s3.js';
 import { temporalService } from './temporal.js';
 
 export const stackServices: readonly ServiceSpec[] = [
@@ -14,4 +15,5 @@ export const stackServices: readonly ServiceSpec[] = [
   prometheusService,
   opensearchService,
   elasticsearchService,
+  s3Service,
 ];
