@@ -1,0 +1,85 @@
+// The lakehouse's own users on an s3:// root in the stack's S3 store: the streamer's Delta sinks
+// appending from the writer thread (which builds its S3 storage from the path and the serializable
+// settings), training samples read from the logs table, and the maintenance activity's table
+// listing and OPTIMIZE/checkpoint/VACUUM.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { loadDependencies } from '../../activities/dependencies.js';
+import { DeltaTable, tablePath } from '../../clients/delta/index.js';
+import { loadConfig } from '../../config/load.js';
+import { sampleLogsFromDelta } from '../../ml/deltaSample.js';
+import { openLakehouseTables } from '../../streamers/deltaSinks.js';
+import { logsTable } from '../../streamers/tables.js';
+import { scoredApacheRecords } from '../helpers/apacheLakehouse.js';
+import { s3Case } from '../helpers/storages.js';
+
+describe('a lakehouse on S3', () => {
+  const root = s3Case.scratch('lakehouse');
+  let records: Awaited<ReturnType<typeof scoredApacheRecords>>;
+
+  before(async () => {
+    await s3Case.ready();
+    records = (await scoredApacheRecords()).slice(0, 3000);
+  });
+
+  it('takes the streamer sinks appends from the writer thread, exactly once per txn version', { timeout: 120_000 }, async () => {
+    const lakehouse = await openLakehouseTables(root, { s3: s3Case.options.s3, checkpointInterval: 2 });
+    try {
+      for (let start = 0; start < records.length; start += 1000) {
+        const batch = records.slice(start, start + 1000);
+        const outcome = await lakehouse.sinks.logs.append(logsTable(batch), [
+          { appId: 'apache-replay-0', version: BigInt(start + 999), previousVersion: BigInt(start - 1) },
+        ]);
+        assert.equal(outcome.kind, 'committed');
+      }
+      const replayed = await lakehouse.sinks.logs.append(logsTable(records.slice(0, 1000)), [
+        { appId: 'apache-replay-0', version: 999n, previousVersion: -1n },
+      ]);
+      assert.equal(replayed.kind, 'duplicate');
+      assert.equal(await lakehouse.sinks.logs.txnVersion('apache-replay-0'), 2999n);
+    } finally {
+      await lakehouse.close();
+    }
+    const snapshot = await (await DeltaTable.open(tablePath(root, 'logs'), s3Case.options)).snapshot();
+    assert.equal(snapshot.numRows, 3000);
+    assert.equal(snapshot.version, 3);
+  });
+
+  it('gives training samples from the logs table', async () => {
+    const times = records.map((record) => record.timestampMs);
+    const sample = await sampleLogsFromDelta({
+      root,
+      storage: s3Case.options,
+      lookbackHours: 24 * 365 * 20,
+      samples: 500,
+      seed: 7,
+      nowMs: Math.max(...times) + 1,
+    });
+    assert.ok(sample.events.length > 0 && sample.events.length <= 500, `${sample.events.length} events`);
+    assert.match(sample.source, /^delta:s3:\/\/logstream\/tests\//);
+  });
+
+  it('is listed and maintained by the maintenance activity', { timeout: 120_000 }, async () => {
+    const config = loadConfig({
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_'))),
+        ...s3Case.env,
+        LOGSTREAM_DELTA_ROOT: root,
+      },
+    }).config;
+    const maintenance = loadDependencies(config).maintenance;
+    const tables = await maintenance.listTables(root);
+    assert.ok(tables.includes(tablePath(root, 'logs')), JSON.stringify(tables));
+    const result = await maintenance.maintainTable(tablePath(root, 'logs'), {
+      vacuumRetentionHours: 0,
+      logRetentionDays: 30,
+      skipVacuum: true,
+      targetFileSizeBytes: 64 * 1024 * 1024,
+      signal: new AbortController().signal,
+    });
+    assert.ok(result.filesCompacted > 1, `${result.filesCompacted} files compacted`);
+    const snapshot = await (await DeltaTable.open(tablePath(root, 'logs'), s3Case.options)).snapshot();
+    assert.equal(snapshot.numRows, 3000);
+    assert.equal(result.checkpointVersion, snapshot.version);
+  });
+});
