@@ -229,7 +229,9 @@ export class DeltaTable {
     this.assertWritable();
     const duplicate = findDuplicateTxn(options.txns ?? [], this.state.txns);
     if (duplicate) return { status: 'duplicate', ...duplicate };
-    return this.commitStaged(await this.stageAppend(data), options);
+    // One update for both halves: on an object store every update() is a request, and a commit
+    // that lost a race catches up with the winners anyway.
+    return this.commitWritten(await this.writeFiles(data), options);
   }
 
   /**
@@ -239,6 +241,10 @@ export class DeltaTable {
    */
   async stageAppend(data: Table): Promise<StagedAppend> {
     await this.update();
+    return this.writeFiles(data);
+  }
+
+  private async writeFiles(data: Table): Promise<StagedAppend> {
     this.assertWritable();
     const metadata = this.state.metadata!;
     const schema = JSON.parse(metadata.schemaString);
@@ -250,6 +256,10 @@ export class DeltaTable {
   /** The second half of an append: commits staged files with the txns (same outcomes as append). */
   async commitStaged(staged: StagedAppend, options: AppendOptions = {}): Promise<AppendOutcome> {
     await this.update();
+    return this.commitWritten(staged, options);
+  }
+
+  private async commitWritten(staged: StagedAppend, options: AppendOptions): Promise<AppendOutcome> {
     this.assertWritable();
     const txns = options.txns ?? [];
     const duplicate = findDuplicateTxn(txns, this.state.txns);
