@@ -204,7 +204,7 @@ async function deltaFreshnessCheck(config: PipelineConfig, maxAgeSeconds: number
   const logsPath = tablePath(config.delta.root, TABLE_FOLDERS.logs);
   const table = await DeltaTable.open(logsPath, { s3: s3SettingsFromConfig(config.s3) }).catch(() => undefined);
   if (!table) return { name, status: 'warn', detail: `no logs table at ${logsPath} yet` };
-  const newest = (await table.history()).at(-1);
+  const newest = (await table.history({ fromVersion: table.version })).at(-1);
   if (!newest) return { name, status: 'warn', detail: `${logsPath} has no commit` };
   const ageSeconds = Math.max(0, Math.round((Date.now() - newest.timestampMs) / 1000));
   return {

@@ -364,9 +364,13 @@ export class DeltaTable {
     };
   }
 
-  /** One entry per commit still in the log, oldest first. */
-  async history(): Promise<HistoryEntry[]> {
-    const listing = await listLog(this.storage);
+  /**
+   * One entry per commit still in the log (or from `fromVersion` on), oldest first. Rows removed by a
+   * remove without stats are counted from the add seen earlier, so a history from a version may count 0.
+   */
+  async history(options: { fromVersion?: number } = {}): Promise<HistoryEntry[]> {
+    // From a version, only the log's tail is listed and read (the health check wants the newest commit).
+    const listing = await listLog(this.storage, { fromVersion: options.fromVersion });
     const sizes = new Map<string, number>(); // rows per file, to count rows of removes that carry no stats
     const entries: HistoryEntry[] = [];
     for (const file of listing.commits) {

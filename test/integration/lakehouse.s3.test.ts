@@ -1,7 +1,7 @@
 // The lakehouse's own users on an s3:// root in the stack's S3 store: the streamer's Delta sinks
 // appending from the writer thread (which builds its S3 storage from the path and the serializable
 // settings), training samples read from the logs table, and the maintenance activity's table
-// listing and OPTIMIZE/checkpoint/VACUUM.
+// listing and OPTIMIZE/checkpoint/VACUUM, and the health check's Delta freshness.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadDependencies } from '../../activities/dependencies.js';
@@ -59,7 +59,7 @@ describe('a lakehouse on S3', () => {
     assert.match(sample.source, /^delta:s3:\/\/logstream\/tests\//);
   });
 
-  it('is listed and maintained by the maintenance activity', { timeout: 120_000 }, async () => {
+  it('is checked for freshness, listed and maintained by the activities', { timeout: 120_000 }, async () => {
     const config = loadConfig({
       env: {
         ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOGSTREAM_'))),
@@ -67,7 +67,11 @@ describe('a lakehouse on S3', () => {
         LOGSTREAM_DELTA_ROOT: root,
       },
     }).config;
-    const maintenance = loadDependencies(config).maintenance;
+    const dependencies = loadDependencies(config);
+    const freshness = await dependencies.health.deltaFreshness!(config, 3600);
+    assert.equal(freshness.status, 'ok', freshness.detail);
+    assert.match(freshness.detail, /logs table version 3 committed/);
+    const maintenance = dependencies.maintenance;
     const tables = await maintenance.listTables(root);
     assert.ok(tables.includes(tablePath(root, 'logs')), JSON.stringify(tables));
     const result = await maintenance.maintainTable(tablePath(root, 'logs'), {
