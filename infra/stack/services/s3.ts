@@ -54,6 +54,8 @@ export const s3Service: ServiceSpec = {
   name: 's3',
   description: 'SeaweedFS S3 gateway (optional; Delta tables on object storage)',
   optional: true,
+  // weed server (one node) does not finish stopping on SIGTERM: its parts wait for each other; data is synced per write.
+  stopGraceSeconds: 10,
   toolchains: [
     { command: 'go', fix: 'install Go 1.26 or later (https://go.dev/doc/install, or apt-get install golang) and put it on PATH' },
   ],
@@ -127,6 +129,8 @@ export const s3Service: ServiceSpec = {
         '-master.volumeSizeLimitMB=1024',
         `-volume.port=${S3_PORTS.volume}`,
         '-volume.max=0',
+        // One node: no peers to tell before stopping (the default waits 10 s on SIGTERM).
+        '-volume.preStopSeconds=1',
         '-filer',
         `-filer.port=${S3_PORTS.filer}`,
         '-s3',
