@@ -1,9 +1,7 @@
 // Wires the real modules into the activities' ports for `logstream worker`: the streamer
 // (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training pipeline (ml/).
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PipelineConfig } from '../config/schema.js';
-import { DeltaTable, deltaOptionsFromConfig } from '../clients/delta/index.js';
+import { DeltaTable, deltaOptionsFromConfig, findTables, s3SettingsFromConfig, tablePath } from '../clients/delta/index.js';
 import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';
 import { createSearchClient } from '../clients/search/index.js';
 import { createStreamer, type StartableStreamer } from '../streamers/createStreamer.js';
@@ -31,7 +29,7 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
           await kafka.ensureTopic(current.kafka.dlq_topic, 1);
           await kafka.ensureTopic(current.kafka.anomalies_topic, 1);
         });
-        await (await openLakehouse(current.delta.root, deltaOptionsFromConfig(current.delta), { writerThread: false })).close();
+        await (await openLakehouse(current.delta.root, deltaOptionsFromConfig(current.delta, current.s3), { writerThread: false })).close();
         if (current.elasticsearch.enabled) {
           const search = createSearchClient(current);
           try {
@@ -49,11 +47,12 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
       mlflowHealth: (current) => mlflowHealthCheck(current),
     },
     maintenance: {
-      listTables: listDeltaTables,
+      listTables: (deltaRoot) => findTables(deltaRoot, { s3: s3SettingsFromConfig(config.s3) }),
       async maintainTable(tablePath, options) {
         const table = await DeltaTable.open(tablePath, {
           logRetentionDays: config.delta.log_retention_days,
           checkpointInterval: config.delta.checkpoint_interval,
+          s3: s3SettingsFromConfig(config.s3),
         });
         const optimized = await table.optimize({ targetSizeBytes: options.targetFileSizeBytes });
         const checkpoint = await table.checkpoint();
@@ -179,28 +178,6 @@ async function withKafka<T>(config: PipelineConfig, use: (kafka: KafkaClient) =>
   }
 }
 
-/** Folders under the Delta root that hold a _delta_log. */
-async function listDeltaTables(deltaRoot: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(deltaRoot);
-  } catch {
-    return [];
-  }
-  const tables: string[] = [];
-  for (const name of names.sort()) {
-    const logFolder = join(deltaRoot, name, '_delta_log');
-    if (
-      await stat(logFolder).then(
-        (entry) => entry.isDirectory(),
-        () => false,
-      )
-    )
-      tables.push(join(deltaRoot, name));
-  }
-  return tables;
-}
-
 async function kafkaBrokerCheck(config: PipelineConfig): Promise<HealthCheck> {
   return withKafka(config, async (kafka) => {
     const offsets = await kafka.topicOffsets(config.kafka.topic);
@@ -215,11 +192,11 @@ async function kafkaBrokerCheck(config: PipelineConfig): Promise<HealthCheck> {
 
 async function deltaFreshnessCheck(config: PipelineConfig, maxAgeSeconds: number): Promise<HealthCheck> {
   const name = 'delta-freshness';
-  const tablePath = join(config.delta.root, TABLE_FOLDERS.logs);
-  const table = await DeltaTable.open(tablePath).catch(() => undefined);
-  if (!table) return { name, status: 'warn', detail: `no logs table at ${tablePath} yet` };
-  const newest = (await table.history()).at(-1);
-  if (!newest) return { name, status: 'warn', detail: `${tablePath} has no commit` };
+  const logsPath = tablePath(config.delta.root, TABLE_FOLDERS.logs);
+  const table = await DeltaTable.open(logsPath, { s3: s3SettingsFromConfig(config.s3) }).catch(() => undefined);
+  if (!table) return { name, status: 'warn', detail: `no logs table at ${logsPath} yet` };
+  const newest = (await table.history({ fromVersion: table.version })).at(-1);
+  if (!newest) return { name, status: 'warn', detail: `${logsPath} has no commit` };
   const ageSeconds = Math.max(0, Math.round((Date.now() - newest.timestampMs) / 1000));
   return {
     name,

@@ -207,7 +207,15 @@ function expandPaths(config: PipelineConfig, cwd: string): PipelineConfig {
       metrics_tls_cert_file: file(config.prometheus.metrics_tls_cert_file),
       metrics_tls_key_file: file(config.prometheus.metrics_tls_key_file),
     },
-    delta: { ...config.delta, root: resolve(cwd, expand(config.delta.root)) },
+    // A URL root (s3://bucket/prefix) is not a folder: resolve() would turn it into ./s3:/bucket/prefix.
+    delta: {
+      ...config.delta,
+      root: /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(config.delta.root) ? config.delta.root : resolve(cwd, expand(config.delta.root)),
+    },
+    s3: {
+      ...config.s3,
+      ...(config.s3.secret_access_key_file ? { secret_access_key_file: resolve(cwd, expand(config.s3.secret_access_key_file)) } : {}),
+    },
     stack: {
       ...config.stack,
       cache_dir: resolve(cwd, expand(config.stack.cache_dir)),

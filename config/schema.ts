@@ -61,12 +61,28 @@ const elasticsearch = z.strictObject({
 });
 
 const delta = z.strictObject({
-  /** Folder that holds the tables (logs, anomalies, metrics_1m, quarantine). */
+  /** Folder or s3://bucket/prefix that holds the tables (logs, anomalies, metrics_1m, quarantine). */
   root: z.string().min(1).default('./lakehouse'),
   checkpoint_interval: positiveInt.default(10),
   target_file_size_mb: positiveInt.default(128),
   vacuum_retention_hours: z.number().nonnegative().default(168),
   log_retention_days: positiveInt.default(30),
+});
+
+/** Delta tables at s3://… locations (delta.root or a table path): where the store is and how to sign in. */
+const s3 = z.strictObject({
+  /** S3-compatible endpoint; unset = AWS S3 (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL). */
+  endpoint: httpUrl.optional(),
+  /** Unset: AWS_REGION, AWS_DEFAULT_REGION or the profile's region. */
+  region: z.string().min(1).optional(),
+  force_path_style: z.boolean().default(false),
+  /** Static credentials: the key id here, the secret only in the file named by secret_access_key_file. */
+  access_key_id: z.string().min(1).optional(),
+  secret_access_key_file: z.string().min(1).optional(),
+  /** A profile of ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE and the default credential chain). */
+  profile: z.string().min(1).optional(),
+  multipart_threshold_mb: positiveInt.default(64),
+  multipart_part_size_mb: z.number().int().min(5).default(16),
 });
 
 const temporal = z.strictObject({
@@ -226,6 +242,7 @@ export const configSchema = z.strictObject({
   kafka: kafka.prefault({}),
   elasticsearch: elasticsearch.prefault({}),
   delta: delta.prefault({}),
+  s3: s3.prefault({}),
   temporal: temporal.prefault({}),
   mlflow: mlflow.prefault({}),
   ml: ml.prefault({}),

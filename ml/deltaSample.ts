@@ -1,18 +1,19 @@
 // Training rows from the lakehouse: short time slices of the Delta `logs` table spread over a
 // lookback window, each row with the client statistics the streamer computed for it (see
 // trainingSlices.ts). File skipping on event_time keeps each scan to the slice's files.
-import { join } from 'node:path';
 import type { Table, Vector } from 'apache-arrow';
 import { timestampMicros } from '../clients/delta/arrowColumns.js';
-import { DeltaTable, parseStats, type Snapshot } from '../clients/delta/index.js';
+import { DeltaTable, parseStats, tablePath, type Snapshot, type StorageSettings } from '../clients/delta/index.js';
 import type { LogEvent } from '../logs/record.js';
 import type { ClientStats } from './clientWindow.js';
 import { TrainingDataError } from './errors.js';
 import { planSlices, SliceSampler, SLICE_MS, type TimeSlice } from './trainingSlices.js';
 
 export interface DeltaSampleOptions {
-  /** Folder holding the lakehouse tables (config delta.root). */
+  /** Folder or s3://bucket/prefix holding the lakehouse tables (config delta.root). */
   root: string;
+  /** How to reach an object store root (config s3). */
+  storage?: StorageSettings;
   lookbackHours: number;
   /** Rows to keep at most (config ml.training_samples). */
   samples: number;
@@ -50,8 +51,8 @@ const COLUMNS = [
 export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<DeltaSample> {
   const nowMs = options.nowMs ?? Date.now();
   const sinceMs = nowMs - options.lookbackHours * 3_600_000;
-  const tablePath = join(options.root, 'logs');
-  const table = await DeltaTable.open(tablePath);
+  const logsPath = tablePath(options.root, 'logs');
+  const table = await DeltaTable.open(logsPath, options.storage);
   const snapshot = await table.snapshot();
   const since = new Date(sinceMs).toISOString();
   const data = dataInWindow(snapshot, since);
@@ -84,11 +85,11 @@ export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<
   }
   if (events.length === 0) {
     throw new TrainingDataError(
-      `the Delta logs table at ${tablePath} has no rows since ${since}`,
+      `the Delta logs table at ${logsPath} has no rows since ${since}`,
       'run the pipeline for a while, raise ml.lookback_hours, or train from a file with --data',
     );
   }
-  const source = `delta:${tablePath} since ${since} (${slices.length} slices of ${SLICE_MS / 1000} s, ${scannedRows} rows read, version ${snapshot.version})`;
+  const source = `delta:${logsPath} since ${since} (${slices.length} slices of ${SLICE_MS / 1000} s, ${scannedRows} rows read, version ${snapshot.version})`;
   return { events, clientStats, slices, scannedRows, source };
 }
 

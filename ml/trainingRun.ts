@@ -7,6 +7,7 @@ import { createDecoder } from '../logs/decoder.js';
 import type { LogEvent } from '../logs/record.js';
 import type { ClientStats } from './clientWindow.js';
 import { sampleLogsFromDelta } from './deltaSample.js';
+import { s3SettingsFromConfig } from '../clients/delta/index.js';
 import { TrainingDataError } from './errors.js';
 import type { EvaluationMetrics } from './evaluate.js';
 import { evaluateModel, holdoutEvents } from './holdout.js';
@@ -70,6 +71,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     options.onProgress?.({ stage: 'reading', lines: 0 });
     const sample = await sampleLogsFromDelta({
       root: config.delta.root,
+      storage: { s3: s3SettingsFromConfig(config.s3) },
       lookbackHours: config.ml.lookback_hours,
       samples: config.ml.training_samples,
       seed,

@@ -1,9 +1,8 @@
 // The four Delta tables of the lakehouse (logs, anomalies, metrics_1m, quarantine) as the streamer's
 // Lakehouse, on the clients/delta engine. Tables are created on first use with the streamer's
 // schema; appends run on the Delta writer thread (deltaWriter.ts) unless asked otherwise.
-import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { DeltaTable, type DeltaTableOptions, type TxnRequest } from '../clients/delta/index.js';
+import { DeltaTable, tablePath, type DeltaTableOptions, type TxnRequest } from '../clients/delta/index.js';
 import { commitSteps, type StepAppend, type StepResult } from './commitSteps.js';
 import { DeltaWriterThread, type AppendSpec } from './deltaWriter.js';
 import type { AppendResult, Lakehouse, ScoredRecord, TableAppend, TableName, TxnMarker } from './sinks.js';
@@ -52,7 +51,7 @@ export async function openLakehouse(
   const opened = await Promise.all(
     names.map((name) =>
       DeltaTable.openOrCreate(
-        join(root, TABLE_FOLDERS[name]),
+        tablePath(root, TABLE_FOLDERS[name]),
         SCHEMAS[name].schema(),
         { partitionColumns: [...SCHEMAS[name].partitionColumns], name: TABLE_FOLDERS[name] },
         options,

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderHtml } from '../../analytics/html.js';
+import { isUrlLocation, s3SettingsFromConfig } from '../../clients/delta/index.js';
 import { openLakehouse } from '../../analytics/lakehouse.js';
 import type { AnalyticsFilter } from '../../analytics/queries.js';
 import { buildReport, section, type AnalyticsReport } from '../../analytics/report.js';
@@ -25,7 +26,7 @@ const FORMATS = ['table', 'json', 'csv'] as const;
 
 function addQueryOptions(command: Command): Command {
   return command
-    .option('--root <dir>', 'folder holding the Delta tables (default: delta.root)')
+    .option('--root <dir>', 'folder or s3://bucket/prefix holding the Delta tables (default: delta.root)')
     .option('--from <time>', 'only logs at or after this time: ISO-8601 or an age like 24h, 7d')
     .option('--to <time>', 'only logs before this time: ISO-8601 or an age')
     .option('--endpoint <template>', 'only this endpoint template, e.g. /products/{id}')
@@ -43,11 +44,13 @@ function filterFrom(options: AnalyticsOptions): AnalyticsFilter {
 }
 
 async function runReport(options: AnalyticsOptions): Promise<{ report: AnalyticsReport; root: string }> {
-  const root = resolve(options.root ?? context().config.delta.root);
+  const { config } = context();
+  const given = options.root ?? config.delta.root;
+  const root = isUrlLocation(given) ? given : resolve(given);
   const limit = parsePositiveInteger('--limit', options.limit);
   const version = options.version === undefined ? undefined : parseNonNegativeInteger('--version', options.version);
   const filter = filterFrom(options);
-  const lakehouse = await openLakehouse(root, { version });
+  const lakehouse = await openLakehouse(root, { version, s3: s3SettingsFromConfig(config.s3), fromMs: filter.fromMs, toMs: filter.toMs });
   try {
     const report = await buildReport(lakehouse.session, {
       filter,

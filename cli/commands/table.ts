@@ -8,7 +8,8 @@ import { parseChoice, parseNonNegativeInteger, parsePositiveInteger, parseTime }
 import { UsageError } from '../../config/errors.js';
 
 function tableOptions(): DeltaTableOptions {
-  return deltaOptionsFromConfig(context().config.delta);
+  const { config } = context();
+  return deltaOptionsFromConfig(config.delta, config.s3);
 }
 
 async function openSnapshot(path: string, options: { version?: string; asOf?: string }): Promise<Snapshot> {
@@ -56,7 +57,7 @@ export function registerTableCommands(program: Command): void {
   table
     .command('info')
     .description('version, schema, partition columns, files, rows, size and txn versions per appId')
-    .argument('<path>', 'table folder (the one that contains _delta_log/)')
+    .argument('<path>', 'table folder (the one that contains _delta_log/) or s3://bucket/prefix/table')
     .option('--version <n>', 'read this version instead of the latest')
     .option('--as-of <time>', 'read the version current at this time (ISO-8601 or an age: 30m, 24h)')
     .option('--json', 'print the documented JSON object instead of text')
@@ -92,7 +93,7 @@ export function registerTableCommands(program: Command): void {
   table
     .command('history')
     .description('one line per commit still in the log: version, time, operation, rows added/removed')
-    .argument('<path>', 'table folder')
+    .argument('<path>', 'table folder or s3://bucket/prefix/table')
     .option('--json', 'print JSON lines ({version, timestamp, operation, rowsAdded, rowsRemoved, filesAdded, filesRemoved})')
     .action(async (path: string, options: { json?: boolean }) => {
       const deltaTable = await DeltaTable.open(path, tableOptions());
@@ -122,7 +123,7 @@ export function registerTableCommands(program: Command): void {
   table
     .command('rows')
     .description('print rows, ordered by data file path then row position; timestamps as ISO-8601 UTC')
-    .argument('<path>', 'table folder')
+    .argument('<path>', 'table folder or s3://bucket/prefix/table')
     .option('--version <n>', 'read this version instead of the latest')
     .option('--as-of <time>', 'read the version current at this time')
     .option(
@@ -168,7 +169,7 @@ export function registerTableCommands(program: Command): void {
   table
     .command('optimize')
     .description('bin-pack small files of each partition into target-size files (dataChange=false)')
-    .argument('<path>', 'table folder')
+    .argument('<path>', 'table folder or s3://bucket/prefix/table')
     .option('--target-size-mb <n>', 'target file size (default: config delta.target_file_size_mb)')
     .option('--json', 'print the result as JSON')
     .action(async (path: string, options: { targetSizeMb?: string; json?: boolean }) => {
@@ -194,7 +195,7 @@ export function registerTableCommands(program: Command): void {
   table
     .command('vacuum')
     .description('delete data files no version inside the retention window references')
-    .argument('<path>', 'table folder')
+    .argument('<path>', 'table folder or s3://bucket/prefix/table')
     .option('--retention-hours <h>', 'keep files needed by versions of the last h hours (default: config delta.vacuum_retention_hours)')
     .option('--dry-run', 'list what would be deleted, delete nothing')
     .option('--force', 'allow a retention under 1 hour (only when nothing else uses the table)')
@@ -217,7 +218,7 @@ export function registerTableCommands(program: Command): void {
   table
     .command('checkpoint')
     .description('write a checkpoint of the latest version and clean up expired log files')
-    .argument('<path>', 'table folder')
+    .argument('<path>', 'table folder or s3://bucket/prefix/table')
     .option('--json', 'print the result as JSON')
     .action(async (path: string, options: { json?: boolean }) => {
       const deltaTable = await DeltaTable.open(path, tableOptions());

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { tablePath } from '../../clients/delta/index.js';
 import { LogstreamError } from '../../config/errors.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { createMlflowClient } from '../../clients/mlflow/client.js';
@@ -143,7 +144,7 @@ function printUrls(config: PipelineConfig, runDir: string, ctrlC: string): void 
   say(
     `  ${config.elasticsearch.kind === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'}        ${redactUrl(config.elasticsearch.host)}/${config.elasticsearch.index_prefix}-logs-*/_search`,
   );
-  say(`  Delta tables      ${config.delta.root}   (logstream table info ${join(config.delta.root, 'logs')})`);
+  say(`  Delta tables      ${config.delta.root}   (logstream table info ${tablePath(config.delta.root, 'logs')})`);
   say(`  logs of this run  ${runDir}`);
   say(`  ${ctrlC}`);
   say('');

@@ -1,4 +1,5 @@
 // Atomic commits with optimistic concurrency: put-if-absent of the next version file, re-read winners, judge, retry.
+import { randomUUID } from 'node:crypto';
 import { serializeCommit, type Action, type CommitInfo, type TxnRequest } from './actions.js';
 import { judgeWinningCommit, refusedTxns, type PendingCommit, type TxnRefusal } from './conflicts.js';
 import { CommitConflictError, CommitRetriesExhaustedError, CorruptLogError } from './errors.js';
@@ -55,6 +56,8 @@ export async function commit(
   const maxAttempts = options.maxAttempts ?? 1000;
   const base = options.backoffBaseMs ?? 2;
   const readVersion = state.version;
+  // Makes every commit file unique, so an object store's "already exists" can be told from our own retried PUT.
+  const txnId = randomUUID();
   for (const key of removedKeys)
     if (!state.files.has(key)) throw new CommitConflictError(tablePath, state.version, `file ${key} is not in the table`);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -71,6 +74,7 @@ export async function commit(
       isBlindAppend: request.isBlindAppend ?? false,
       engineInfo: ENGINE_INFO,
       clientVersion: ENGINE_INFO,
+      txnId,
     };
     const actions: Action[] = [
       { commitInfo },

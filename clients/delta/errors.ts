@@ -103,3 +103,35 @@ export class RetentionTooShortError extends DeltaError {
     );
   }
 }
+
+/** A table location this engine cannot open: an unknown scheme, a malformed s3:// URL, incomplete S3 credentials settings. */
+export class StorageLocationError extends DeltaError {
+  constructor(location: string, detail: string, hint?: string) {
+    super(`cannot open ${location}: ${detail}`, { tablePath: location, exitCode: 2, hint });
+  }
+}
+
+/**
+ * The object store accepted a second conditional PUT (If-None-Match: *) of an existing key: two
+ * writers could then both commit the same version and one commit would silently vanish.
+ */
+export class ConditionalWriteUnsupportedError extends DeltaError {
+  readonly store: string;
+
+  constructor(store: string, detail: string) {
+    super(`the object store at ${store} does not honour conditional writes (If-None-Match: *): ${detail}`, {
+      hint: 'Delta commits need put-if-absent; use a store with conditional writes (AWS S3, SeaweedFS, …); there is no unsafe mode',
+    });
+    this.store = store;
+  }
+}
+
+/** A storage request failed for a reason other than a missing file (access denied, no such bucket, endpoint unreachable). */
+export class StorageRequestError extends DeltaError {
+  readonly status?: number;
+
+  constructor(message: string, options: { status?: number; hint?: string; cause?: unknown; exitCode?: number } = {}) {
+    super(message, { hint: options.hint, cause: options.cause, exitCode: options.exitCode });
+    this.status = options.status;
+  }
+}

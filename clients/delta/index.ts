@@ -22,16 +22,23 @@ export { parseWhere } from './predicate.js';
 export type { Predicate, Comparison } from './predicate.js';
 export { LocalStorage } from './storage.js';
 export type { Storage, StoredFile } from './storage.js';
+export { S3Storage, isS3Url, parseS3Url, s3SettingsFromConfig } from './s3Storage.js';
+export type { S3Settings, S3ConfigSection } from './s3Storage.js';
+export { findTables, isUrlLocation, openStorage, tableExists, tablePath } from './location.js';
+export type { StorageSettings } from './location.js';
 export { formatDeltaType } from './schema.js';
 export type { DeltaStructType, DeltaField, DeltaType } from './schema.js';
 export {
   CommitConflictError,
   CommitRetriesExhaustedError,
+  ConditionalWriteUnsupportedError,
   CorruptLogError,
   DeltaError,
   PredicateError,
   RetentionTooShortError,
   SchemaMismatchError,
+  StorageLocationError,
+  StorageRequestError,
   TableExistsError,
   TableNotFoundError,
   UnsupportedFeatureError,

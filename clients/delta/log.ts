@@ -73,9 +73,19 @@ export function classifyLogFiles(files: readonly StoredFile[]): LogListing {
   return { commits, checkpoints: [...checkpoints.values()].sort((a, b) => a.version - b.version) };
 }
 
-/** The log's commits and checkpoints; file times only when asked (time travel, cleanup), as they cost a stat each. */
-export async function listLog(storage: Storage, options: { withTimes?: boolean } = {}): Promise<LogListing> {
-  return classifyLogFiles(await storage.list(LOG_FOLDER, { withMetadata: options.withTimes ?? true }));
+/**
+ * The log's commits and checkpoints, all of them or those of `fromVersion` on (listed from a start
+ * key, as delta-kernel-rs lists the log from a checkpoint); file times only when asked (time travel,
+ * cleanup), as they cost a stat each on a filesystem.
+ */
+export async function listLog(storage: Storage, options: { withTimes?: boolean; fromVersion?: number } = {}): Promise<LogListing> {
+  return classifyLogFiles(
+    await storage.list(LOG_FOLDER, {
+      withMetadata: options.withTimes ?? true,
+      // "_delta_log/<version>" sorts just before that version's files, so everything from it on follows.
+      ...(options.fromVersion ? { startAfter: `${LOG_FOLDER}${versionName(options.fromVersion)}` } : {}),
+    }),
+  );
 }
 
 export interface LastCheckpoint {

@@ -33,3 +33,43 @@ export function decodeParquet(bytes: Uint8Array): Table {
   const wasmTable = wasm.readParquet(bytes);
   return tableFromIPC(wasmTable.intoIPCStream());
 }
+
+/** A file read in byte ranges: its size and a reader of [start, end). */
+export interface RangedFile {
+  sizeBytes: number;
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+/**
+ * Decodes only some columns of a Parquet file, fetching the footer and then just their column chunks
+ * (parquet-wasm's async reader over a Blob-like object that asks `file` for each range). Columns the
+ * file lacks are left out; undefined when it has none of them (read the whole file instead).
+ */
+export async function decodeParquetColumns(file: RangedFile, columns: readonly string[]): Promise<Table | undefined> {
+  // parquet-wasm calls only size, slice() and arrayBuffer() on the Blob it is given.
+  const blob = {
+    size: file.sizeBytes,
+    slice: (start: number, end: number) => ({
+      arrayBuffer: async () => {
+        const bytes = await file.read(start, Math.min(end, file.sizeBytes));
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      },
+    }),
+  };
+  const parquet = await wasm.ParquetFile.fromFile(blob as unknown as Blob);
+  try {
+    const schema = parquet.schema();
+    const present = columns.filter((column) => {
+      try {
+        return schema.indexOf(column) >= 0;
+      } catch {
+        return false;
+      }
+    });
+    schema.free();
+    if (present.length === 0) return undefined;
+    return tableFromIPC((await parquet.read({ columns: present })).intoIPCStream());
+  } finally {
+    parquet.free();
+  }
+}

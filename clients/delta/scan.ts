@@ -3,7 +3,7 @@ import { Schema, Table, type Vector } from 'apache-arrow';
 import { parseStats, type AddFile } from './actions.js';
 import { castVector, constantVector, nullVector, tableFromColumns, takeTable } from './arrowColumns.js';
 import { DeltaError, UnsupportedFeatureError } from './errors.js';
-import { decodeParquet } from './parquet.js';
+import { decodeParquet, decodeParquetColumns } from './parquet.js';
 import { isAbsoluteUri, uriToStoragePath } from './partitions.js';
 import { fileMayMatch, matchingRows, partitionComparable, type BoundComparison } from './predicate.js';
 import { deltaSchemaToArrow, type DeltaStructType } from './schema.js';
@@ -33,6 +33,12 @@ function partitionValue(deltaType: string, text: string | null | undefined): unk
   return partitionComparable(deltaType, text);
 }
 
+/**
+ * Files at least this large are read in ranges when a scan wants only some of their columns; smaller
+ * ones are read whole, since one request beats a footer request plus one per column chunk.
+ */
+export const RANGED_READ_MIN_BYTES = 8 * 1024 * 1024;
+
 /** Decodes one data file into the table's Arrow schema (projected to `columns`). */
 export async function readDataFile(
   storage: Storage,
@@ -43,9 +49,17 @@ export async function readDataFile(
   columns?: readonly string[],
 ): Promise<Table> {
   if (isAbsoluteUri(add.path)) throw new UnsupportedFeatureError(tablePath, 'absolute data file paths (shallow clones)', 'read');
-  let bytes: Uint8Array;
+  const arrowSchema = deltaSchemaToArrow(schema);
+  const wanted = columns ? arrowSchema.fields.filter((field) => columns.includes(field.name)) : arrowSchema.fields;
+  const storagePath = uriToStoragePath(add.path);
+  let decoded: Table | undefined;
   try {
-    bytes = await storage.read(uriToStoragePath(add.path));
+    const dataColumns = wanted.filter((field) => !partitionColumns.includes(field.name)).map((field) => field.name);
+    const sizeBytes = Number(add.size);
+    // A few columns of a large file: fetch the footer and their column chunks, not the whole file.
+    if (columns && sizeBytes >= RANGED_READ_MIN_BYTES && dataColumns.length < arrowSchema.fields.length - partitionColumns.length)
+      decoded = await decodeParquetColumns({ sizeBytes, read: (start, end) => storage.readRange(storagePath, start, end) }, dataColumns);
+    decoded ??= decodeParquet(await storage.read(storagePath));
   } catch (error) {
     if (isNotFound(error))
       throw new DeltaError(`data file ${add.path} of ${tablePath} is missing`, {
@@ -54,9 +68,6 @@ export async function readDataFile(
       });
     throw error;
   }
-  const decoded = decodeParquet(bytes);
-  const arrowSchema = deltaSchemaToArrow(schema);
-  const wanted = columns ? arrowSchema.fields.filter((field) => columns.includes(field.name)) : arrowSchema.fields;
   const out: Record<string, Vector> = {};
   for (const field of wanted) {
     if (partitionColumns.includes(field.name)) {

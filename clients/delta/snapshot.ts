@@ -1,10 +1,13 @@
 // An immutable view of a table at one version: schema, files, txn versions, and scans.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Schema, Table } from 'apache-arrow';
 import { parseStats, type AddFile, type Metadata, type Protocol, type RemoveFile } from './actions.js';
 import { bindPredicate, parseWhere, type Predicate } from './predicate.js';
 import type { TableState } from './replay.js';
 import { scanFiles, scanToTable, planScan } from './scan.js';
 import { deltaSchemaToArrow, parseDeltaSchema, type DeltaStructType } from './schema.js';
+import { uriToStoragePath } from './partitions.js';
 import type { Storage } from './storage.js';
 
 export interface SnapshotScanOptions {
@@ -115,5 +118,27 @@ export class Snapshot {
       limit: options.limit,
       filesByMinOf: options.filesByMinOf,
     });
+  }
+
+  /**
+   * Local paths of data files, for engines that read Parquet themselves (DuckDB): a local table's own
+   * files; an object store's files downloaded into `scratchDir` under their table-relative paths (so
+   * Hive partition folders stay as they are).
+   */
+  async localFiles(files: readonly AddFile[], scratchDir: string): Promise<string[]> {
+    const paths = files.map((add) => uriToStoragePath(add.path));
+    const localPath = this.storage.localPath?.bind(this.storage);
+    if (localPath) return paths.map(localPath);
+    const out = paths.map((path) => join(scratchDir, ...path.split('/')));
+    let next = 0;
+    const download = async () => {
+      while (next < paths.length) {
+        const index = next++;
+        await mkdir(dirname(out[index]!), { recursive: true });
+        await writeFile(out[index]!, await this.storage.read(paths[index]!));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, paths.length) }, download));
+    return out;
   }
 }

@@ -3,7 +3,7 @@ import type { Action } from './actions.js';
 import { readCheckpoint } from './checkpoint.js';
 import { CorruptLogError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError } from './errors.js';
 import { unsupportedReaderFeature } from './features.js';
-import { listLog, readCommit, type LogListing } from './log.js';
+import { listLog, readCommit, readLastCheckpoint, type LogListing } from './log.js';
 import { applyActions, emptyState, type TableState } from './replay.js';
 import type { Storage } from './storage.js';
 
@@ -48,41 +48,45 @@ export function resolveVersion(tablePath: string, listing: LogListing, selector:
   return latest;
 }
 
+/**
+ * The log files a selector needs. The latest version, or one at or after the _last_checkpoint hint,
+ * is listed from the hinted checkpoint on (a log of millions of commits is not listed whole); a
+ * stale or broken hint, an older version and time travel by timestamp list the whole log.
+ */
+async function listForSelector(
+  storage: Storage,
+  selector: SnapshotSelector,
+): Promise<{ listing: LogListing; lastCheckpoint: Awaited<ReturnType<typeof readLastCheckpoint>> }> {
+  if (selector.timestampMs !== undefined) return { listing: await listLog(storage, { withTimes: true }), lastCheckpoint: undefined };
+  const lastCheckpoint = await readLastCheckpoint(storage);
+  const from = lastCheckpoint?.version;
+  if (from !== undefined && from > 0 && (selector.version === undefined || selector.version >= from)) {
+    const tail = await listLog(storage, { withTimes: false, fromVersion: from });
+    const usable = tail.checkpoints.some(
+      (checkpoint) => checkpoint.version >= from && (selector.version === undefined || checkpoint.version <= selector.version),
+    );
+    if (usable) return { listing: tail, lastCheckpoint };
+  }
+  return { listing: await listLog(storage, { withTimes: false }), lastCheckpoint };
+}
+
 export async function loadState(
   storage: Storage,
   tablePath: string,
   selector: SnapshotSelector = {},
 ): Promise<{ state: TableState; listing: LogListing }> {
-  const listing = await listLog(storage, { withTimes: selector.timestampMs !== undefined });
+  let { listing } = await listForSelector(storage, selector);
   if (listing.commits.length === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(tablePath);
   const target = resolveVersion(tablePath, listing, selector);
-  const byVersion = new Map(listing.commits.map((commit) => [commit.version, commit]));
-  // The listing finds every complete checkpoint (_last_checkpoint is only a hint for stores that cannot list).
-  // A checkpoint that cannot be read (truncated by a crash, corrupt) is passed over for an older one,
-  // or for the JSON log itself, as long as the commits after it are still there.
-  const candidates = [...listing.checkpoints].filter((candidate) => candidate.version <= target).reverse();
-  let checkpoint: (typeof candidates)[number] | undefined;
-  const state = emptyState();
-  for (const [index, candidate] of candidates.entries()) {
-    try {
-      applyActions(state, candidate.version, await readCheckpoint(storage, candidate));
-      checkpoint = candidate;
-      break;
-    } catch (error) {
-      const fallback = candidates[index + 1]?.version ?? -1;
-      const replayable = [...Array(candidate.version - fallback).keys()].every((offset) => byVersion.has(fallback + 1 + offset));
-      if (!replayable)
-        throw new CorruptLogError(
-          tablePath,
-          `checkpoint ${candidate.version} cannot be read (${(error as Error).message}) and the commits before it are gone`,
-        );
-      process.emitWarning(
-        `${tablePath}: checkpoint ${candidate.version} cannot be read (${(error as Error).message}); using ${fallback >= 0 ? `checkpoint ${fallback}` : 'the JSON log'} instead`,
-        { code: 'LOGSTREAM_DELTA_CHECKPOINT_UNREADABLE' },
-      );
-      Object.assign(state, emptyState());
-    }
+  let restored = await restoreCheckpoint(storage, tablePath, listing, target);
+  if (!restored) {
+    // The newest checkpoint cannot be read and the listing started at it: the whole log may still replay.
+    listing = await listLog(storage, { withTimes: false });
+    restored = await restoreCheckpoint(storage, tablePath, listing, target);
+    if (!restored) throw new CorruptLogError(tablePath, 'no readable checkpoint, and the commits before the newest one are gone');
   }
+  const { state, checkpoint } = restored;
+  const byVersion = new Map(listing.commits.map((commit) => [commit.version, commit]));
   const first = checkpoint ? checkpoint.version + 1 : 0;
   const needed: number[] = [];
   for (let version = first; version <= target; version++) {
@@ -101,6 +105,38 @@ export async function loadState(
   for (const [index, actions] of commits.entries()) applyActions(state, needed[index]!, actions);
   assertReadable(tablePath, state);
   return { state, listing };
+}
+
+/**
+ * The state at the newest readable checkpoint at or before target (empty when none). A checkpoint
+ * that cannot be read (truncated by a crash, corrupt) is passed over, with a warning, for an older
+ * one or for the JSON log itself, as long as the listing holds the commits after it; undefined
+ * when it does not.
+ */
+async function restoreCheckpoint(
+  storage: Storage,
+  tablePath: string,
+  listing: LogListing,
+  target: number,
+): Promise<{ state: TableState; checkpoint?: LogListing['checkpoints'][number] } | undefined> {
+  const byVersion = new Map(listing.commits.map((commit) => [commit.version, commit]));
+  const candidates = [...listing.checkpoints].filter((candidate) => candidate.version <= target).reverse();
+  for (const [index, candidate] of candidates.entries()) {
+    const state = emptyState();
+    try {
+      applyActions(state, candidate.version, await readCheckpoint(storage, candidate));
+      return { state, checkpoint: candidate };
+    } catch (error) {
+      const fallback = candidates[index + 1]?.version ?? -1;
+      const replayable = [...Array(candidate.version - fallback).keys()].every((offset) => byVersion.has(fallback + 1 + offset));
+      if (!replayable) return undefined;
+      process.emitWarning(
+        `${tablePath}: checkpoint ${candidate.version} cannot be read (${(error as Error).message}); using ${fallback >= 0 ? `checkpoint ${fallback}` : 'the JSON log'} instead`,
+        { code: 'LOGSTREAM_DELTA_CHECKPOINT_UNREADABLE' },
+      );
+    }
+  }
+  return { state: emptyState() };
 }
 
 export function assertReadable(tablePath: string, state: TableState): void {

@@ -16,22 +16,45 @@ export interface ListOptions {
   recursive?: boolean;
   /** Default true. */
   withMetadata?: boolean;
+  /**
+   * Only paths that sort after this one (UTF-8 byte order, like S3's StartAfter): the log from a
+   * version is `startAfter: '_delta_log/<20-digit version>'`, since that prefix sorts before its files.
+   */
+  startAfter?: string;
 }
 
 export interface Storage {
+  /** Where the files are, for messages: an absolute folder or s3://bucket/prefix. */
+  readonly location: string;
   /**
    * Files whose path starts with `prefix` (up to its last '/', the folder; `recursive` descends), sorted by path.
    * With `withMetadata: false` sizes and times may be left out (NaN), which saves a stat per file.
    */
   list(prefix: string, options?: ListOptions): Promise<StoredFile[]>;
+  /** Names of the folders directly under `folder` ('' or ending in '/'), sorted: finding the tables of a lakehouse. */
+  listFolders(folder: string): Promise<string[]>;
   /** The whole file; rejects with a NotFound-coded error when absent. */
   read(path: string): Promise<Uint8Array>;
+  /** Bytes [start, end) of a file (Parquet footers and column chunks); NotFound-coded error when absent. */
+  readRange(path: string, start: number, end: number): Promise<Uint8Array>;
   /** Writes the file only if no file exists at path, atomically (complete or absent). Returns false when it existed. */
   putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean>;
   /** Writes (or replaces) a file that no reader sees until a commit names it (data files, checkpoints). */
   put(path: string, data: Uint8Array | string): Promise<void>;
   delete(path: string): Promise<void>;
   stat(path: string): Promise<StoredFile | undefined>;
+  /**
+   * Checks, once per store and process, that the store keeps the contract putIfAbsent relies on
+   * (S3: a second conditional PUT of the same key is refused). Tables call it when they open.
+   */
+  verify?(): Promise<void>;
+  /** The file's path on the local filesystem, when it has one (DuckDB reads such files itself). */
+  localPath?(path: string): string;
+}
+
+/** Path order of object stores: UTF-8 bytes (JavaScript's < compares UTF-16 code units). */
+export function compareStoragePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 export function isNotFound(error: unknown): boolean {
@@ -40,7 +63,15 @@ export function isNotFound(error: unknown): boolean {
 
 /** The local filesystem. putIfAbsent writes a hidden temp file, fsyncs it, then link()s it: link fails with EEXIST when the target exists. */
 export class LocalStorage implements Storage {
-  constructor(readonly root: string) {}
+  readonly location: string;
+
+  constructor(readonly root: string) {
+    this.location = root;
+  }
+
+  localPath(path: string): string {
+    return this.full(path);
+  }
 
   private full(path: string): string {
     return join(this.root, ...path.split('/'));
@@ -51,12 +82,31 @@ export class LocalStorage implements Storage {
     const folder = slash >= 0 ? prefix.slice(0, slash) : '';
     const namePrefix = prefix.slice(slash + 1);
     const files: StoredFile[] = [];
-    await this.walk(this.full(folder), namePrefix, options.recursive ?? false, options.withMetadata ?? true, files);
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const walk = { recursive: options.recursive ?? false, withMetadata: options.withMetadata ?? true, startAfter: options.startAfter };
+    await this.walk(this.full(folder), namePrefix, walk, files);
+    files.sort((a, b) => compareStoragePaths(a.path, b.path));
     return files;
   }
 
-  private async walk(dir: string, namePrefix: string, recursive: boolean, withMetadata: boolean, out: StoredFile[]): Promise<void> {
+  async listFolders(folder: string): Promise<string[]> {
+    try {
+      const entries = await readdir(this.full(folder.replace(/\/$/, '')), { withFileTypes: true });
+      return entries
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort(compareStoragePaths);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  }
+
+  private async walk(
+    dir: string,
+    namePrefix: string,
+    options: { recursive: boolean; withMetadata: boolean; startAfter?: string },
+    out: StoredFile[],
+  ): Promise<void> {
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -69,16 +119,19 @@ export class LocalStorage implements Storage {
         if (namePrefix && !entry.name.startsWith(namePrefix)) return;
         const full = join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (recursive) await this.walk(full, '', true, withMetadata, out);
+          if (options.recursive) await this.walk(full, '', options, out);
           return;
         }
-        if (!withMetadata) {
-          out.push({ path: relative(this.root, full).split(sep).join('/'), sizeBytes: Number.NaN, modifiedMs: Number.NaN });
+        const path = relative(this.root, full).split(sep).join('/');
+        // Filtered before the stat, so listing the log from a version skips the stats of older files.
+        if (options.startAfter !== undefined && compareStoragePaths(path, options.startAfter) <= 0) return;
+        if (!options.withMetadata) {
+          out.push({ path, sizeBytes: Number.NaN, modifiedMs: Number.NaN });
           return;
         }
         try {
           const info = await stat(full);
-          out.push({ path: relative(this.root, full).split(sep).join('/'), sizeBytes: info.size, modifiedMs: info.mtimeMs });
+          out.push({ path, sizeBytes: info.size, modifiedMs: info.mtimeMs });
         } catch (error) {
           if (!isNotFound(error)) throw error; // deleted while listing
         }
@@ -88,6 +141,22 @@ export class LocalStorage implements Storage {
 
   async read(path: string): Promise<Uint8Array> {
     return readFile(this.full(path));
+  }
+
+  async readRange(path: string, start: number, end: number): Promise<Uint8Array> {
+    const handle = await open(this.full(path), 'r');
+    try {
+      const buffer = Buffer.alloc(Math.max(0, end - start));
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return buffer.subarray(0, filled);
+    } finally {
+      await handle.close();
+    }
   }
 
   async putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {

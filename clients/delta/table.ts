@@ -1,6 +1,5 @@
 // The Delta table facade: open/create, cached snapshot kept current incrementally, append, maintenance.
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { Schema, Table } from 'apache-arrow';
 import { parseStats, type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, type TxnRequest } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';
@@ -13,14 +12,16 @@ import { cloneState, defaultDeletedFileRetentionMs, expireTombstones, fileKey, p
 import { arrowSchemaToDelta, type DeltaStructType, type SchemaConversionError } from './schema.js';
 import { Snapshot } from './snapshot.js';
 import { advanceState, loadState, type SnapshotSelector } from './snapshotLoader.js';
-import { LocalStorage, type Storage } from './storage.js';
+import { openStorage, type StorageSettings } from './location.js';
+import type { Storage } from './storage.js';
 import { planLogCleanup, planVacuum, staleLogTempFiles } from './vacuum.js';
 import { conformToSchema, splitByPartition, writeDataFiles, type WriteOptions } from './writer.js';
 import { serializeCommit } from './actions.js';
+import { s3SettingsFromConfig, type S3ConfigSection } from './s3Storage.js';
 import { refusedTxns } from './conflicts.js';
 
-export interface DeltaTableOptions extends WriteOptions, CommitOptions {
-  /** Storage to use instead of the local filesystem at the path. */
+export interface DeltaTableOptions extends WriteOptions, CommitOptions, StorageSettings {
+  /** Storage to use instead of the one the path names (openStorage); not serializable, so the writer thread builds its own. */
   storage?: Storage;
   /** Write a checkpoint every N commits (config delta.checkpoint_interval; the table property delta.checkpointInterval wins). */
   checkpointInterval?: number;
@@ -75,9 +76,25 @@ export interface HistoryEntry {
 
 export const MINIMUM_VACUUM_RETENTION_HOURS = 1;
 
-/** Table options from the `delta` section of the pipeline configuration. */
-export function deltaOptionsFromConfig(delta: { checkpoint_interval: number; log_retention_days: number }): DeltaTableOptions {
-  return { checkpointInterval: delta.checkpoint_interval, logRetentionDays: delta.log_retention_days };
+/** Table options from the `delta` section of the pipeline configuration (and its `s3` section for s3:// tables). */
+export function deltaOptionsFromConfig(
+  delta: { checkpoint_interval: number; log_retention_days: number },
+  s3?: S3ConfigSection,
+): DeltaTableOptions {
+  return {
+    checkpointInterval: delta.checkpoint_interval,
+    logRetentionDays: delta.log_retention_days,
+    ...(s3 ? { s3: s3SettingsFromConfig(s3) } : {}),
+  };
+}
+
+/** Deletes with a bounded number of requests in flight (an object store gets one request per file). */
+async function deleteAll(storage: Storage, paths: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) await storage.delete(paths[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(16, paths.length) }, worker));
 }
 
 export class DeltaTable {
@@ -94,14 +111,15 @@ export class DeltaTable {
 
   /** Opens the table at its latest version. */
   static async open(path: string, options: DeltaTableOptions = {}): Promise<DeltaTable> {
-    const storage = options.storage ?? new LocalStorage(resolve(path));
+    const storage = options.storage ?? openStorage(path, options);
     const { state } = await loadState(storage, path);
+    await storage.verify?.(); // a store that would let commits overwrite each other is refused here
     return new DeltaTable(path, storage, state, options);
   }
 
   /** Creates a table (version 0: protocol 1/2, metaData); fails with TableExistsError when one exists. */
   static async create(path: string, schema: Schema, create: CreateOptions = {}, options: DeltaTableOptions = {}): Promise<DeltaTable> {
-    const storage = options.storage ?? new LocalStorage(resolve(path));
+    const storage = options.storage ?? openStorage(path, options);
     let deltaSchema: DeltaStructType;
     try {
       deltaSchema = arrowSchemaToDelta(schema);
@@ -137,6 +155,7 @@ export class DeltaTable {
       isBlindAppend: true,
       engineInfo: 'logstream-delta/0.1',
       clientVersion: 'logstream-delta/0.1',
+      txnId: randomUUID(),
     };
     const actions: Action[] = [{ commitInfo }, { protocol }, { metaData: metadata }];
     if (!(await storage.putIfAbsent(commitPath(0), serializeCommit(actions)))) throw new TableExistsError(path);
@@ -150,7 +169,7 @@ export class DeltaTable {
     create: CreateOptions = {},
     options: DeltaTableOptions = {},
   ): Promise<DeltaTable> {
-    const storage = options.storage ?? new LocalStorage(resolve(path));
+    const storage = options.storage ?? openStorage(path, options);
     if (!(await storage.stat(commitPath(0))) && (await listLog(storage, { withTimes: false })).commits.length === 0) {
       try {
         return await DeltaTable.create(path, schema, create, { ...options, storage });
@@ -210,7 +229,9 @@ export class DeltaTable {
     this.assertWritable();
     const refused = refusedTxns(options.txns ?? [], this.state.txns);
     if (refused.length) return { status: 'refused', refused };
-    return this.commitStaged(await this.stageAppend(data), options);
+    // One update for both halves: on an object store every update() is a request, and a commit
+    // that lost a race catches up with the winners anyway.
+    return this.commitWritten(await this.writeFiles(data), options);
   }
 
   /**
@@ -220,6 +241,10 @@ export class DeltaTable {
    */
   async stageAppend(data: Table): Promise<StagedAppend> {
     await this.update();
+    return this.writeFiles(data);
+  }
+
+  private async writeFiles(data: Table): Promise<StagedAppend> {
     this.assertWritable();
     const metadata = this.state.metadata!;
     const schema = JSON.parse(metadata.schemaString);
@@ -231,6 +256,10 @@ export class DeltaTable {
   /** The second half of an append: commits staged files with the txns (same outcomes as append). */
   async commitStaged(staged: StagedAppend, options: AppendOptions = {}): Promise<AppendOutcome> {
     await this.update();
+    return this.commitWritten(staged, options);
+  }
+
+  private async commitWritten(staged: StagedAppend, options: AppendOptions): Promise<AppendOutcome> {
     this.assertWritable();
     const txns = options.txns ?? [];
     const refused = refusedTxns(txns, this.state.txns);
@@ -303,7 +332,7 @@ export class DeltaTable {
     );
     const files = await this.storage.list(LOG_FOLDER);
     const paths = [...planLogCleanup(classifyLogFiles(files), nowMs, days), ...staleLogTempFiles(files, nowMs - 86_400_000)];
-    await Promise.all(paths.map((path) => this.storage.delete(path)));
+    await deleteAll(this.storage, paths);
     return paths.length;
   }
 
@@ -323,7 +352,11 @@ export class DeltaTable {
       throw new RetentionTooShortError(this.path, retentionHours, MINIMUM_VACUUM_RETENTION_HOURS);
     const all = await this.storage.list('', { recursive: true });
     const doomed = planVacuum(all, this.state, Date.now(), retentionHours * 3_600_000);
-    if (!options.dryRun) await Promise.all(doomed.map((file) => this.storage.delete(file.path)));
+    if (!options.dryRun)
+      await deleteAll(
+        this.storage,
+        doomed.map((file) => file.path),
+      );
     return {
       dryRun: Boolean(options.dryRun),
       files: doomed.map((file) => file.path),
@@ -331,9 +364,13 @@ export class DeltaTable {
     };
   }
 
-  /** One entry per commit still in the log, oldest first. */
-  async history(): Promise<HistoryEntry[]> {
-    const listing = await listLog(this.storage);
+  /**
+   * One entry per commit still in the log (or from `fromVersion` on), oldest first. Rows removed by a
+   * remove without stats are counted from the add seen earlier, so a history from a version may count 0.
+   */
+  async history(options: { fromVersion?: number } = {}): Promise<HistoryEntry[]> {
+    // From a version, only the log's tail is listed and read (the health check wants the newest commit).
+    const listing = await listLog(this.storage, { fromVersion: options.fromVersion });
     const sizes = new Map<string, number>(); // rows per file, to count rows of removes that carry no stats
     const entries: HistoryEntry[] = [];
     for (const file of listing.commits) {

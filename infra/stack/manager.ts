@@ -264,7 +264,8 @@ export async function stackUp(context: StackContext, names: readonly string[]): 
     const started = await Promise.all(
       toStart.map(async (service): Promise<UpResult> => {
         try {
-          return { service: service.name, outcome: await upOne(context, service) };
+          const outcome = await upOne(context, service);
+          return { service: service.name, outcome };
         } catch (error) {
           return { service: service.name, error: asStackError(service.name, error) };
         }

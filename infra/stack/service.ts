@@ -56,7 +56,7 @@ export interface ServiceSpec {
    * configuration changed, e.g. after an upgrade of the repository), or undefined when it is current.
    */
   outdated?(paths: StackPaths, config: PipelineConfig, dataDir: string): string | undefined;
-  /** Runs once the service is healthy (after a start, and on every `up` of a running one); idempotent. */
+  /** Runs once the service is healthy (after a start, and on every `up` of a running one), e.g. to create SCRAM users or a default bucket; idempotent. */
   afterStart?(paths: StackPaths, config: PipelineConfig, dataDir: string, log: (line: string) => void): Promise<void>;
   /** A test fixture of the process stack only (e.g. the TLS fronts); docker-compose has no counterpart. */
   processStackOnly?: boolean;

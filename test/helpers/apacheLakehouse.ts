@@ -1,8 +1,7 @@
 // Fills a lakehouse folder (logs and anomalies tables) from the real Apache log in test/fixtures,
 // decoded and scored the way the streamer does, for tests of what reads the tables.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DeltaTable } from '../../clients/delta/index.js';
+import { DeltaTable, tablePath, type StorageSettings } from '../../clients/delta/index.js';
 import { decodeLine } from '../../logs/decode.js';
 import type { ScoredRecord } from '../../streamers/sinks.js';
 import { PlaceholderScorer } from '../../streamers/scorer.js';
@@ -37,14 +36,25 @@ export async function scoredApacheRecords(): Promise<ScoredRecord[]> {
   }));
 }
 
-/** Writes the records in commits of `batchSize` rows into root/logs and root/anomalies. */
-export async function writeLakehouse(root: string, records: ScoredRecord[], batchSize = 2500): Promise<void> {
-  const logs = await DeltaTable.create(join(root, 'logs'), logsTable(records.slice(0, 1)).schema, {
-    partitionColumns: [...LOGS_PARTITION_COLUMNS],
-  });
-  const anomalies = await DeltaTable.create(join(root, 'anomalies'), anomaliesTable(records.slice(0, 1)).schema, {
-    partitionColumns: [...ANOMALIES_PARTITION_COLUMNS],
-  });
+/** Writes the records in commits of `batchSize` rows into root/logs and root/anomalies (root a folder or s3://…). */
+export async function writeLakehouse(
+  root: string,
+  records: ScoredRecord[],
+  batchSize = 2500,
+  storage: StorageSettings = {},
+): Promise<void> {
+  const logs = await DeltaTable.create(
+    tablePath(root, 'logs'),
+    logsTable(records.slice(0, 1)).schema,
+    { partitionColumns: [...LOGS_PARTITION_COLUMNS] },
+    storage,
+  );
+  const anomalies = await DeltaTable.create(
+    tablePath(root, 'anomalies'),
+    anomaliesTable(records.slice(0, 1)).schema,
+    { partitionColumns: [...ANOMALIES_PARTITION_COLUMNS] },
+    storage,
+  );
   for (let start = 0; start < records.length; start += batchSize) {
     const batch = records.slice(start, start + batchSize);
     await logs.append(logsTable(batch));

@@ -89,14 +89,18 @@ export interface DeltaRsView {
 }
 
 /** What delta-rs sees in a table: version, columns, partition columns, files and (unless it cannot) all rows. */
-export function deltaRsView(path: string, options: { version?: number; rows?: boolean } = {}): DeltaRsView {
+export function deltaRsView(
+  path: string,
+  options: { version?: number; rows?: boolean; storageOptions?: Record<string, string> } = {},
+): DeltaRsView {
   return runDeltalake<DeltaRsView>(
     `
-dt = DeltaTable(args['path'], version=args.get('version'))
+dt = DeltaTable(args['path'], version=args.get('version'), storage_options=args.get('storage'))
 import os, urllib.parse
-root = os.path.abspath(args['path']).rstrip('/') + '/'
+remote = '://' in args['path']
+root = (args['path'] if remote else os.path.abspath(args['path'])).rstrip('/') + '/'
 def relative(uri):
-    path = urllib.parse.unquote(uri[len('file://'):]) if uri.startswith('file://') else uri
+    path = urllib.parse.unquote(uri[len('file://'):]) if uri.startswith('file://') else urllib.parse.unquote(uri) if remote else uri
     return path[len(root):] if path.startswith(root) else path
 view = {'version': dt.version(), 'columns': [f.name for f in dt.schema().fields], 'partitionColumns': dt.metadata().partition_columns}
 view['files'] = sorted(relative(uri) for uri in dt.file_uris())
@@ -107,15 +111,20 @@ if args.get('rows', True):
         view['error'] = str(e).split('\\n')[0]
 out(view)
 `,
-    { path, version: options.version, rows: options.rows ?? true },
+    { path, version: options.version, rows: options.rows ?? true, storage: options.storageOptions },
   );
 }
 
 /** Appends rows (JSON objects; timestamp columns given as ISO strings in `timestampColumns`) with delta-rs. */
-export function deltaRsAppend(path: string, rows: Record<string, unknown>[], timestampColumns: string[] = []): number {
+export function deltaRsAppend(
+  path: string,
+  rows: Record<string, unknown>[],
+  timestampColumns: string[] = [],
+  storageOptions?: Record<string, string>,
+): number {
   return runDeltalake<number>(
     `
-dt = DeltaTable(args['path'])
+dt = DeltaTable(args['path'], storage_options=args.get('storage'))
 schema = dt.schema().to_arrow() if hasattr(dt.schema(), 'to_arrow') else dt.schema().to_pyarrow()
 schema = pa.schema(schema)
 cols = {}
@@ -124,10 +133,10 @@ for field in schema:
     if field.name in args['ts']:
         values = [None if v is None else datetime.datetime.fromisoformat(v.replace('Z', '+00:00')) for v in values]
     cols[field.name] = pa.array(values, type=field.type)
-write_deltalake(args['path'], pa.table(cols, schema=schema), mode='append')
-out(DeltaTable(args['path']).version())
+write_deltalake(args['path'], pa.table(cols, schema=schema), mode='append', storage_options=args.get('storage'))
+out(DeltaTable(args['path'], storage_options=args.get('storage')).version())
 `,
-    { path, rows, ts: timestampColumns },
+    { path, rows, ts: timestampColumns, storage: storageOptions },
   );
 }
 

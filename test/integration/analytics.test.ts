@@ -1,5 +1,6 @@
-// `logstream analytics` over a lakehouse filled from the real Apache log: the report's numbers
-// (JSON and the HTML report) match a direct read of the same Delta table.
+// `logstream analytics` over a lakehouse filled from the real Apache log, in a folder and in the
+// stack's S3 store: the report's numbers (JSON and the HTML report) match a direct read of the same
+// Delta table.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -7,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { DeltaTable } from '../../clients/delta/index.js';
+import { DeltaTable, tablePath, type StorageSettings } from '../../clients/delta/index.js';
 import type { AnalyticsReport } from '../../analytics/report.js';
 import { scoredApacheRecords, writeLakehouse } from '../helpers/apacheLakehouse.js';
+import { localCase, storageCases } from '../helpers/storages.js';
 
 const run = promisify(execFile);
 const cli = new URL('../../bin/logstream.js', import.meta.url).pathname;
@@ -24,8 +26,8 @@ interface DirectFigures {
 }
 
 /** The figures computed in plain TypeScript from the Delta table's rows. */
-async function directFigures(tablePath: string): Promise<DirectFigures> {
-  const snapshot = await (await DeltaTable.open(tablePath)).snapshot();
+async function directFigures(path: string, storage: StorageSettings): Promise<DirectFigures> {
+  const snapshot = await (await DeltaTable.open(path, storage)).snapshot();
   const table = await snapshot.scan({ columns: ['client_ip', 'path_template', 'status', 'is_anomaly'] });
   const figures: DirectFigures = {
     requests: table.numRows,
@@ -53,74 +55,74 @@ async function directFigures(tablePath: string): Promise<DirectFigures> {
 
 const rowsOf = (report: AnalyticsReport, name: string) => report.sections.find((part) => part.name === name)?.rows ?? [];
 
-describe('logstream analytics on the Apache access log', () => {
-  const root = mkdtempSync(join(tmpdir(), 'logstream-analytics-'));
-  let direct: DirectFigures;
+for (const storage of storageCases) {
+  describe(`logstream analytics on the Apache access log (${storage.name})`, () => {
+    const root = storage === localCase ? mkdtempSync(join(tmpdir(), 'logstream-analytics-')) : storage.scratch('analytics');
+    const out = mkdtempSync(join(tmpdir(), 'logstream-analytics-out-'));
+    const env = { ...process.env, ...storage.env };
+    let direct: DirectFigures;
 
-  before(async () => {
-    await writeLakehouse(root, await scoredApacheRecords());
-    direct = await directFigures(join(root, 'logs'));
-  });
+    before(async () => {
+      await storage.ready();
+      await writeLakehouse(root, await scoredApacheRecords(), 2500, storage.options);
+      direct = await directFigures(tablePath(root, 'logs'), storage.options);
+    });
 
-  it('reports the same totals, endpoints and clients as a direct read of the table', async () => {
-    const { stdout } = await run(process.execPath, [cli, 'analytics', '--root', root, '--format', 'json', '--limit', '5']);
-    const report = JSON.parse(stdout) as AnalyticsReport;
-    const summary = rowsOf(report, 'summary')[0]!;
-    assert.equal(direct.requests, 9999, 'all parseable lines of the log are in the table');
-    assert.equal(summary.requests, direct.requests);
-    assert.equal(summary.clients, direct.clients);
-    assert.equal(summary.server_errors, direct.serverErrors);
-    assert.equal(summary.anomalies, direct.anomalies);
-    const volumeTotal = rowsOf(report, 'volume').reduce((sum, row) => sum + Number(row.requests), 0);
-    assert.equal(volumeTotal, direct.requests, 'the volume buckets add up to the total');
-    for (const row of rowsOf(report, 'endpoints'))
-      assert.equal(row.requests, direct.byEndpoint.get(String(row.endpoint)), `endpoint ${row.endpoint}`);
-    const busiest = [...direct.byEndpoint.values()].sort((a, b) => b - a)[0];
-    assert.equal(rowsOf(report, 'endpoints')[0]!.requests, busiest);
-    for (const row of rowsOf(report, 'top_clients'))
-      assert.equal(row.requests, direct.byClient.get(String(row.client_ip)), `client ${row.client_ip}`);
-    assert.equal(rowsOf(report, 'latest_anomalies').length, Math.min(5, direct.anomalies));
-  });
+    it('reports the same totals, endpoints and clients as a direct read of the table', async () => {
+      const { stdout } = await run(process.execPath, [cli, 'analytics', '--root', root, '--format', 'json', '--limit', '5'], { env });
+      const report = JSON.parse(stdout) as AnalyticsReport;
+      const summary = rowsOf(report, 'summary')[0]!;
+      assert.equal(direct.requests, 9999, 'all parseable lines of the log are in the table');
+      assert.equal(summary.requests, direct.requests);
+      assert.equal(summary.clients, direct.clients);
+      assert.equal(summary.server_errors, direct.serverErrors);
+      assert.equal(summary.anomalies, direct.anomalies);
+      const volumeTotal = rowsOf(report, 'volume').reduce((sum, row) => sum + Number(row.requests), 0);
+      assert.equal(volumeTotal, direct.requests, 'the volume buckets add up to the total');
+      for (const row of rowsOf(report, 'endpoints'))
+        assert.equal(row.requests, direct.byEndpoint.get(String(row.endpoint)), `endpoint ${row.endpoint}`);
+      const busiest = [...direct.byEndpoint.values()].sort((a, b) => b - a)[0];
+      assert.equal(rowsOf(report, 'endpoints')[0]!.requests, busiest);
+      for (const row of rowsOf(report, 'top_clients'))
+        assert.equal(row.requests, direct.byClient.get(String(row.client_ip)), `client ${row.client_ip}`);
+      assert.equal(rowsOf(report, 'latest_anomalies').length, Math.min(5, direct.anomalies));
+    });
 
-  it('writes a self-contained HTML report with charts and the same numbers', async () => {
-    const file = join(root, 'report.html');
-    await run(process.execPath, [cli, 'analytics', '--root', root, '--html', file, '--format', 'json']);
-    const html = readFileSync(file, 'utf8');
-    assert.match(html, /^<!doctype html>/);
-    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts and no external resources');
-    assert.ok((html.match(/<svg/g) ?? []).length >= 4, 'charts are inline SVG');
-    const figure = (name: string) => new RegExp(`data-figure="${name}"><div class="value">([^<]+)<`).exec(html)?.[1];
-    assert.equal(figure('requests'), direct.requests.toLocaleString('en-US'));
-    assert.equal(figure('clients'), direct.clients.toLocaleString('en-US'));
-  });
+    it('writes a self-contained HTML report with charts and the same numbers', async () => {
+      const file = join(out, 'report.html');
+      await run(process.execPath, [cli, 'analytics', '--root', root, '--html', file, '--format', 'json'], { env });
+      const html = readFileSync(file, 'utf8');
+      assert.match(html, /^<!doctype html>/);
+      assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts and no external resources');
+      assert.ok((html.match(/<svg/g) ?? []).length >= 4, 'charts are inline SVG');
+      const figure = (name: string) => new RegExp(`data-figure="${name}"><div class="value">([^<]+)<`).exec(html)?.[1];
+      assert.equal(figure('requests'), direct.requests.toLocaleString('en-US'));
+      assert.equal(figure('clients'), direct.clients.toLocaleString('en-US'));
+    });
 
-  it('filters by time range and endpoint', async () => {
-    const endpoint = [...direct.byEndpoint.entries()].sort((a, b) => b[1] - a[1])[0]![0];
-    const { stdout } = await run(process.execPath, [
-      cli,
-      'analytics',
-      '--root',
-      root,
-      '--format',
-      'json',
-      '--endpoint',
-      endpoint,
-      '--from',
-      '2015-05-18',
-      '--to',
-      '2015-05-19',
-    ]);
-    const summary = rowsOf(JSON.parse(stdout) as AnalyticsReport, 'summary')[0]!;
-    assert.ok(Number(summary.requests) > 0 && Number(summary.requests) < direct.byEndpoint.get(endpoint)!);
-    assert.equal(summary.endpoints, 1);
-    assert.ok(String(summary.first_seen) >= '2015-05-18T00:00:00.000Z' && String(summary.last_seen) < '2015-05-19T00:00:00.000Z');
-  });
+    it('filters by time range and endpoint', async () => {
+      const endpoint = [...direct.byEndpoint.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+      const { stdout } = await run(
+        process.execPath,
+        [cli, 'analytics', '--root', root, '--format', 'json', '--endpoint', endpoint, '--from', '2015-05-18', '--to', '2015-05-19'],
+        { env },
+      );
+      const summary = rowsOf(JSON.parse(stdout) as AnalyticsReport, 'summary')[0]!;
+      assert.ok(Number(summary.requests) > 0 && Number(summary.requests) < direct.byEndpoint.get(endpoint)!);
+      assert.equal(summary.endpoints, 1);
+      assert.ok(String(summary.first_seen) >= '2015-05-18T00:00:00.000Z' && String(summary.last_seen) < '2015-05-19T00:00:00.000Z');
+    });
 
-  it('refuses a folder without a logs table with exit code 2', async () => {
-    await assert.rejects(run(process.execPath, [cli, 'analytics', '--root', tmpdir()]), (error: { code: number; stderr: string }) => {
-      assert.equal(error.code, 2);
-      assert.match(error.stderr, /no logs table under/);
-      return true;
+    it('refuses a root without a logs table with exit code 2', async () => {
+      const empty = storage === localCase ? tmpdir() : storage.scratch('analytics-empty');
+      await assert.rejects(
+        run(process.execPath, [cli, 'analytics', '--root', empty], { env }),
+        (error: { code: number; stderr: string }) => {
+          assert.equal(error.code, 2);
+          assert.match(error.stderr, /no logs table under/);
+          return true;
+        },
+      );
     });
   });
-});
+}

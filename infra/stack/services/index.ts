@@ -7,6 +7,7 @@ import { mlflowAuthService } from './mlflowAuth.js';
 import { nginxService } from './nginx.js';
 import { opensearchService } from './opensearch.js';
 import { prometheusService } from './prometheus.js';
+import { s3Service } from './s3.js';
 import { temporalService } from './temporal.js';
 
 export const stackServices: readonly ServiceSpec[] = [
@@ -16,6 +17,7 @@ export const stackServices: readonly ServiceSpec[] = [
   prometheusService,
   opensearchService,
   elasticsearchService,
+  s3Service,
   mlflowAuthService,
   // Last: its fronts proxy to the services above.
   nginxService,
