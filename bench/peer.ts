@@ -128,6 +128,26 @@ function cpuSecondsOfTree(rootPid: number | undefined): number {
   return total;
 }
 
+/** CPU seconds of a process's busiest threads (name from /proc comm, the main thread marked). */
+function threadCpuSeconds(pid: number | undefined, top = 6): { thread: string; cpuSeconds: number }[] {
+  if (!pid) return [];
+  const threads: { thread: string; cpuSeconds: number }[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.push({
+        thread: `${name}${Number(tid) === pid ? ' (main)' : ''}`,
+        cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100,
+      });
+    }
+  } catch {
+    // the process exited
+  }
+  return threads.sort((left, right) => right.cpuSeconds - left.cpuSeconds).slice(0, top);
+}
+
 /** Busy core-seconds of the whole machine (every process), from /proc/stat. */
 function machineBusySeconds(): number {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -171,6 +191,8 @@ interface EngineRun {
   cpu: CpuWindow;
   loadAverage: string;
   txnExample: { appId: string; version: number }[];
+  /** Ours only: CPU seconds of the streamer process's busiest threads since it started. */
+  threads?: { thread: string; cpuSeconds: number }[];
 }
 
 // ---- ours -------------------------------------------------------------------------------------
@@ -223,11 +245,13 @@ async function oursThroughput(modelFile: string, work: string): Promise<EngineRu
   const meter = cpuMeter(() => child.pid);
   const done = await table.waitForRows(settings.logs, 600_000, () => child.exitCode === null);
   const cpu = meter();
+  const threads = threadCpuSeconds(child.pid);
   const loadAverage = load();
   await stopOurs(child);
   table.poll();
   if (!done) log(`  ours: only ${table.rows} of ${settings.logs} rows reached Delta`);
-  return { throughput: throughputOf(table.commits, startedAtMs), cpu, loadAverage, txnExample: table.commits.at(-1)?.txns ?? [] };
+  log(`  threads (CPU s): ${threads.map((entry) => `${entry.thread} ${entry.cpuSeconds.toFixed(1)}`).join(', ')}`);
+  return { throughput: throughputOf(table.commits, startedAtMs), cpu, loadAverage, txnExample: table.commits.at(-1)?.txns ?? [], threads };
 }
 
 async function oursLatency(kafka: KafkaClient, modelFile: string, work: string): Promise<LatencySpread> {

@@ -2,7 +2,9 @@
 //   npx tsx bench/peer/cpuProfile.ts FILE.cpuprofile [--top 25] [--json]
 // Each sample goes to the stage of the nearest frame (itself first, then its callers) that belongs
 // to a stage, so a builtin or node:internal frame counts for whoever called it (Buffer#toString in
-// the decoder is decoding, in kafkajs it is the consumer).
+// the decoder is decoding, in kafkajs it is the consumer). The profiler samples wall-clock ticks:
+// on a machine whose cores are shared, a thread waiting for a core still counts as busy, so read
+// the shares, not the seconds, and compare the seconds with the process's CPU time from /proc.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -46,7 +48,7 @@ const META: Record<string, string> = {
   '(garbage collector)': 'GC',
   '(idle)': 'idle',
   '(program)': 'V8/native (program)',
-  '(root)': 'V8/native (program)',
+  '(root)': 'native, no JS caller (I/O callbacks, messages)',
 };
 
 function stageOfFrame(frame: CallFrame): string | undefined {
@@ -78,7 +80,9 @@ export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
     return result;
   };
   const selfMicros = new Map<number, number>();
-  profile.samples.forEach((id, index) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  profile.samples.forEach((id, index) => {
+    selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+  });
   const stages = new Map<string, number>();
   const functions = new Map<string, { stage: string; micros: number }>();
   let total = 0;
