@@ -510,7 +510,12 @@ const kafka = createKafkaClient({ ...config.kafka, client_id: `bench-peer-${runI
 const work = await mkdtemp(join(tmpdir(), 'bench-peer-'));
 try {
   log(`peer benchmark: ${settings.logs.toLocaleString('en-US')} logs, ${settings.partitions} partitions, load average ${load()}`);
-  const spark = args['skip-spark'] ? undefined : await ensureSpark(config.stack.cache_dir, (line) => log(`  ${line}`));
+  const spark = args['skip-spark']
+    ? undefined
+    : await ensureSpark(config.stack.cache_dir, (line) => log(`  ${line}`)).catch((error: unknown) => {
+        log(`Spark could not be installed, running ours only: ${(error as Error).message}`);
+        return undefined;
+      });
   log('producing the topics');
   await produce(kafka, topics.main, settings.logs, 7);
   if (spark) await produce(kafka, topics.warmup, settings.warmupLogs, 11);
