@@ -6,6 +6,8 @@
 //   npm run bench -- peer [--logs 1000000] [--partitions 4] [--rate 10000] [--latency-seconds 30]
 //                         [--skip-ours] [--skip-spark] [--skip-latency] [--max-offsets-per-trigger 200000]
 //                         [--shuffle-partitions 2] [--scoring ml|sql] [--cpu-prof DIR]
+// Spark's first-to-last-commit rate needs at least two micro-batches: --logs above
+// --max-offsets-per-trigger (with 1,000,000 and 200,000 it commits 5 full batches).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
