@@ -19,12 +19,10 @@ import type { LogEvent } from '../logs/record.js';
 import { createScorer } from '../ml/kmeansScorer.js';
 import { staticModelWatcher } from '../ml/modelWatcher.js';
 import type { ModelWatcher } from '../ml/scorer.js';
-import { trainModel } from '../ml/train.js';
-import type { ClientStats } from '../ml/clientWindow.js';
-import { sliceAt, SliceSampler, WARM_UP_MS } from '../ml/trainingSlices.js';
 import { createStreamer } from '../streamers/createStreamer.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
+import { trainBenchModel } from './lib/benchModel.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,44 +42,10 @@ const runId = `${Date.now().toString(36)}`;
 const quiet = pino({ level: 'error' }, pino.destination(2));
 let models: ModelWatcher | undefined;
 
-/**
- * The model every run scores with, trained as the pipeline retrains from its lakehouse: the
- * configured number of rows sampled from a one-minute slice of the same traffic (another seed, ten
- * minutes earlier: generated traffic's mix follows the time of day), each with the client
- * statistics a streamer computed for it, and the configured k range. (Rows taken from the first
- * second of traffic had empty client windows: that model flagged 5.7% of the stream, against 2%
- * of injected anomalies, and the alerts cost throughput.)
- */
-async function trainBenchModel(): Promise<ModelWatcher> {
-  const startedMs = performance.now();
-  const sample = slicedSample(config.ml.training_samples, 11, Date.now() - 600_000);
-  const { model } = await trainModel(sample.events, {
-    kMin: config.ml.k_min,
-    kMax: config.ml.k_max,
-    seed: 42,
-    thresholdPercentile: config.ml.threshold_percentile,
-    source: 'bench:streamer',
-    clientStats: sample.clientStats,
-  });
-  console.log(
-    `model: k=${model.training.k}, trained on ${sample.events.length} rows of a one-minute slice in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
-  );
+async function benchModels(): Promise<ModelWatcher> {
+  const { model, rows, seconds } = await trainBenchModel(config, offeredRate, 'bench:streamer');
+  console.log(`model: k=${model.training.k}, trained on ${rows} rows of a one-minute slice in ${seconds.toFixed(1)} s`);
   return staticModelWatcher(createScorer(model, 'bench'));
-}
-
-function slicedSample(count: number, seed: number, startTimeMs: number): { events: LogEvent[]; clientStats: ClientStats[] } {
-  const slice = sliceAt(startTimeMs + WARM_UP_MS);
-  const sampler = new SliceSampler(slice, count, seed);
-  const generator = createTrafficGenerator({
-    seed,
-    startTimeMs: slice.warmUpFromMs,
-    ratePerSecond: offeredRate,
-    anomalyRate: DEFAULT_ANOMALY_RATE,
-  });
-  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next())
-    sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
-  const rows = sampler.rows();
-  return { events: rows.map((row) => row.event), clientStats: rows.map((row) => row.client) };
 }
 
 /** Generated traffic as `logstream generate --rate <offered rate>` makes it (the latency run's load). */
@@ -303,7 +267,7 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
 const kafka = createKafkaClient({ ...config.kafka, client_id: `bench-${runId}` });
 const round = (value: number | null) => (value === null || Number.isNaN(value) ? null : Math.round(value));
 try {
-  models = await trainBenchModel();
+  models = await benchModels();
   const plain = await throughput(kafka, false);
   console.log(
     `throughput, search off : ${round(plain.logsPerSecond)} logs/s (${plain.logs} logs in ${plain.seconds.toFixed(1)} s, batches of ${plain.batchMaxRows})`,
