@@ -1,5 +1,5 @@
 // Wires the real modules into the activities' ports for `logstream worker`: the streamer
-// (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training pipeline (ml/).
+// (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training shell (training/).
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../config/schema.js';

@@ -37,7 +37,7 @@ export function parseTrainOutput(stdout: string): TrainingOutcome {
 
 /**
  * Trains on a sample of the lakehouse's logs table in a child `logstream train`, which samples the
- * table itself (with the client statistics the streamer computed, see ml/deltaSample.ts).
+ * table itself (with the client statistics the streamer computed, see training/deltaSample.ts).
  */
 export async function trainInChildProcess(config: PipelineConfig, signal: AbortSignal): Promise<TrainingOutcome> {
   const folder = await mkdtemp(join(tmpdir(), 'logstream-training-'));

@@ -5,7 +5,7 @@
 // Why not a uniform sample of the whole window: client features (request rate, error ratio,
 // distinct paths) come from each client's recent requests. Computed over a sparse sample, every
 // client looks idle, and the model flags ordinary busy clients once it scores the live stream.
-import { createRandom, type Random } from '../generator/random.js';
+import { createRandom, type Random } from '../common/random.js';
 import type { LogEvent } from '../logs/record.js';
 import { ClientWindow, type ClientStats } from './clientWindow.js';
 

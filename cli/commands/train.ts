@@ -1,7 +1,7 @@
 // `logstream train` (and, registered from here, `logstream evaluate`): fit the K-means anomaly
 // model, publish it to MLflow and promote it to `champion` when it is at least as good.
 import type { Command } from 'commander';
-import { runTraining } from '../../ml/trainingRun.js';
+import { runTraining } from '../../training/trainingRun.js';
 import type { TrainingProgress } from '../../ml/train.js';
 import { context, isInteractive } from '../context.js';
 import { formatTable } from '../format.js';

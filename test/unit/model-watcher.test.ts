@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MlflowClient } from '../../clients/mlflow/client.js';
-import { createModelWatcher } from '../../ml/modelWatcher.js';
+import { createModelWatcher } from '../../training/modelWatcher.js';
 
 describe('model watcher pacing', () => {
   it('asks the registry at most once per interval, even while it has no model, and never throws', async () => {

@@ -2,9 +2,9 @@
 // check() between batches; the registry is asked at most once per interval, and any failure
 // leaves the current scorer in place.
 import type { MlflowClient } from '../clients/mlflow/client.js';
-import { createScorer, type KMeansScorer } from './kmeansScorer.js';
+import { createScorer, type KMeansScorer } from '../ml/kmeansScorer.js';
 import { CHAMPION_ALIAS, downloadModel } from './registry.js';
-import type { ModelCheck, ModelWatcher, Scorer } from './scorer.js';
+import type { ModelCheck, ModelWatcher, Scorer } from '../ml/scorer.js';
 
 export interface ModelWatcherOptions {
   client: MlflowClient;

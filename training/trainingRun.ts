@@ -5,15 +5,16 @@ import { MlflowClient } from '../clients/mlflow/client.js';
 import { MlflowUnavailableError } from '../clients/mlflow/errors.js';
 import type { PipelineConfig } from '../config/schema.js';
 import type { LogEvent } from '../logs/record.js';
-import type { ClientStats } from './clientWindow.js';
+import type { ClientStats } from '../ml/clientWindow.js';
 import { sampleLogsFromDelta } from './deltaSample.js';
-import { TrainingDataError } from './errors.js';
-import type { EvaluationMetrics } from './evaluate.js';
-import { evaluateModel, holdoutEvents } from './holdout.js';
+import { TrainingDataError } from '../ml/errors.js';
+import type { EvaluationMetrics } from '../ml/evaluate.js';
+import { evaluateModel } from '../ml/scoreEvents.js';
+import { holdoutEvents } from './syntheticHoldout.js';
 import { readLogFile } from './logFile.js';
-import { serializeModel, type ModelArtifact } from './model.js';
+import { serializeModel, type ModelArtifact } from '../ml/model.js';
 import { publishModel, type PublishResult } from './registry.js';
-import { trainModel, type TrainingProgress } from './train.js';
+import { trainModel, type TrainingProgress } from '../ml/train.js';
 
 export interface TrainingRunOptions {
   config: PipelineConfig;

@@ -6,9 +6,9 @@ import type { Table, Vector } from 'apache-arrow';
 import { timestampMicros } from '../clients/delta/arrowColumns.js';
 import { DeltaTable, parseStats, type Snapshot } from '../clients/delta/index.js';
 import type { LogEvent } from '../logs/record.js';
-import type { ClientStats } from './clientWindow.js';
-import { TrainingDataError } from './errors.js';
-import { planSlices, SliceSampler, SLICE_MS, type TimeSlice } from './trainingSlices.js';
+import type { ClientStats } from '../ml/clientWindow.js';
+import { TrainingDataError } from '../ml/errors.js';
+import { planSlices, SliceSampler, SLICE_MS, type TimeSlice } from '../ml/trainingSlices.js';
 
 export interface DeltaSampleOptions {
   /** Folder holding the lakehouse tables (config delta.root). */

@@ -4,11 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import type { MlflowClient, ModelVersion, RunInfo } from '../clients/mlflow/client.js';
 import type { LogEvent } from '../logs/record.js';
-import { ModelArtifactError } from './errors.js';
-import type { EvaluationMetrics } from './evaluate.js';
-import { evaluateModel } from './holdout.js';
-import { parseModelArtifact, serializeModel, type ModelArtifact } from './model.js';
-import { renderEvaluationReport } from './report.js';
+import { ModelArtifactError } from '../ml/errors.js';
+import type { EvaluationMetrics } from '../ml/evaluate.js';
+import { evaluateModel } from '../ml/scoreEvents.js';
+import { parseModelArtifact, serializeModel, type ModelArtifact } from '../ml/model.js';
+import { renderEvaluationReport } from '../ml/report.js';
 
 export const CHAMPION_ALIAS = 'champion';
 export const MODEL_ARTIFACT_PATH = 'model/model.json';
