@@ -58,6 +58,7 @@ async function main(): Promise<void> {
   const { model } = await trainModel(generateTrainingData(settings.trainingRows, settings.seed), {
     ...trainOptions,
     source: 'bench:generated',
+    origin: 'generated',
   });
   const stream = holdoutEvents(2026, settings.streamRows, SCENARIO_NAMES);
   const streamResults = await scoreEvents(model, stream, 'bench', { reasons: false });
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   });
   let apacheFigures: Record<string, unknown> = { skipped: true };
   if (apache) {
-    const ownModel = (await trainModel(apache.events, { ...trainOptions, source: 'bench:apache' })).model;
+    const ownModel = (await trainModel(apache.events, { ...trainOptions, source: 'bench:apache', origin: 'site' })).model;
     const results = await scoreEvents(ownModel, apache.events, 'apache', { reasons: true, maxReasons: 3 });
     const flagged = results.filter((result) => result.isAnomaly).length;
     const generatedModelRate =
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
   console.log(`\n== training on ${settings.largeTrainingRows} generated rows, k ${settings.kMin}..${settings.kMax}`);
   const large = generateTrainingData(settings.largeTrainingRows, settings.seed + 1);
   const started = performance.now();
-  const largeModel = (await trainModel(large, { ...trainOptions, source: 'bench:large' })).model;
+  const largeModel = (await trainModel(large, { ...trainOptions, source: 'bench:large', origin: 'generated' })).model;
   const trainingSeconds = (performance.now() - started) / 1000;
   table(
     ['K', 'SILHOUETTE', 'ITERATIONS'],

@@ -62,6 +62,7 @@ async function trainBenchModel(): Promise<ModelWatcher> {
     seed: 42,
     thresholdPercentile: config.ml.threshold_percentile,
     source: 'bench:streamer',
+    origin: 'generated',
     clientStats: sample.clientStats,
   });
   console.log(
@@ -79,8 +80,7 @@ function slicedSample(count: number, seed: number, startTimeMs: number): { event
     ratePerSecond: offeredRate,
     anomalyRate: DEFAULT_ANOMALY_RATE,
   });
-  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next())
-    sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
+  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next()) sampler.offer(log, () => log);
   const rows = sampler.rows();
   return { events: rows.map((row) => row.event), clientStats: rows.map((row) => row.client) };
 }

@@ -4,7 +4,7 @@ import { initBackend } from './backend.js';
 import type { ClientWindow } from './clientWindow.js';
 import { extractScaledFeatures, FEATURE_COUNT } from './features.js';
 import type { ModelArtifact } from './model.js';
-import { explainRow, scoreAugmentedRows, scoringTensors, type ScoringTensors } from './score.js';
+import { applyFeatureScores, explainRow, scoreAugmentedRows, scoringTensors, spreadTables, type ScoringTensors } from './score.js';
 import type { ScoreOptions, ScoreResult, Scorer } from './scorer.js';
 
 export interface KMeansScorer extends Scorer {
@@ -15,6 +15,7 @@ export interface KMeansScorer extends Scorer {
 
 export function createScorer(model: ModelArtifact, modelVersion: string): KMeansScorer {
   let tensors: ScoringTensors | undefined;
+  const spreads = spreadTables(model);
   return {
     model,
     modelVersion,
@@ -25,6 +26,7 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
       await initBackend();
       tensors ??= scoringTensors(model);
       const { scores, clusters } = await scoreAugmentedRows(tensors, augmented, FEATURE_COUNT);
+      applyFeatureScores(spreads, augmented, FEATURE_COUNT + 2, clusters, scores, model.threshold);
       const explain = options.reasons ?? true;
       const maxReasons = options.maxReasons ?? 3;
       const results: ScoreResult[] = new Array(events.length);

@@ -1,6 +1,9 @@
 // Training rows from the lakehouse: short time slices of the Delta `logs` table spread over a
 // lookback window, each row with the client statistics the streamer computed for it (see
-// trainingSlices.ts). File skipping on event_time keeps each scan to the slice's files.
+// ml/trainingSlices.ts). File skipping on event_time keeps each scan to the slice's files. Each
+// slice's rows are sorted by event time (then Kafka partition and offset) before they go through
+// the client window: files do not keep rows in time order once OPTIMIZE (ours or another
+// writer's) has compacted them.
 import { join } from 'node:path';
 import type { Table, Vector } from 'apache-arrow';
 import { timestampMicros } from '../clients/delta/arrowColumns.js';
@@ -8,7 +11,8 @@ import { DeltaTable, parseStats, type Snapshot } from '../clients/delta/index.js
 import type { LogEvent } from '../logs/record.js';
 import type { ClientStats } from '../ml/clientWindow.js';
 import { TrainingDataError } from '../ml/errors.js';
-import { planSlices, SliceSampler, SLICE_MS, type TimeSlice } from '../ml/trainingSlices.js';
+import type { WindowRequest } from '../ml/clientWindow.js';
+import { planSlices, SliceSampler, SLICE_MS, timeOrder, type TimeSlice } from '../ml/trainingSlices.js';
 
 export interface DeltaSampleOptions {
   /** Folder holding the lakehouse tables (config delta.root). */
@@ -45,6 +49,8 @@ const COLUMNS = [
   'referrer',
   'user_agent',
   'label',
+  'kafka_partition',
+  'kafka_offset',
 ];
 
 export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<DeltaSample> {
@@ -72,11 +78,12 @@ export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<
     const budget = Math.ceil((options.samples - events.length) / (slices.length - index));
     const sampler = new SliceSampler(slice, budget, options.seed);
     const predicate = `event_time >= ${new Date(slice.warmUpFromMs).toISOString()} AND event_time < ${new Date(slice.endMs).toISOString()}`;
-    // In time order as far as file statistics tell: the client window expects requests as they came.
-    for await (const { table: batch } of snapshot.scanBatches({ predicate, columns: COLUMNS, filesByMinOf: 'event_time' })) {
+    const batches: Table[] = [];
+    for await (const { table: batch } of snapshot.scanBatches({ predicate, columns: COLUMNS })) {
       scannedRows += batch.numRows;
-      offerBatch(batch, sampler);
+      batches.push(batch);
     }
+    offerInTimeOrder(batches, sampler);
     for (const row of sampler.rows()) {
       events.push(row.event);
       clientStats.push(row.client);
@@ -112,38 +119,63 @@ function dataInWindow(snapshot: Snapshot, since: string): { rows: number; firstM
   return { rows, firstMs: finite(firstMs), lastMs: finite(lastMs) };
 }
 
-/** Offers every row of a scanned batch to the sampler; a row becomes a LogEvent only when sampled. */
-function offerBatch(batch: Table, sampler: SliceSampler): void {
-  const column = (name: string): Vector | null => batch.getChild(name);
-  const times = timestampMicros(column('event_time')!);
-  const columns = Object.fromEntries(COLUMNS.slice(1).map((name) => [name, column(name)]));
+/** Offers the slice's rows to the sampler in event-time order; a row becomes a LogEvent only when sampled. */
+function offerInTimeOrder(batches: readonly Table[], sampler: SliceSampler): void {
+  const total = batches.reduce((sum, batch) => sum + batch.numRows, 0);
+  const times = new Float64Array(total);
+  const partitions = new Float64Array(total);
+  const offsets = new Float64Array(total);
+  const origins = new Uint32Array(total);
+  const columns = batches.map(
+    (batch) => Object.fromEntries(COLUMNS.map((name) => [name, batch.getChild(name)])) as Record<string, Vector | null>,
+  );
+  let at = 0;
+  batches.forEach((batch, batchIndex) => {
+    const micros = timestampMicros(batch.getChild('event_time')!);
+    const partition = columns[batchIndex]!.kafka_partition;
+    const offset = columns[batchIndex]!.kafka_offset;
+    for (let row = 0; row < batch.numRows; row += 1, at += 1) {
+      const value = micros[row];
+      times[at] = value === null || value === undefined ? Number.NaN : Number(value / 1000n);
+      partitions[at] = Number(partition?.get(row) ?? -1);
+      offsets[at] = Number(offset?.get(row) ?? -1);
+      origins[at] = row;
+    }
+  });
+  const batchOf = new Uint32Array(total);
+  let first = 0;
+  batches.forEach((batch, batchIndex) => {
+    batchOf.fill(batchIndex, first, first + batch.numRows);
+    first += batch.numRows;
+  });
+  let vectors = columns[0]!;
   let row = 0;
-  const value = (name: string): unknown => columns[name]?.get(row) ?? null;
-  let timestampMs = 0;
-  let clientIp = '';
-  let status = 0;
-  let path = '/';
+  const value = (name: string): unknown => vectors[name]?.get(row) ?? null;
+  const request: WindowRequest = { clientIp: '', timestampMs: 0, status: 0, method: 'GET', path: '/', pathTemplate: '/' };
   const event = (): LogEvent => ({
-    timestampMs,
-    clientIp,
-    method: String(value('method') ?? 'GET'),
-    path,
+    timestampMs: request.timestampMs,
+    clientIp: request.clientIp,
+    method: request.method,
+    path: request.path,
     query: (value('query') as string | null) ?? null,
-    pathTemplate: String(value('path_template') ?? '/'),
-    status,
+    pathTemplate: request.pathTemplate,
+    status: request.status,
     responseTimeMs: value('response_time_ms') === null ? null : Number(value('response_time_ms')),
     responseBytes: Number(value('response_bytes') ?? 0),
     referrer: (value('referrer') as string | null) ?? null,
     userAgent: (value('user_agent') as string | null) ?? null,
     label: (value('label') as string | null) ?? null,
   });
-  for (; row < batch.numRows; row += 1) {
-    const micros = times[row];
-    if (micros === null || micros === undefined) continue;
-    timestampMs = Number(micros / 1000n);
-    clientIp = String(value('client_ip') ?? '');
-    status = Number(value('status') ?? 0);
-    path = String(value('path') ?? '/');
-    sampler.offer(clientIp, timestampMs, status, path, event);
+  for (const position of timeOrder(times, partitions, offsets)) {
+    if (Number.isNaN(times[position]!)) continue;
+    vectors = columns[batchOf[position]!]!;
+    row = origins[position]!;
+    request.timestampMs = times[position]!;
+    request.clientIp = String(value('client_ip') ?? '');
+    request.status = Number(value('status') ?? 0);
+    request.method = String(value('method') ?? 'GET');
+    request.path = String(value('path') ?? '/');
+    request.pathTemplate = String(value('path_template') ?? '/');
+    sampler.offer(request, event);
   }
 }

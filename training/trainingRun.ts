@@ -15,6 +15,8 @@ import { readLogFile } from './logFile.js';
 import { serializeModel, type ModelArtifact } from '../ml/model.js';
 import { publishModel, type PublishResult } from './registry.js';
 import { trainModel, type TrainingProgress } from '../ml/train.js';
+import { trafficOrigin } from './trafficOrigin.js';
+import type { TrafficOrigin } from '../ml/model.js';
 
 export interface TrainingRunOptions {
   config: PipelineConfig;
@@ -24,6 +26,8 @@ export interface TrainingRunOptions {
   events?: readonly LogEvent[];
   /** Where the rows came from when `events` is given. */
   source?: string;
+  /** Whether the rows are the site's own or generated (default: told by their labels, see trafficOrigin). */
+  origin?: TrafficOrigin;
   seed?: number;
   /** Publish to MLflow and consider promotion (default true). */
   register?: boolean;
@@ -83,6 +87,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     seed,
     thresholdPercentile: config.ml.threshold_percentile,
     source,
+    origin: options.origin ?? (clientStats ? 'site' : trafficOrigin(events)),
     clientStats,
     onProgress: options.onProgress,
   });
