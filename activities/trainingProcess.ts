@@ -16,6 +16,8 @@ interface TrainCommandOutput {
   trainingRows: number;
   promotion?: { promoted: boolean; reason: string };
   holdout: { f1: number; precision: number; recall: number; falsePositiveRate: number };
+  /** The own-traffic gate, when the rows were the site's. */
+  gate?: { f1: number; precision: number; recall: number; falsePositiveRate: number };
 }
 
 /** The outcome the training workflow returns, from `logstream train --json` output (pure). */
@@ -31,7 +33,8 @@ export function parseTrainOutput(stdout: string): TrainingOutcome {
   return {
     promoted: parsed.promotion.promoted,
     version: parsed.version,
-    metrics: { ...parsed.holdout, trainingRows: parsed.trainingRows },
+    // The gate's figures when the site's own traffic judged the model, else the synthetic shop's.
+    metrics: { ...(parsed.gate ?? parsed.holdout), trainingRows: parsed.trainingRows },
   };
 }
 

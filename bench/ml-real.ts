@@ -5,8 +5,7 @@
 // never fails.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { initBackend } from '../ml/backend.js';
-import { evaluateOnGateSet, gateSet, splitByTime, type GateReport } from '../ml/gate.js';
-import { trainModel } from '../ml/train.js';
+import { evaluateOnOwnTraffic } from '../ml/gate.js';
 import { readLogFile } from '../training/logFile.js';
 import { APACHE_LOG } from '../test/helpers/fixtures.js';
 
@@ -37,67 +36,45 @@ function table(header: string[], rows: string[][]): void {
 async function main(): Promise<void> {
   const backend = await initBackend();
   const contents = await readLogFile(settings.log);
-  const { training, heldOut } = splitByTime(contents.events, settings.heldOutFraction);
-  const span = (rows: typeof training) =>
-    `${new Date(rows[0]!.timestampMs).toISOString()} .. ${new Date(rows.at(-1)!.timestampMs).toISOString()}`;
   console.log(
     `${settings.log}: ${contents.events.length} rows (${contents.lines - contents.events.length} unusable), backend ${backend.name}`,
   );
-  console.log(`training: ${training.length} rows, ${span(training)}; held out: ${heldOut.length} rows, ${span(heldOut)}`);
-  const { model } = await trainModel(training, {
-    kMin: settings.kMin,
-    kMax: settings.kMax,
-    seed: settings.trainingSeed,
-    thresholdPercentile: settings.thresholdPercentile,
-    source: `bench:${settings.log}`,
-    origin: 'site',
+  const evaluation = await evaluateOnOwnTraffic(contents.events, {
+    heldOutFraction: settings.heldOutFraction,
+    injectionSeeds: settings.seeds,
+    train: {
+      kMin: settings.kMin,
+      kMax: settings.kMax,
+      seed: settings.trainingSeed,
+      thresholdPercentile: settings.thresholdPercentile,
+      source: `bench:${settings.log}`,
+    },
   });
-  console.log(`model: k=${model.training.k}, trained in ${fixed(model.training.trainingSeconds, 1)} s`);
-  const knownClients = new Set(training.map((event) => event.clientIp));
-
-  const reports: GateReport[] = [];
+  const { model, report } = evaluation;
+  console.log(
+    `trained on the first ${evaluation.trainingRows} rows (k=${model.training.k}, ${fixed(model.training.trainingSeconds, 1)} s); ${evaluation.heldOutRows} rows held out, ${settings.seeds.length} injections (seeds ${settings.seeds.join(', ')})`,
+  );
   const reasonsByKind = new Map<string, Map<string, number>>();
-  for (const seed of settings.seeds) {
-    const rows = gateSet(heldOut, { seed, knownClients });
-    const { report, results } = await evaluateOnGateSet(model, rows, 'bench');
-    reports.push(report);
-    results.forEach((result, index) => {
+  for (const round of evaluation.rounds) {
+    round.results.forEach((result, index) => {
       if (!result.isAnomaly) return;
-      const kind = rows[index]!.label ?? 'normal';
+      const kind = round.rows[index]!.label ?? 'normal';
       const counts = reasonsByKind.get(kind) ?? new Map<string, number>();
       const top = result.reasons?.[0]?.feature ?? '-';
       counts.set(top, (counts.get(top) ?? 0) + 1);
       reasonsByKind.set(kind, counts);
     });
   }
-
-  const kinds = reports[0]!.perScenario.map((entry) => entry.kind);
-  const sum = (pick: (report: GateReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
-  const perScenario = kinds.map((kind) => {
-    const rows = sum((report) => report.perScenario.find((entry) => entry.kind === kind)?.rows ?? 0);
-    const detected = sum((report) => report.perScenario.find((entry) => entry.kind === kind)?.detected ?? 0);
-    return { kind, rows, detected, recall: rows ? detected / rows : 0 };
-  });
-  const truePositives = sum((report) => report.metrics.overall.truePositives);
-  const falsePositives = sum((report) => report.falsePositives);
-  const attackRows = sum((report) => report.attackRows);
-  const normalRows = sum((report) => report.normalRows);
-  const precision = truePositives / Math.max(1, truePositives + falsePositives);
-  const recall = truePositives / Math.max(1, attackRows);
-  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  const falsePositiveRate = falsePositives / Math.max(1, normalRows);
-
   const topReasons = (kind: string) =>
     [...(reasonsByKind.get(kind) ?? new Map<string, number>())]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 2)
       .map(([feature, count]) => `${feature} ${count}`)
       .join(', ');
-  console.log(`\n== ${settings.seeds.length} injections (seeds ${settings.seeds.join(', ')}) into the held-out half`);
   table(
     ['SCENARIO', 'ROWS', 'DETECTED', 'RECALL', 'TARGET', 'TOP REASONS'],
     [
-      ...perScenario.map((entry) => [
+      ...report.perScenario.map((entry) => [
         entry.kind,
         String(entry.rows),
         String(entry.detected),
@@ -107,16 +84,16 @@ async function main(): Promise<void> {
       ]),
       [
         'normal (site rows)',
-        String(normalRows),
-        String(falsePositives),
-        `FP ${fixed(100 * falsePositiveRate, 2)}%`,
-        falsePositiveRate <= TARGETS.falsePositiveRate ? 'met' : 'NOT met',
+        String(report.normalRows),
+        String(report.falsePositives),
+        `FP ${fixed(100 * report.falsePositiveRate, 2)}%`,
+        report.falsePositiveRate <= TARGETS.falsePositiveRate ? 'met' : 'NOT met',
         topReasons('normal'),
       ],
     ],
   );
   console.log(
-    `overall: precision ${fixed(precision)}, recall ${fixed(recall)}, F1 ${fixed(f1)} (target ${TARGETS.f1}: ${f1 >= TARGETS.f1 ? 'met' : 'NOT met'}); false positives ${fixed(100 * falsePositiveRate, 2)}% of the site's rows (target <= ${100 * TARGETS.falsePositiveRate}%)`,
+    `overall: precision ${fixed(report.precision)}, recall ${fixed(report.recall)}, F1 ${fixed(report.f1)} (target ${TARGETS.f1}: ${report.f1 >= TARGETS.f1 ? 'met' : 'NOT met'}); false positives ${fixed(100 * report.falsePositiveRate, 2)}% of the site's rows (target <= ${100 * TARGETS.falsePositiveRate}%)`,
   );
   console.log(
     JSON.stringify({
@@ -124,15 +101,19 @@ async function main(): Promise<void> {
       machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage1m: loadavg()[0] },
       settings,
       backend: backend.name,
-      trainingRows: training.length,
-      heldOutRows: heldOut.length,
+      trainingRows: evaluation.trainingRows,
+      heldOutRows: evaluation.heldOutRows,
       k: model.training.k,
-      f1,
-      precision,
-      recall,
-      falsePositiveRate,
-      perScenario,
-      perSeed: reports.map((report) => ({ f1: report.f1, falsePositiveRate: report.falsePositiveRate })),
+      f1: report.f1,
+      precision: report.precision,
+      recall: report.recall,
+      falsePositiveRate: report.falsePositiveRate,
+      perScenario: report.perScenario,
+      perSeed: evaluation.rounds.map((round) => ({
+        seed: round.seed,
+        f1: round.report.f1,
+        falsePositiveRate: round.report.falsePositiveRate,
+      })),
       targets: TARGETS,
     }),
   );

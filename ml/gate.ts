@@ -6,6 +6,7 @@ import { evaluateDetections, NORMAL_LABEL, type EvaluationMetrics } from './eval
 import { ATTACK_KINDS, injectEpisodes, renderEpisodes, siteProfile, type AttackKind } from './inject.js';
 import type { ModelArtifact, TrafficOrigin } from './model.js';
 import { scoreEvents } from './scoreEvents.js';
+import { trainModel, type TrainOptions } from './train.js';
 import type { ScoreResult } from './scorer.js';
 
 export type { TrafficOrigin };
@@ -153,4 +154,47 @@ export function decideOnOwnTraffic(candidate: GateContender, champion: ChampionO
         reason: `F1 ${candidate.report.f1.toFixed(4)} >= ${theirs} ${own}; false positives ${percent(candidate.report.falsePositiveRate)}`,
       }
     : { promoted: false, reason: `F1 ${candidate.report.f1.toFixed(4)} < ${theirs} ${own}` };
+}
+
+export interface OwnTrafficEvaluationOptions {
+  /** Share of the rows, the most recent, held out and injected into (the rest trains the model). */
+  heldOutFraction: number;
+  /** Seeds of the injections: one gate set each, reports summed (default [seed of the training]). */
+  injectionSeeds?: readonly number[];
+  train: Omit<TrainOptions, 'origin'>;
+}
+
+export interface OwnTrafficEvaluation {
+  model: ModelArtifact;
+  trainingRows: number;
+  heldOutRows: number;
+  /** One per injection seed. */
+  rounds: { seed: number; rows: LogEvent[]; report: GateReport; results: ScoreResult[] }[];
+  /** The rounds' rows and flags together. */
+  report: GateReport;
+}
+
+/**
+ * What `logstream evaluate --inject` and bench ml-real measure, and the promotion gate judges: a
+ * model trained on the earlier part of a site's own rows, scored on the later part with attack
+ * episodes injected.
+ */
+export async function evaluateOnOwnTraffic(
+  events: readonly LogEvent[],
+  options: OwnTrafficEvaluationOptions,
+): Promise<OwnTrafficEvaluation> {
+  const { training, heldOut } = splitByTime(events, options.heldOutFraction);
+  const { model } = await trainModel(training, { ...options.train, origin: 'site' });
+  const knownClients = new Set(training.map((event) => event.clientIp));
+  const rounds: OwnTrafficEvaluation['rounds'] = [];
+  for (const seed of options.injectionSeeds ?? [options.train.seed]) {
+    const rows = gateSet(heldOut, { seed, knownClients });
+    const { report, results } = await evaluateOnGateSet(model, rows);
+    rounds.push({ seed, rows, report, results });
+  }
+  const report = gateReport(
+    rounds.flatMap((round) => round.rows.map((row) => row.label)),
+    rounds.flatMap((round) => round.results.map((result) => result.isAnomaly)),
+  );
+  return { model, trainingRows: training.length, heldOutRows: heldOut.length, rounds, report };
 }

@@ -22,6 +22,8 @@ export interface DeltaSampleOptions {
   samples: number;
   seed: number;
   nowMs?: number;
+  /** Rows from here on are left out (the held-out slice of the promotion gate); default nowMs. */
+  untilMs?: number;
 }
 
 export interface DeltaSample {
@@ -54,22 +56,46 @@ const COLUMNS = [
 ];
 
 export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<DeltaSample> {
-  const nowMs = options.nowMs ?? Date.now();
-  const sinceMs = nowMs - options.lookbackHours * 3_600_000;
-  const tablePath = join(options.root, 'logs');
+  const window = await openWindow(options.root, options.lookbackHours, options.nowMs ?? Date.now());
+  return sampleWindow(window, options, options.untilMs ?? window.nowMs);
+}
+
+/** The logs table's snapshot and what its file statistics say about the rows of a lookback window. */
+interface LakehouseWindow {
+  tablePath: string;
+  snapshot: Snapshot;
+  nowMs: number;
+  sinceMs: number;
+  /** Rows the files of the window hold (from their statistics). */
+  rows: number;
+  firstMs?: number;
+  lastMs?: number;
+}
+
+async function openWindow(root: string, lookbackHours: number, nowMs: number): Promise<LakehouseWindow> {
+  const tablePath = join(root, 'logs');
   const table = await DeltaTable.open(tablePath);
   const snapshot = await table.snapshot();
+  const sinceMs = nowMs - lookbackHours * 3_600_000;
+  return { tablePath, snapshot, nowMs, sinceMs, ...dataInWindow(snapshot, new Date(sinceMs).toISOString()) };
+}
+
+async function sampleWindow(
+  window: LakehouseWindow,
+  options: Pick<DeltaSampleOptions, 'samples' | 'seed'>,
+  untilMs: number,
+): Promise<DeltaSample> {
+  const { snapshot, tablePath, sinceMs } = window;
   const since = new Date(sinceMs).toISOString();
-  const data = dataInWindow(snapshot, since);
   // Slices go where the data is: a table younger than the lookback window starts later, one whose
   // streamer stopped ends earlier.
   const slices = planSlices({
-    sinceMs: Math.max(sinceMs, data.firstMs ?? sinceMs),
-    nowMs: Math.min(nowMs, data.lastMs ?? nowMs),
-    estimatedRows: data.rows,
+    sinceMs: Math.max(sinceMs, window.firstMs ?? sinceMs),
+    nowMs: Math.min(untilMs, window.lastMs ?? untilMs),
+    estimatedRows: window.rows,
     samples: options.samples,
     seed: options.seed,
-  });
+  }).map((slice) => ({ ...slice, endMs: Math.min(slice.endMs, untilMs) }));
   const events: LogEvent[] = [];
   const clientStats: ClientStats[] = [];
   let scannedRows = 0;
@@ -77,13 +103,9 @@ export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<
     // What a slice leaves unused (a gap in the data) goes to the slices after it.
     const budget = Math.ceil((options.samples - events.length) / (slices.length - index));
     const sampler = new SliceSampler(slice, budget, options.seed);
-    const predicate = `event_time >= ${new Date(slice.warmUpFromMs).toISOString()} AND event_time < ${new Date(slice.endMs).toISOString()}`;
-    const batches: Table[] = [];
-    for await (const { table: batch } of snapshot.scanBatches({ predicate, columns: COLUMNS })) {
-      scannedRows += batch.numRows;
-      batches.push(batch);
-    }
-    offerInTimeOrder(batches, sampler);
+    const batches = await scanRange(snapshot, slice.warmUpFromMs, slice.endMs);
+    scannedRows += batches.reduce((sum, batch) => sum + batch.numRows, 0);
+    visitInTimeOrder(batches, (request, event) => sampler.offer(request, event));
     for (const row of sampler.rows()) {
       events.push(row.event);
       clientStats.push(row.client);
@@ -97,6 +119,75 @@ export async function sampleLogsFromDelta(options: DeltaSampleOptions): Promise<
   }
   const source = `delta:${tablePath} since ${since} (${slices.length} slices of ${SLICE_MS / 1000} s, ${scannedRows} rows read, version ${snapshot.version})`;
   return { events, clientStats, slices, scannedRows, source };
+}
+
+async function scanRange(snapshot: Snapshot, fromMs: number, toMs: number): Promise<Table[]> {
+  const predicate = `event_time >= ${new Date(fromMs).toISOString()} AND event_time < ${new Date(toMs).toISOString()}`;
+  const batches: Table[] = [];
+  for await (const { table: batch } of snapshot.scanBatches({ predicate, columns: COLUMNS })) batches.push(batch);
+  return batches;
+}
+
+export interface SiteTrafficOptions extends DeltaSampleOptions {
+  /** Share of the window's data span held out, the most recent (config ml.gate_holdout_fraction). */
+  heldOutFraction: number;
+  /** Held-out rows at most (config ml.gate_holdout_rows): the span shrinks to hold about this many. */
+  heldOutRows: number;
+}
+
+export interface SiteTraffic {
+  /** Training rows sampled from before the held-out slice. */
+  sample: DeltaSample;
+  /** The held-out slice, all of its rows (up to heldOutRows, the most recent), in time order. */
+  heldOut: LogEvent[];
+  /** Where the held-out slice starts. */
+  cutMs: number;
+}
+
+/** Minimum held-out rows for the own-traffic gate to judge anything. */
+export const MIN_HELD_OUT_ROWS = 200;
+
+/**
+ * The site's own traffic for a training run with the own-traffic gate: the most recent part of the
+ * window held out whole (never fitted on), and the training sample taken from before it.
+ */
+export async function siteTrafficFromDelta(options: SiteTrafficOptions): Promise<SiteTraffic> {
+  const window = await openWindow(options.root, options.lookbackHours, options.nowMs ?? Date.now());
+  const firstMs = Math.max(window.sinceMs, window.firstMs ?? window.sinceMs);
+  const lastMs = Math.min(window.nowMs, window.lastMs ?? window.nowMs);
+  const spanMs = Math.max(0, lastMs - firstMs);
+  // Enough time for about heldOutRows rows at the window's average rate, within the fraction.
+  const rowsPerMs = window.rows / Math.max(1, spanMs);
+  const heldOutMs = Math.min(options.heldOutFraction * spanMs, rowsPerMs > 0 ? (1.2 * options.heldOutRows) / rowsPerMs : spanMs);
+  const cutMs = Math.floor(lastMs - heldOutMs);
+  const heldOut: LogEvent[] = [];
+  visitInTimeOrder(await scanRange(window.snapshot, cutMs, lastMs + 1), (_, event) => heldOut.push(event()));
+  if (heldOut.length < MIN_HELD_OUT_ROWS) {
+    throw new TrainingDataError(
+      `the Delta logs table at ${window.tablePath} holds ${heldOut.length} rows in its most recent ${(heldOutMs / 60_000).toFixed(0)} minutes: too few to judge a model on the site's own traffic (at least ${MIN_HELD_OUT_ROWS})`,
+      'let the pipeline store more of the site traffic, raise ml.lookback_hours or ml.gate_holdout_fraction',
+    );
+  }
+  const sample = await sampleWindow(window, options, cutMs);
+  return { sample, heldOut: heldOut.slice(-options.heldOutRows), cutMs };
+}
+
+export interface LakehouseReadiness {
+  /** Rows in the logs table over the lookback window (from file statistics). */
+  rows: number;
+  /** Minutes between the window's first and last event. */
+  minutes: number;
+}
+
+/**
+ * How much of the site's own traffic the logs table holds over the lookback window, from file
+ * statistics only (cheap): what a pipeline in its learning state compares with its threshold.
+ */
+export async function lakehouseReadiness(root: string, lookbackHours: number, nowMs = Date.now()): Promise<LakehouseReadiness> {
+  const window = await openWindow(root, lookbackHours, nowMs);
+  const firstMs = window.firstMs ?? window.nowMs;
+  const lastMs = window.lastMs ?? firstMs;
+  return { rows: window.rows, minutes: Math.max(0, lastMs - Math.max(firstMs, window.sinceMs)) / 60_000 };
 }
 
 /**
@@ -119,8 +210,11 @@ function dataInWindow(snapshot: Snapshot, since: string): { rows: number; firstM
   return { rows, firstMs: finite(firstMs), lastMs: finite(lastMs) };
 }
 
-/** Offers the slice's rows to the sampler in event-time order; a row becomes a LogEvent only when sampled. */
-function offerInTimeOrder(batches: readonly Table[], sampler: SliceSampler): void {
+/**
+ * Visits the rows of scanned batches in event-time order (ties by Kafka partition and offset); a
+ * row becomes a LogEvent only when `event` is called. The request object is reused.
+ */
+function visitInTimeOrder(batches: readonly Table[], visit: (request: WindowRequest, event: () => LogEvent) => void): void {
   const total = batches.reduce((sum, batch) => sum + batch.numRows, 0);
   const times = new Float64Array(total);
   const partitions = new Float64Array(total);
@@ -176,6 +270,6 @@ function offerInTimeOrder(batches: readonly Table[], sampler: SliceSampler): voi
     request.method = String(value('method') ?? 'GET');
     request.path = String(value('path') ?? '/');
     request.pathTemplate = String(value('path_template') ?? '/');
-    sampler.offer(request, event);
+    visit(request, event);
   }
 }

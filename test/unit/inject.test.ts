@@ -1,6 +1,9 @@
 // Attack episodes rendered in a site's own vocabulary, the own-traffic gate's arithmetic, and
 // reasons that name the feature that fired, on the real Apache log in test/fixtures.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import type { LogEvent } from '../../logs/record.js';
 import { decideOnOwnTraffic, evaluateOnGateSet, gateReport, gateSet, splitByTime, type GateReport } from '../../ml/gate.js';
@@ -126,5 +129,26 @@ describe('the promotion gate on the site own traffic', () => {
         .promoted,
       true,
     );
+  });
+});
+
+describe('logstream evaluate --inject', () => {
+  it("trains on the first part of a user's access log and prints recall per attack kind as JSON", async () => {
+    const cli = fileURLToPath(new URL('../../bin/logstream.js', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [cli, 'evaluate', '--inject', APACHE_LOG, '--held-out', '0.4', '--json'],
+      {
+        env: { ...process.env, LOGSTREAM_ML_K_MAX: '5' },
+      },
+    );
+    const result = JSON.parse(stdout) as { trainingRows: number; heldOutRows: number; perScenario: { kind: string; rows: number }[] };
+    assert.equal(result.trainingRows + result.heldOutRows, 9_999);
+    assert.ok(Math.abs(result.heldOutRows - 4_000) <= 1);
+    assert.deepEqual(
+      result.perScenario.map((entry) => entry.kind),
+      [...ATTACK_KINDS],
+    );
+    assert.ok(result.perScenario.every((entry) => entry.rows > 0));
   });
 });
