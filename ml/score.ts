@@ -68,6 +68,15 @@ export const FEATURE_MARGIN = 1.5;
  */
 export interface SpreadTables {
   featureCount: number;
+  /** The features that may flag a row alone (FEATURE_ROLES). */
+  checked: Int32Array;
+  /**
+   * Per cluster, its checked features in ascending order of spread, each as five numbers: feature
+   * index, centre, inverse spread above, inverse spread below, and the margin in distance units
+   * (FEATURE_MARGIN × spread). A feature's deviation is at most the row's whole distance, so once
+   * the margin exceeds the distance no later feature can fire.
+   */
+  compact: Float32Array;
   centroids: Float32Array;
   above: Float32Array;
   below: Float32Array;
@@ -90,8 +99,24 @@ export function spreadTables(model: Pick<ModelArtifact, 'centroids' | 'clusters'
     });
     minimumDistances[index] = FEATURE_MARGIN * Math.min(...cluster.spreads.filter((_, feature) => FEATURE_ROLES[feature] === 'alone'));
   });
+  const checked = Int32Array.from(FEATURE_ROLES.flatMap((role, feature) => (role === 'alone' && feature < featureCount ? [feature] : [])));
+  const compact = new Float32Array(k * checked.length * 5);
+  for (let cluster = 0; cluster < k; cluster += 1) {
+    const spreads = model.clusters[cluster]!.spreads;
+    const order = [...checked].sort((a, b) => spreads[a]! - spreads[b]! || a - b);
+    order.forEach((feature, index) => {
+      const at = (cluster * checked.length + index) * 5;
+      compact[at] = feature;
+      compact[at + 1] = model.centroids[cluster]![feature]!;
+      compact[at + 2] = above[cluster * featureCount + feature]!;
+      compact[at + 3] = below[cluster * featureCount + feature]!;
+      compact[at + 4] = FEATURE_MARGIN * spreads[feature]!;
+    });
+  }
   return {
     featureCount,
+    checked,
+    compact,
     centroids: Float32Array.from(model.centroids.flat()),
     above,
     below,
@@ -102,8 +127,9 @@ export function spreadTables(model: Pick<ModelArtifact, 'centroids' | 'clusters'
 
 /**
  * Raises each row's score to its largest per-feature deviation in units of FEATURE_MARGIN spreads,
- * scaled so that the margin lands on `threshold`. Rows too close to their centre for any feature
- * to reach its margin are skipped.
+ * scaled so that the margin lands on `threshold`. Features whose margin exceeds the row's whole
+ * distance are skipped (they cannot reach it), so a row below the threshold may keep a score a
+ * little lower than its largest deviation; which rows are anomalous is exact.
  */
 export function applyFeatureScores(
   tables: SpreadTables,
@@ -113,19 +139,21 @@ export function applyFeatureScores(
   scores: Float32Array,
   threshold: number,
 ): void {
-  const { featureCount, centroids, above, below, radii, minimumDistances } = tables;
+  const { checked, compact, radii, minimumDistances } = tables;
+  const width = checked.length;
   const unit = threshold / FEATURE_MARGIN;
   for (let row = 0; row < scores.length; row += 1) {
     const cluster = clusters[row]!;
-    if (scores[row]! * radii[cluster]! <= minimumDistances[cluster]!) continue;
+    const distance = scores[row]! * radii[cluster]!;
+    if (distance <= minimumDistances[cluster]!) continue;
     const offset = row * stride;
-    const base = cluster * featureCount;
+    const end = (cluster + 1) * width * 5;
     let largest = 0;
-    for (let feature = 0; feature < featureCount; feature += 1) {
-      const deviation = augmented[offset + feature]! - centroids[base + feature]!;
-      const up = deviation * above[base + feature]!;
-      const down = -deviation * below[base + feature]!;
-      const size = Math.max(up, down);
+    for (let at = cluster * width * 5; at < end && compact[at + 4]! < distance; at += 5) {
+      const deviation = augmented[offset + compact[at]!]! - compact[at + 1]!;
+      const up = deviation * compact[at + 2]!;
+      const down = -deviation * compact[at + 3]!;
+      const size = up > down ? up : down;
       if (size > largest) largest = size;
     }
     const featureScore = largest * unit;

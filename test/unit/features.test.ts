@@ -189,6 +189,27 @@ describe('ClientWindow', () => {
     assert.equal(window.stats(ip(4999), 6_000).requests, 2);
   });
 
+  it('keeps the counts of every recently seen client exact while it forgets others (record index under eviction)', () => {
+    const window = new ClientWindow({ maxClients: 500 });
+    const start = Date.UTC(2026, 0, 1);
+    const recent = new Map<string, number>();
+    let state = 1;
+    const next = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (let index = 0; index < 60_000; index += 1) {
+      const ip = `198.51.${Math.floor(next() * 12)}.${Math.floor(next() * 250)}`;
+      const timestampMs = start + index * 5;
+      window.observe(request(ip, timestampMs, 200, '/'));
+      recent.set(ip, (recent.get(ip) ?? 0) + 1);
+      if (index % 1_000 === 999) recent.clear();
+    }
+    // The clients of the last stretch, all seen within the window, keep exact counts.
+    assert.ok(window.size <= 500);
+    for (const [ip, count] of recent) assert.ok(window.stats(ip, start + 60_000 * 5).requests >= count, ip);
+  });
+
   it('gives a client a record only at its second request, with the first one counted', () => {
     const window = new ClientWindow();
     const start = Date.UTC(2026, 0, 1);
