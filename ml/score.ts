@@ -153,7 +153,7 @@ export function applyFeatureScores(
       const deviation = augmented[offset + compact[at]!]! - compact[at + 1]!;
       const up = deviation * compact[at + 2]!;
       const down = -deviation * compact[at + 3]!;
-      const size = up > down ? up : down;
+      const size = Math.max(up, down);
       if (size > largest) largest = size;
     }
     const featureScore = largest * unit;
