@@ -1,5 +1,5 @@
 // Wires the real modules into the activities' ports for `logstream worker`: the streamer
-// (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training pipeline (ml/).
+// (streamers/), Kafka, the Delta engine, the search engine, MLflow and the training shell (training/).
 import type { PipelineConfig } from '../config/schema.js';
 import { DeltaTable, deltaOptionsFromConfig, findTables, s3SettingsFromConfig, tablePath } from '../clients/delta/index.js';
 import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';

@@ -3,8 +3,8 @@
 // batches, so a reloadModel signal takes effect without restarting it.
 import type { MlflowClient } from '../clients/mlflow/client.js';
 import { createScorer, type KMeansScorer } from '../ml/kmeansScorer.js';
-import { createModelWatcher } from '../ml/modelWatcher.js';
-import { downloadModel } from '../ml/registry.js';
+import { createModelWatcher } from '../training/modelWatcher.js';
+import { downloadModel } from '../training/registry.js';
 import type { ModelCheck, ModelWatcher } from '../ml/scorer.js';
 
 export interface DesiredModelWatcherOptions {

@@ -17,6 +17,8 @@ interface TrainCommandOutput {
   trainingRows: number;
   promotion?: { promoted: boolean; reason: string };
   holdout: { f1: number; precision: number; recall: number; falsePositiveRate: number };
+  /** The own-traffic gate, when the rows were the site's. */
+  gate?: { f1: number; precision: number; recall: number; falsePositiveRate: number };
 }
 
 /** The outcome the training workflow returns, from `logstream train --json` output (pure). */
@@ -32,13 +34,14 @@ export function parseTrainOutput(stdout: string): TrainingOutcome {
   return {
     promoted: parsed.promotion.promoted,
     version: parsed.version,
-    metrics: { ...parsed.holdout, trainingRows: parsed.trainingRows },
+    // The gate's figures when the site's own traffic judged the model, else the synthetic shop's.
+    metrics: { ...(parsed.gate ?? parsed.holdout), trainingRows: parsed.trainingRows },
   };
 }
 
 /**
  * Trains on a sample of the lakehouse's logs table in a child `logstream train`, which samples the
- * table itself (with the client statistics the streamer computed, see ml/deltaSample.ts).
+ * table itself (with the client statistics the streamer computed, see training/deltaSample.ts).
  */
 export async function trainInChildProcess(config: PipelineConfig, signal: AbortSignal): Promise<TrainingOutcome> {
   const folder = await mkdtemp(join(tmpdir(), 'logstream-training-'));

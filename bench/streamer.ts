@@ -17,7 +17,7 @@ import { loadConfig } from '../config/load.js';
 import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, toJsonLine } from '../generator/index.js';
 import type { LogEvent } from '../logs/record.js';
 import { createScorer } from '../ml/kmeansScorer.js';
-import { staticModelWatcher } from '../ml/modelWatcher.js';
+import { staticModelWatcher } from '../training/modelWatcher.js';
 import type { ModelWatcher } from '../ml/scorer.js';
 import { createStreamer } from '../streamers/createStreamer.js';
 import { createSearchSink } from '../streamers/searchSink.js';

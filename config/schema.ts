@@ -124,6 +124,12 @@ const ml = z.strictObject({
   k_max: z.number().int().min(2).default(12),
   seed: z.number().int().default(42),
   threshold_percentile: z.number().gt(50).lt(100).default(99),
+  /** Largest share of the site's held-out rows a model may flag and still be promoted. */
+  gate_false_positive_budget: z.number().gt(0).lt(1).default(0.02),
+  /** Share of the training data's time span held out (the most recent) to judge candidates on. */
+  gate_holdout_fraction: z.number().gt(0).lt(1).default(0.2),
+  /** At most this many of the most recent held-out rows are scored. */
+  gate_holdout_rows: positiveInt.default(20000),
 });
 
 const streaming = z.strictObject({

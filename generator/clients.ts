@@ -1,6 +1,6 @@
 // The client population: browsers, crawlers and API clients with heavy-tailed activity,
 // so that a few addresses make many requests and most make a handful.
-import { createRandom, weightedPicker, type Random, type WeightedPicker } from './random.js';
+import { createRandom, weightedPicker, type Random, type WeightedPicker } from '../common/random.js';
 import { API_USER_AGENTS, BROWSER_USER_AGENTS, CRAWLERS, type ClientKind } from './site.js';
 
 export interface Client {

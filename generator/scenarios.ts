@@ -2,7 +2,7 @@
 // stretch of time, interleaved with normal traffic, the way real incidents look in logs.
 import type { ClientPopulation } from './clients.js';
 import { publicAddress } from './clients.js';
-import type { Random } from './random.js';
+import type { Random } from '../common/random.js';
 import { BROWSER_USER_AGENTS, ENDPOINTS, SCANNER_USER_AGENTS, SCAN_PATHS, type Endpoint } from './site.js';
 
 export const SCENARIO_NAMES = [

@@ -1,6 +1,6 @@
 // The simulated shop: its endpoints with per-endpoint latency, size and status distributions,
 // and the user agents of browsers, crawlers and API clients that visit it.
-import type { Random } from './random.js';
+import type { Random } from '../common/random.js';
 
 export type ClientKind = 'browser' | 'bot' | 'api';
 

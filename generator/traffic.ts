@@ -3,7 +3,7 @@
 import type { LogEvent } from '../logs/record.js';
 import { pathTemplate } from '../logs/pathTemplate.js';
 import { createClientPopulation, type Client } from './clients.js';
-import { createRandom, weightedPicker, type Random, type WeightedPicker } from './random.js';
+import { createRandom, weightedPicker, type Random, type WeightedPicker } from '../common/random.js';
 import {
   EPISODE_LOGS,
   SCENARIO_NAMES,

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { toJsonLine } from './jsonLine.js';
-import { createRandom } from './random.js';
+import { createRandom } from '../common/random.js';
 import { EPISODE_LOGS, SCENARIO_NAMES } from './scenarios.js';
 import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, type GeneratedLog, type PlannedEpisode } from './traffic.js';
 

@@ -2,7 +2,7 @@
 // Rows are "augmented" as [x, 1, ||x||²] so that one plain matrix product gives every squared
 // distance ||x||² - 2x·c + ||c||² (broadcasts and transposed products are slow on the WASM backend).
 // Seeded and single-threaded, so the same data and seed give the same centroids.
-import { createRandom, type Random } from '../generator/random.js';
+import { createRandom, type Random } from '../common/random.js';
 import { initBackend, tf } from './backend.js';
 
 export interface KMeansOptions {

@@ -2,9 +2,9 @@
 import type { LogEvent } from '../logs/record.js';
 import { initBackend } from './backend.js';
 import type { ClientWindow } from './clientWindow.js';
-import { extractScaledFeatures, FEATURE_COUNT } from './features.js';
+import { extractScaledFeatures, FEATURE_COUNT, type FeatureBuffers } from './features.js';
 import type { ModelArtifact } from './model.js';
-import { explainRow, scoreAugmentedRows, scoringTensors, type ScoringTensors } from './score.js';
+import { applyFeatureScores, explainRow, scoreAugmentedRows, scoringTensors, spreadTables, type ScoringTensors } from './score.js';
 import type { ScoreOptions, ScoreResult, Scorer } from './scorer.js';
 
 export interface KMeansScorer extends Scorer {
@@ -15,25 +15,33 @@ export interface KMeansScorer extends Scorer {
 
 export function createScorer(model: ModelArtifact, modelVersion: string): KMeansScorer {
   let tensors: ScoringTensors | undefined;
+  const spreads = spreadTables(model);
+  const buffers: FeatureBuffers = { raw: new Float32Array(0), augmented: new Float32Array(0) };
   return {
     model,
     modelVersion,
     featureSpecId: model.featureSpec.id,
     threshold: model.threshold,
     async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<ScoreResult[]> {
-      const { raw, augmented } = extractScaledFeatures(events, window, model.vocabulary, model.scaler);
+      const { raw, augmented } = extractScaledFeatures(events, window, model.vocabulary, model.scaler, buffers);
       await initBackend();
       tensors ??= scoringTensors(model);
       const { scores, clusters } = await scoreAugmentedRows(tensors, augmented, FEATURE_COUNT);
+      applyFeatureScores(spreads, augmented, FEATURE_COUNT + 2, clusters, scores, model.threshold);
       const explain = options.reasons ?? true;
       const maxReasons = options.maxReasons ?? 3;
       const results: ScoreResult[] = new Array(events.length);
       for (let row = 0; row < events.length; row += 1) {
         const score = scores[row]!;
         const isAnomaly = score > model.threshold;
-        const result: ScoreResult = { score, isAnomaly, cluster: clusters[row]!, modelVersion };
-        if (isAnomaly && explain) result.reasons = explainRow(model, augmented, raw, row, clusters[row]!, maxReasons, FEATURE_COUNT + 2);
-        results[row] = result;
+        // One object shape for every row, reasons or not: the sinks read them in a monomorphic loop.
+        results[row] = {
+          score,
+          isAnomaly,
+          cluster: clusters[row]!,
+          modelVersion,
+          reasons: isAnomaly && explain ? explainRow(model, augmented, raw, row, clusters[row]!, maxReasons, FEATURE_COUNT + 2) : undefined,
+        };
       }
       return results;
     },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ModelArtifactError } from './errors.js';
 import { FEATURE_NAMES, FEATURE_SPEC_ID } from './features.js';
 
-export const MODEL_SCHEMA_VERSION = 1;
+export const MODEL_SCHEMA_VERSION = 2;
 export const MODEL_KIND = 'logstream-kmeans';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -19,6 +19,8 @@ const clusterSchema = z.object({
   /** Clusters too small to be normal behaviour: rows nearest to them are scored against normal clusters. */
   normal: z.boolean(),
   distancePercentiles: z.object({ p50: finite, p90: finite, p99: finite }),
+  /** Per feature, the spread of the cluster's core rows around its centre (scaled units); see FEATURE_MARGIN. */
+  spreads: z.array(z.number().positive()),
 });
 
 const candidateSchema = z.object({ k: z.number().int(), silhouette: finite, inertia: finite, iterations: z.number().int() });
@@ -33,7 +35,13 @@ export const modelArtifactSchema = z.object({
     exactProfiles: z.record(z.string(), profileSchema),
     endpointProfiles: z.record(z.string(), profileSchema),
     statusProfiles: z.record(z.string(), profileSchema),
+    extensionProfiles: z.record(z.string(), profileSchema),
     globalProfile: profileSchema,
+    servedPrefixes: z.array(z.string()),
+    servedExtensions: z.array(z.string()),
+    endpointErrorRates: z.record(z.string(), z.number().min(0).max(1)),
+    otherErrorRate: z.number().min(0).max(1),
+    notFoundShare: z.number().min(0).max(1),
   }),
   scaler: z.object({ mean: z.array(finite), scale: z.array(finite), clip: z.number().positive() }),
   centroids: z.array(z.array(finite)).min(1),
@@ -49,12 +57,19 @@ export const modelArtifactSchema = z.object({
     /** Share of training rows above the threshold. */
     flaggedFraction: z.number().min(0).max(1),
     source: z.string(),
+    /**
+     * "site": the rows are a site's own traffic (its lakehouse, its log file); "generated": the
+     * generator's synthetic shop. A pipeline on real traffic never scores with a generated model.
+     */
+    origin: z.enum(['generated', 'site']),
   }),
   backend: z.string(),
   createdAt: z.string(),
 });
 
 export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
+/** Where a model's training rows came from: the generator's synthetic shop, or the site's own traffic. */
+export type TrafficOrigin = ModelArtifact['training']['origin'];
 export type ClusterProfile = z.infer<typeof clusterSchema>;
 export type KCandidate = z.infer<typeof candidateSchema>;
 
@@ -91,6 +106,7 @@ export function parseModelArtifact(value: unknown, source: string): ModelArtifac
     model.scaler.mean.length,
     model.scaler.scale.length,
     ...model.centroids.map((row) => row.length),
+    ...model.clusters.map((cluster) => cluster.spreads.length),
   ];
   if (shapes.some((length) => length !== width) || model.featureSpec.names.some((name, index) => name !== FEATURE_NAMES[index])) {
     throw new ModelArtifactError(`feature list does not match spec ${FEATURE_SPEC_ID} (${width} features)`, source);

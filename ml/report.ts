@@ -1,11 +1,23 @@
 // A self-contained HTML evaluation report with inline SVG charts (no scripts, no network):
-// silhouette and inertia per k, and holdout score distributions against the threshold.
+// silhouette and inertia per k, the promotion gate on the site's own traffic (recall per attack
+// kind, candidate against champion, and the decision), and score distributions against the threshold.
 import type { EvaluationMetrics } from './evaluate.js';
+import type { GateReport } from './gate.js';
 import type { ModelArtifact } from './model.js';
+
+export interface GateSection {
+  report: GateReport;
+  scores: ArrayLike<number>;
+  labels: readonly (string | null)[];
+  champion?: { version: string; report: GateReport };
+  decision: { promoted: boolean; reason: string };
+  budget: number;
+}
 
 export interface ReportInput {
   model: ModelArtifact;
   holdout?: { metrics: EvaluationMetrics; scores: ArrayLike<number>; labels: readonly (string | null)[] };
+  gate?: GateSection;
   title?: string;
 }
 
@@ -17,7 +29,11 @@ export function renderEvaluationReport(input: ReportInput): string {
   const { model, holdout } = input;
   const title = input.title ?? `logstream-kmeans, k=${model.training.k}, ${model.training.rows} training rows`;
   const sections = [kChart(model)];
-  if (holdout) sections.push(scoreChart(holdout.scores, holdout.labels, model.threshold), metricsTable(holdout.metrics));
+  if (input.gate) sections.push(gateSection(input.gate, model.threshold));
+  if (holdout) {
+    const heading = input.gate ? "Generator's synthetic shop (an extra metric; the gate above decided)" : 'Holdout detection';
+    sections.push(scoreChart(holdout.scores, holdout.labels, model.threshold), metricsTable(holdout.metrics, heading));
+  }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child{text-align:left}svg text{font:11px system-ui,sans-serif}</style>
@@ -54,7 +70,7 @@ ${candidates.map((candidate) => `<text x="${x(candidate.k)}" y="${HEIGHT - MARGI
 </svg>`;
 }
 
-function scoreChart(scores: ArrayLike<number>, labels: readonly (string | null)[], threshold: number): string {
+function scoreChart(scores: ArrayLike<number>, labels: readonly (string | null)[], threshold: number, heading = 'Holdout scores'): string {
   // log10 score bins from 0.01 to 1000
   const bins = 50;
   const low = -2;
@@ -82,7 +98,7 @@ function scoreChart(scores: ArrayLike<number>, labels: readonly (string | null)[
   const ticks = [-2, -1, 0, 1, 2, 3]
     .map((power) => `<text x="${x(power)}" y="${HEIGHT - MARGIN.bottom + 14}" text-anchor="middle">${10 ** power}</text>`)
     .join('');
-  return `<h2>Holdout scores</h2>
+  return `<h2>${escapeHtml(heading)}</h2>
 <svg width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="score histogram of normal and anomalous holdout rows">
 ${axes()}
 ${bars(normal, '#2ca02c')}${bars(anomalous, '#d62728')}
@@ -94,10 +110,57 @@ ${ticks}
 </svg>`;
 }
 
-function metricsTable(metrics: EvaluationMetrics): string {
+function gateSection(gate: GateSection, threshold: number): string {
+  const { report, champion } = gate;
+  const kinds = report.perScenario.map((entry) => entry.kind);
+  const rowHeight = 18;
+  const labelWidth = 230;
+  const barWidth = WIDTH - labelWidth - 60;
+  const height = MARGIN.top + kinds.length * rowHeight * (champion ? 2 : 1) + 30;
+  const bars = kinds
+    .map((kind, index) => {
+      const y = MARGIN.top + index * rowHeight * (champion ? 2 : 1);
+      const recall = report.perScenario[index]!.recall;
+      const theirs = champion?.report.perScenario.find((entry) => entry.kind === kind)?.recall;
+      const bar = (value: number, offset: number, colour: string) =>
+        `<rect x="${labelWidth}" y="${y + offset}" width="${(value * barWidth).toFixed(1)}" height="${rowHeight - 4}" fill="${colour}"/><text x="${labelWidth + value * barWidth + 4}" y="${y + offset + 12}">${value.toFixed(2)}</text>`;
+      return `<text x="${labelWidth - 6}" y="${y + 12}" text-anchor="end">${escapeHtml(kind)}</text>${bar(recall, 0, '#1f77b4')}${theirs === undefined ? '' : bar(theirs, rowHeight, '#aaa')}`;
+    })
+    .join('\n');
+  const target = labelWidth + 0.7 * barWidth;
+  const legend = `<text x="${labelWidth}" y="${MARGIN.top - 8}" fill="#1f77b4">candidate</text>${champion ? `<text x="${labelWidth + 80}" y="${MARGIN.top - 8}" fill="#888">champion version ${escapeHtml(champion.version)}</text>` : ''}`;
+  const row = (name: string, entry: GateReport) =>
+    `<tr><td>${escapeHtml(name)}</td><td>${entry.f1.toFixed(3)}</td><td>${entry.precision.toFixed(3)}</td><td>${entry.recall.toFixed(3)}</td><td>${(100 * entry.falsePositiveRate).toFixed(2)}%</td></tr>`;
+  const perKind = report.perScenario
+    .map((entry) => {
+      const theirs = champion?.report.perScenario.find((other) => other.kind === entry.kind);
+      return `<tr><td>${escapeHtml(entry.kind)}</td><td>${entry.rows}</td><td>${entry.detected}</td><td>${entry.recall.toFixed(3)}</td><td>${theirs ? theirs.recall.toFixed(3) : '-'}</td></tr>`;
+    })
+    .join('\n');
+  return `<h2>Promotion gate: the site's own held-out traffic with attacks injected</h2>
+<p><b>${gate.decision.promoted ? 'promoted' : 'not promoted'}</b>: ${escapeHtml(gate.decision.reason)}</p>
+<p>${report.normalRows} held-out rows of the site (never fitted on), ${report.attackRows} injected attack rows · false-positive budget ${(100 * gate.budget).toFixed(2)}%</p>
+<table><tr><th>model</th><th>F1</th><th>precision</th><th>recall</th><th>false positives</th></tr>
+${row('candidate', report)}
+${champion ? row(`champion version ${champion.version}`, champion.report) : ''}
+</table>
+<h3>Recall per attack kind</h3>
+<svg width="${WIDTH}" height="${height}" role="img" aria-label="recall per attack kind, candidate and champion">
+${legend}
+${bars}
+<line x1="${target}" x2="${target}" y1="${MARGIN.top}" y2="${height - 24}" stroke="#d62728" stroke-dasharray="4 3"/>
+<text x="${target + 4}" y="${height - 10}" fill="#d62728">0.7</text>
+</svg>
+<table><tr><th>kind</th><th>rows</th><th>detected</th><th>recall</th><th>champion</th></tr>
+${perKind}
+</table>
+${scoreChart(gate.scores, gate.labels, threshold, 'Gate scores')}`;
+}
+
+function metricsTable(metrics: EvaluationMetrics, heading = 'Holdout detection'): string {
   const row = (cells: (string | number)[]) =>
     `<tr>${cells.map((cell) => `<td>${typeof cell === 'number' ? cell.toFixed(3) : escapeHtml(cell)}</td>`).join('')}</tr>`;
-  return `<h2>Holdout detection</h2>
+  return `<h2>${escapeHtml(heading)}</h2>
 <p>${metrics.rows} rows · anomaly rate ${(metrics.anomalyRate * 100).toFixed(2)}% · false-positive rate on normal rows ${(metrics.falsePositiveRate * 100).toFixed(2)}%</p>
 <table><tr><th>label</th><th>rows</th><th>flagged</th><th>precision</th><th>recall</th><th>F1</th></tr>
 ${row(['overall', String(metrics.rows), String(metrics.overall.truePositives + metrics.overall.falsePositives), metrics.overall.precision, metrics.overall.recall, metrics.overall.f1])}

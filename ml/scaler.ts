@@ -1,5 +1,5 @@
 // Scaling fitted on training features: "standardised" ones (x - mean) / std * weight, "fixed"
-// ones (x - mean) * weight, clipped. Features constant in training are ignored (scale 0).
+// ones (x - mean) * weight, clipped. Standardised features constant in training are ignored (scale 0).
 
 export interface Scaler {
   mean: number[];
@@ -41,7 +41,9 @@ export function fitScaler(
     const std = Math.sqrt(variance);
     mean.push(average);
     const weight = weights[feature] ?? 1;
-    scale.push(std < MIN_STD ? 0 : kinds[feature] === 'fixed' ? weight : weight / Math.max(std, STD_FLOOR));
+    // A fixed-unit feature keeps its weight even when it never varied in training: a content token
+    // or an unseen prefix that no training row had is exactly what should stand out.
+    scale.push(kinds[feature] === 'fixed' ? weight : std < MIN_STD ? 0 : weight / Math.max(std, STD_FLOOR));
   }
   return { mean, scale, clip };
 }

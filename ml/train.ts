@@ -13,10 +13,10 @@ import {
   FEATURE_WEIGHTS,
   fitVocabulary,
 } from './features.js';
-import { fitKMeans, silhouetteScore, type KMeansResult } from './kmeans.js';
-import { MODEL_KIND, MODEL_SCHEMA_VERSION, type ClusterProfile, type KCandidate, type ModelArtifact } from './model.js';
+import { augmentRows, fitKMeans, silhouetteScore, type KMeansResult } from './kmeans.js';
+import { MODEL_KIND, MODEL_SCHEMA_VERSION, type ClusterProfile, type KCandidate, type ModelArtifact, type TrafficOrigin } from './model.js';
 import { applyScaler, fitScaler } from './scaler.js';
-import { scoreStandardisedRows, scoringTensors } from './score.js';
+import { applyFeatureScores, scoreAugmentedRows, scoringTensors, spreadTables } from './score.js';
 
 export interface TrainOptions {
   kMin: number;
@@ -26,6 +26,8 @@ export interface TrainOptions {
   thresholdPercentile: number;
   /** Where the rows came from, recorded in the model (file name, table and window). */
   source: string;
+  /** Whether the rows are a site's own traffic or generated (recorded as training.origin). */
+  origin: TrafficOrigin;
   silhouetteSample?: number;
   /**
    * Per event, its client's statistics as recorded when it was sampled (sampleLogsFromDelta).
@@ -108,14 +110,16 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   }
   options.onProgress?.({ stage: 'calibrate' });
   const chosen = best!.result;
-  const clusters = profileClusters(chosen, options.thresholdPercentile, clientIps);
+  const clusters = profileClusters(chosen, options.thresholdPercentile, clientIps, rows);
   const centroids = Array.from({ length: chosen.k }, (_, cluster) =>
     Array.from(chosen.centroids.subarray(cluster * FEATURE_COUNT, (cluster + 1) * FEATURE_COUNT)),
   );
 
   const tensors = scoringTensors({ centroids, clusters });
-  const { scores } = await scoreStandardisedRows(tensors, rows, FEATURE_COUNT);
+  const augmented = augmentRows(rows, FEATURE_COUNT);
+  const { scores, clusters: nearest } = await scoreAugmentedRows(tensors, augmented, FEATURE_COUNT);
   tensors.dispose();
+  applyFeatureScores(spreadTables({ centroids, clusters }), augmented, FEATURE_COUNT + 2, nearest, scores, THRESHOLD_MARGIN);
   const threshold = THRESHOLD_MARGIN;
   let flagged = 0;
   for (const score of scores) if (score > threshold) flagged += 1;
@@ -138,6 +142,7 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
       trainingSeconds: (performance.now() - startedMs) / 1000,
       flaggedFraction: flagged / fitted.length,
       source: options.source,
+      origin: options.origin,
     },
     backend: backend.name,
     createdAt: new Date().toISOString(),
@@ -171,33 +176,77 @@ function selectRows(rows: Float32Array, indices: readonly number[], width: numbe
   return out;
 }
 
-function profileClusters(result: KMeansResult, percentile: number, clientIps: readonly string[]): ClusterProfile[] {
+function profileClusters(result: KMeansResult, percentile: number, clientIps: readonly string[], rows: Float32Array): ClusterProfile[] {
   const members: number[][] = Array.from({ length: result.k }, () => []);
   for (const [row, cluster] of result.assignments.entries()) members[cluster]!.push(result.distances[row]!);
   const topClientShares = topClientShare(result.assignments, result.k, clientIps);
   const total = result.assignments.length;
+  const at = (values: ArrayLike<number>, p: number) =>
+    values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : 0;
   const profiles = members.map((distances) => {
     const sorted = Float64Array.from(distances).sort();
-    const at = (values: Float64Array, p: number) =>
-      values.length ? values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]! : 0;
+    const core = coreDistances(sorted);
     return {
       size: distances.length,
       fraction: distances.length / total,
-      radius: Math.max(at(coreDistances(sorted), percentile), 1e-3),
+      radius: Math.max(at(core, percentile), 1e-3),
       normal: distances.length / total >= MIN_NORMAL_CLUSTER_FRACTION,
       distancePercentiles: { p50: at(sorted, 50), p90: at(sorted, 90), p99: at(sorted, 99) },
+      fence: core.length ? core[core.length - 1]! : 0,
     };
+  });
+  const siteSpreads = featureSpreads(
+    result,
+    rows,
+    -1,
+    profiles.map((profile) => profile.fence),
+  );
+  const finished: ClusterProfile[] = profiles.map(({ fence: _fence, ...profile }, cluster) => {
+    const own = featureSpreads(
+      result,
+      rows,
+      cluster,
+      profiles.map((entry) => entry.fence),
+    );
+    return { ...profile, spreads: own.map((spread, feature) => Math.max(spread, siteSpreads[feature]!)) };
   });
   // Anomalies in the training rows can gather into a cluster of their own: small, and far more
   // spread out than the clusters of ordinary traffic. Such a cluster is not normal behaviour.
-  const typicalRadius = weightedMedian(profiles.map((profile) => [profile.radius, profile.size] as const));
+  const typicalRadius = weightedMedian(finished.map((profile) => [profile.radius, profile.size] as const));
   // Or they gather one client's attack (a scan, a flood): ordinary behaviour is shared by many clients.
-  profiles.forEach((profile, cluster) => {
+  finished.forEach((profile, cluster) => {
     if (profile.fraction >= MAX_OUTLIER_CLUSTER_FRACTION) return;
     if (profile.radius > OUTLIER_CLUSTER_SPREAD * typicalRadius || topClientShares[cluster]! > MAX_SINGLE_CLIENT_SHARE)
       profile.normal = false;
   });
-  return profiles;
+  return finished;
+}
+
+/** The spread is this percentile of the core rows' deviations along the feature... */
+const SPREAD_PERCENTILE = 99.9;
+/** ...and at least this (in scaled units): an indicator that never varied in the cluster still needs a weight of 1.5 to count. */
+const SPREAD_FLOOR = 0.5;
+
+/**
+ * Per feature, how far core rows (distance within their cluster's fence) stray from their centre:
+ * the rows of one cluster, or with cluster -1 of all clusters. A cluster's spread is at least the
+ * site's: a feature that is often off in ordinary traffic (an endpoint outside the vocabulary)
+ * does not count by itself because one cluster happens to hold few such rows.
+ */
+function featureSpreads(result: KMeansResult, rows: Float32Array, cluster: number, fences: readonly number[]): number[] {
+  const width = FEATURE_COUNT;
+  const deviations: number[][] = Array.from({ length: width }, () => []);
+  for (let row = 0; row < result.assignments.length; row += 1) {
+    const own = result.assignments[row]!;
+    if ((cluster >= 0 && own !== cluster) || result.distances[row]! > fences[own]!) continue;
+    for (let feature = 0; feature < width; feature += 1)
+      deviations[feature]!.push(Math.abs(rows[row * width + feature]! - result.centroids[own * width + feature]!));
+  }
+  return deviations.map((values) => {
+    const sorted = Float64Array.from(values).sort();
+    const value = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((SPREAD_PERCENTILE / 100) * sorted.length))]! : 0;
+    return Math.round(Math.max(value, SPREAD_FLOOR) * 1e4) / 1e4;
+  });
 }
 
 /** Per cluster, the share of its rows that its busiest client sent. */

@@ -1,18 +1,24 @@
 // How training rows are chosen from a lakehouse (pure): short time slices spread over the lookback
-// window; in each, every request goes through a client window, as in the streamer, and a uniform
-// sample of rows keeps the client statistics the streamer computed for them.
+// window; in each, every request goes through a client window in event-time order, as in the
+// streamer, and a uniform sample of rows keeps the client statistics the streamer computed for them.
+// Rows are put in time order here rather than trusted to come in it: compaction (ours or another
+// writer's) may store a slice's rows in any order.
 //
 // Why not a uniform sample of the whole window: client features (request rate, error ratio,
 // distinct paths) come from each client's recent requests. Computed over a sparse sample, every
 // client looks idle, and the model flags ordinary busy clients once it scores the live stream.
-import { createRandom, type Random } from '../generator/random.js';
+import { createRandom, type Random } from '../common/random.js';
 import type { LogEvent } from '../logs/record.js';
-import { ClientWindow, type ClientStats } from './clientWindow.js';
+import { ClientWindow, type ClientStats, type WindowRequest } from './clientWindow.js';
 
 /** Rows are sampled from slices this long... */
 export const SLICE_MS = 60_000;
-/** ...after the requests of the minute before have warmed the client window up (its length). */
-export const WARM_UP_MS = new ClientWindow().windowMs;
+/**
+ * ...after the requests of the minutes before have warmed the client window up: its sliding
+ * window (a minute) and most of its recent counts (a third of their 10-minute time constant, which
+ * leaves ratios as they are and only under-counts the evidence of the slowest clients).
+ */
+export const WARM_UP_MS = 3 * 60_000;
 /** At least this many slices, so the time of day and a single incident do not dominate the sample. */
 const MIN_SLICES = 12;
 
@@ -86,10 +92,14 @@ export class SliceSampler {
     this.random = createRandom((seed ^ slice.startMs) >>> 0);
   }
 
-  /** Observes one request; `event` builds the row only when the sample takes it. */
-  offer(clientIp: string, timestampMs: number, status: number, path: string, event: () => LogEvent): void {
+  /**
+   * Observes one request (in time order: see timeOrder); `event` builds the row only when the
+   * sample takes it. The request object is not kept.
+   */
+  offer(request: WindowRequest, event: () => LogEvent): void {
+    const timestampMs = request.timestampMs;
     if (timestampMs < this.slice.warmUpFromMs || timestampMs >= this.slice.endMs) return;
-    const stats = this.window.observe(clientIp, timestampMs, status, path);
+    const stats = this.window.observe(request);
     if (timestampMs < this.slice.startMs) return;
     this.candidates += 1;
     if (this.reservoir.length < this.budget) this.reservoir.push({ event: event(), client: stats });
@@ -108,4 +118,23 @@ export class SliceSampler {
   rows(): SampledRow[] {
     return [...this.reservoir].sort((a, b) => a.event.timestampMs - b.event.timestampMs);
   }
+}
+
+/**
+ * The order in which to observe rows: by event time, ties by the keys given (the Kafka partition
+ * and offset of each row, which the streamer saw in that order), then by position. The same rows
+ * give the same order however they were stored.
+ */
+export function timeOrder(times: Float64Array, ...tiebreaks: Float64Array[]): Uint32Array {
+  const order = new Uint32Array(times.length);
+  for (let index = 0; index < order.length; index += 1) order[index] = index;
+  return order.sort((a, b) => {
+    const byTime = times[a]! - times[b]!;
+    if (byTime !== 0) return byTime;
+    for (const keys of tiebreaks) {
+      const byKey = keys[a]! - keys[b]!;
+      if (byKey !== 0) return byKey;
+    }
+    return a - b;
+  });
 }

@@ -28,6 +28,7 @@ export async function trainBenchModel(
     seed: 42,
     thresholdPercentile: config.ml.threshold_percentile,
     source,
+    origin: 'generated',
     clientStats: sample.clientStats,
   });
   return { model, rows: sample.events.length, seconds: (performance.now() - startedMs) / 1000 };
@@ -47,8 +48,7 @@ function slicedSample(
     ratePerSecond: offeredRate,
     anomalyRate: DEFAULT_ANOMALY_RATE,
   });
-  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next())
-    sampler.offer(log.clientIp, log.timestampMs, log.status, log.path, () => log);
+  for (let log = generator.next(); log.timestampMs < slice.endMs; log = generator.next()) sampler.offer(log, () => log);
   const rows = sampler.rows();
   return { events: rows.map((row) => row.event), clientStats: rows.map((row) => row.client) };
 }

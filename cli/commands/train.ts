@@ -1,8 +1,7 @@
 // `logstream train` (and, registered from here, `logstream evaluate`): fit the K-means anomaly
 // model, publish it to MLflow and promote it to `champion` when it is at least as good.
 import type { Command } from 'commander';
-import { runTraining } from '../../ml/trainingRun.js';
-import type { TrainingProgress } from '../../ml/train.js';
+import { runTraining, type TrainingRunProgress } from '../../training/trainingRun.js';
 import { context, isInteractive } from '../context.js';
 import { formatTable } from '../../text/format.js';
 import { parseNonNegativeInteger } from '../options.js';
@@ -24,7 +23,7 @@ export function registerModelCommands(program: Command): void {
   program
     .command('train')
     .description(
-      'train the K-means anomaly model, log it to MLflow, register a version and promote it to "champion" if it is at least as good on held-out labeled data',
+      'train the K-means anomaly model, log it to MLflow, register a version and promote it to "champion" if it passes the gate: on the site\'s own most recent traffic (held out, never fitted on) with attacks injected, within ml.gate_false_positive_budget and at least as good as the champion; generated training data is judged on the generator\'s labeled shop',
     )
     .option(
       '--data <file>',
@@ -67,11 +66,21 @@ export function registerModelCommands(program: Command): void {
             trainingSeconds: model.training.trainingSeconds,
             backend: model.backend,
             threshold: model.threshold,
+            origin: model.training.origin,
             holdout: {
               f1: holdout.overall.f1,
               precision: holdout.overall.precision,
               recall: holdout.overall.recall,
               falsePositiveRate: holdout.falsePositiveRate,
+            },
+            gate: result.gate && {
+              f1: result.gate.report.f1,
+              precision: result.gate.report.precision,
+              recall: result.gate.report.recall,
+              falsePositiveRate: result.gate.report.falsePositiveRate,
+              heldOutRows: result.gate.heldOutRows,
+              attackRows: result.gate.report.attackRows,
+              perScenario: result.gate.report.perScenario,
             },
             runId: published?.run.runId,
             version: published?.version.version,
@@ -92,8 +101,20 @@ export function registerModelCommands(program: Command): void {
       process.stdout.write(
         `trained on ${model.training.rows} rows${result.rejectedLines ? ` (${result.rejectedLines} unusable lines skipped)` : ''} in ${model.training.trainingSeconds.toFixed(1)} s on the ${model.backend} backend: k=${model.training.k}, threshold ${model.threshold}\n`,
       );
+      if (result.gate) {
+        const gate = result.gate.report;
+        process.stdout.write(
+          `gate: the site's ${result.gate.heldOutRows} most recent rows (held out) with ${gate.attackRows} attack rows injected: F1 ${gate.f1.toFixed(4)}, precision ${gate.precision.toFixed(4)}, recall ${gate.recall.toFixed(4)}, false positives ${(gate.falsePositiveRate * 100).toFixed(2)}% of the site's rows (budget ${(config.ml.gate_false_positive_budget * 100).toFixed(2)}%)\n`,
+        );
+        process.stdout.write(
+          formatTable(
+            ['ATTACK', 'ROWS', 'DETECTED', 'RECALL'],
+            gate.perScenario.map((entry) => [entry.kind, String(entry.rows), String(entry.detected), entry.recall.toFixed(3)]),
+          ),
+        );
+      }
       process.stdout.write(
-        `held-out labeled set (${holdout.rows} rows): F1 ${holdout.overall.f1.toFixed(4)}, precision ${holdout.overall.precision.toFixed(4)}, recall ${holdout.overall.recall.toFixed(4)}, false positives ${(holdout.falsePositiveRate * 100).toFixed(2)}% of normal rows\n`,
+        `${result.gate ? "generator's synthetic shop (extra metric)" : 'held-out labeled set'} (${holdout.rows} rows): F1 ${holdout.overall.f1.toFixed(4)}, precision ${holdout.overall.precision.toFixed(4)}, recall ${holdout.overall.recall.toFixed(4)}, false positives ${(holdout.falsePositiveRate * 100).toFixed(2)}% of normal rows\n`,
       );
       if (published) {
         process.stdout.write(`MLflow run ${published.run.runId}, ${config.mlflow.registered_model} version ${published.version.version}\n`);
@@ -104,10 +125,7 @@ export function registerModelCommands(program: Command): void {
   registerEvaluateCommand(program);
 }
 
-function progressText(
-  event: TrainingProgress | { stage: 'reading'; lines: number } | { stage: 'publishing'; message: string },
-  startedMs: number,
-): string {
+function progressText(event: TrainingRunProgress, startedMs: number): string {
   const elapsed = `[${((performance.now() - startedMs) / 1000).toFixed(1)} s]`;
   switch (event.stage) {
     case 'reading':
@@ -120,6 +138,7 @@ function progressText(
       return `${elapsed} k=${event.k} (${event.done}/${event.total}): silhouette ${event.silhouette.toFixed(4)}, ${event.iterations} iterations`;
     case 'calibrate':
       return `${elapsed} calibrating scores`;
+    case 'gate':
     case 'publishing':
       return `${elapsed} ${event.message}`;
   }

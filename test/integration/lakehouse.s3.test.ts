@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { loadDependencies } from '../../activities/dependencies.js';
 import { DeltaTable, tablePath } from '../../clients/delta/index.js';
 import { loadConfig } from '../../config/load.js';
-import { sampleLogsFromDelta } from '../../ml/deltaSample.js';
+import { sampleLogsFromDelta } from '../../training/deltaSample.js';
 import { openLakehouse } from '../../streamers/lakehouse.js';
 import { scoredApacheRecords } from '../helpers/apacheLakehouse.js';
 import { s3Case } from '../helpers/storages.js';

@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { generateTrainingData } from '../../generator/index.js';
 import { mlflowAuthStack } from '../../infra/stack/services/mlflowAuth.js';
 import { nginxFronts } from '../../infra/stack/services/nginx.js';
-import { runTraining } from '../../ml/trainingRun.js';
+import { runTraining } from '../../training/trainingRun.js';
 import { fileReference, stackTls } from '../helpers/secured.js';
 import { requireService, uniqueName } from '../helpers/stack.js';
 

@@ -9,9 +9,9 @@ import { loadConfig } from '../../config/load.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { generateTrainingData } from '../../generator/index.js';
 import { ClientWindow } from '../../ml/clientWindow.js';
-import { createModelWatcher } from '../../ml/modelWatcher.js';
-import { CHAMPION_ALIAS, loadModel, REPORT_ARTIFACT_PATH } from '../../ml/registry.js';
-import { runTraining } from '../../ml/trainingRun.js';
+import { createModelWatcher } from '../../training/modelWatcher.js';
+import { CHAMPION_ALIAS, loadModel, REPORT_ARTIFACT_PATH } from '../../training/registry.js';
+import { runTraining } from '../../training/trainingRun.js';
 
 const base = loadConfig().config;
 const unique = `${Date.now()}-${randomUUID().slice(0, 8)}`;

@@ -31,6 +31,7 @@ before(async () => {
     seed: 5,
     thresholdPercentile: 99,
     source: 'test',
+    origin: 'generated',
   });
   modelFile = join(await mkdtemp(join(tmpdir(), 'stream-model-')), 'model.json');
   await writeFile(modelFile, serializeModel(model));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRandom } from '../../generator/random.js';
+import { createRandom } from '../../common/random.js';
 import { activeBackend, initBackend } from '../../ml/backend.js';
 import { fitKMeans, silhouetteScore } from '../../ml/kmeans.js';
 import { applyScaler, fitScaler } from '../../ml/scaler.js';

@@ -5,13 +5,13 @@ import { describe, it } from 'node:test';
 import type { AddFile } from '../../clients/delta/index.js';
 import { sortByMinimum } from '../../clients/delta/scan.js';
 import type { LogEvent } from '../../logs/record.js';
-import { planSlices, SliceSampler, SLICE_MS, WARM_UP_MS } from '../../ml/trainingSlices.js';
+import { planSlices, SliceSampler, SLICE_MS, timeOrder, WARM_UP_MS } from '../../ml/trainingSlices.js';
 
 const DAY_MS = 86_400_000;
 const START = Date.UTC(2026, 2, 1);
 
 describe('training slices', () => {
-  it('spreads a dozen one-minute slices over a busy window, each after a minute of warm-up', () => {
+  it('spreads a dozen one-minute slices over a busy window, each after its warm-up', () => {
     const slices = planSlices({ sinceMs: START, nowMs: START + DAY_MS, estimatedRows: 100_000_000, samples: 10_000, seed: 1 });
     assert.equal(slices.length, 12);
     slices.forEach((slice, index) => {
@@ -53,7 +53,7 @@ describe('training slices', () => {
     for (let second = -10; second < 130; second += 1) {
       for (const clientIp of ['a', 'b', 'c']) {
         const timestampMs = START + second * 1000 + clientIp.charCodeAt(0);
-        sampler.offer(clientIp, timestampMs, 200, '/', () => event(timestampMs, clientIp));
+        sampler.offer(event(timestampMs, clientIp), () => event(timestampMs, clientIp));
       }
     }
     const rows = sampler.rows();
@@ -65,6 +65,21 @@ describe('training slices', () => {
     assert.ok(
       rows.every((row) => row.client.requests >= 50),
       `fewest requests in a window: ${Math.min(...rows.map((row) => row.client.requests))}`,
+    );
+  });
+
+  it('orders rows by event time, then partition and offset, whatever order they were stored in', () => {
+    const times = Float64Array.from([30, 10, 20, 10, 10]);
+    const partitions = Float64Array.from([0, 1, 0, 0, 1]);
+    const offsets = Float64Array.from([7, 4, 6, 9, 3]);
+    assert.deepEqual([...timeOrder(times, partitions, offsets)], [3, 4, 1, 2, 0]);
+    // The same rows stored in another order come out as the same sequence of rows.
+    const shuffled = [2, 4, 0, 3, 1];
+    const pick = (values: Float64Array) => Float64Array.from(shuffled.map((index) => values[index]!));
+    const order = timeOrder(pick(times), pick(partitions), pick(offsets));
+    assert.deepEqual(
+      [...order].map((position) => shuffled[position]),
+      [3, 4, 1, 2, 0],
     );
   });
 

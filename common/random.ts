@@ -1,4 +1,4 @@
-// Seeded pseudo-random numbers so generated traffic is reproducible from one integer seed.
+// Seeded pseudo-random numbers, so generated traffic, sampling and k-means are reproducible from one integer seed.
 
 export interface Random {
   /** Uniform in [0, 1). */

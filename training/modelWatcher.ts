@@ -2,9 +2,10 @@
 // check() between batches; the registry is asked at most once per interval, and any failure
 // leaves the current scorer in place.
 import type { MlflowClient } from '../clients/mlflow/client.js';
-import { createScorer, type KMeansScorer } from './kmeansScorer.js';
+import { createScorer, type KMeansScorer } from '../ml/kmeansScorer.js';
 import { CHAMPION_ALIAS, downloadModel } from './registry.js';
-import type { ModelCheck, ModelWatcher, Scorer } from './scorer.js';
+import type { ModelArtifact } from '../ml/model.js';
+import type { ModelCheck, ModelWatcher, Scorer } from '../ml/scorer.js';
 
 export interface ModelWatcherOptions {
   client: MlflowClient;
@@ -14,6 +15,18 @@ export interface ModelWatcherOptions {
   checkIntervalMs?: number;
   /** Clock, for tests. */
   nowMs?: () => number;
+  /**
+   * Refuses a model: returns why, or undefined to accept it. A pipeline on a site's own traffic
+   * passes `refuseGeneratedModels` so that a champion trained on generated logs never scores it.
+   */
+  refuse?: (model: ModelArtifact) => string | undefined;
+}
+
+/** For `refuse`: a model trained on the generator's shop has no business scoring a real site. */
+export function refuseGeneratedModels(model: ModelArtifact): string | undefined {
+  return model.training.origin === 'generated'
+    ? 'it was trained on generated traffic; this pipeline scores a site with models trained on its own traffic'
+    : undefined;
 }
 
 export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher & { dispose(): void } {
@@ -38,6 +51,13 @@ export function createModelWatcher(options: ModelWatcherOptions): ModelWatcher &
         if (!version) throw new Error(`registered model ${options.registeredModel} has no alias ${alias}`);
         if (scorer && scorer.modelVersion === version.version) return { status: 'unchanged', scorer };
         const model = await downloadModel(options.client, version);
+        const refusal = options.refuse?.(model);
+        if (refusal) {
+          // Whatever was loaded before stops scoring too: the alias moved to a model we refuse.
+          scorer?.dispose();
+          scorer = undefined;
+          throw new Error(`${options.registeredModel} version ${version.version} (${alias}) refused: ${refusal}`);
+        }
         const previous = scorer;
         scorer = createScorer(model, version.version);
         previous?.dispose();

@@ -5,7 +5,7 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { decodeLine, type Decoder } from '../logs/decode.js';
 import type { LogEvent } from '../logs/record.js';
-import { TrainingDataError } from './errors.js';
+import { TrainingDataError } from '../ml/errors.js';
 
 export interface LogFileContents {
   events: LogEvent[];
