@@ -9,7 +9,18 @@ import { openLakehouse, TABLE_FOLDERS } from '../streamers/lakehouse.js';
 import type { StreamerProgress } from '../streamers/streamer.js';
 import { observeLag } from '../streamers/metrics.js';
 import { createMlflowClient } from '../clients/mlflow/client.js';
-import type { HealthCheck, PartitionProgress, TrainingInput, TrainingOutcome } from '../workflows/types.js';
+import type { TrafficOrigin } from '../ml/model.js';
+import { lakehouseReadiness } from '../training/deltaSample.js';
+import { refuseGeneratedModels } from '../training/modelWatcher.js';
+import { CHAMPION_ALIAS, downloadModel } from '../training/registry.js';
+import type {
+  HealthCheck,
+  LearningProgress,
+  PartitionProgress,
+  PipelineSettings,
+  TrainingInput,
+  TrainingOutcome,
+} from '../workflows/types.js';
 import { createDesiredModelWatcher } from './modelSelection.js';
 import { trainInChildProcess } from './trainingProcess.js';
 import type { ActivityDependencies, StreamerProgressUpdate, StreamerRunRequest } from './ports.js';
@@ -67,7 +78,47 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
       },
     },
     trainer: { train: trainFromDelta },
+    learning: { progress: learningProgress },
   };
+}
+
+/** Champion artifacts by version: a learning pipeline asks every minute, a model does not change. */
+const championOrigins = new Map<string, TrafficOrigin>();
+
+/**
+ * Whether the registry's champion may score this pipeline's traffic (a site's own traffic is never
+ * scored with a model trained on generated logs), and how much of the site's traffic Delta holds.
+ */
+async function learningProgress(config: PipelineConfig, settings: PipelineSettings): Promise<LearningProgress> {
+  const readiness = await lakehouseReadiness(config.delta.root, config.ml.lookback_hours, Date.now(), {
+    s3: s3SettingsFromConfig(config.s3),
+  }).catch(() => ({ rows: 0, minutes: 0 }));
+  const client = createMlflowClient(config.mlflow);
+  const champion = await client.getVersionByAlias(config.mlflow.registered_model, CHAMPION_ALIAS);
+  if (!champion) return { ...readiness, championUsable: false, reason: `${config.mlflow.registered_model} has no champion yet` };
+  let origin = championOrigins.get(champion.version);
+  if (!origin) {
+    try {
+      origin = (await downloadModel(client, champion)).training.origin;
+    } catch (error) {
+      return {
+        ...readiness,
+        championUsable: false,
+        championVersion: champion.version,
+        reason: `champion ${champion.version} cannot be loaded: ${(error as Error).message}`,
+      };
+    }
+    championOrigins.set(champion.version, origin);
+  }
+  if (settings.traffic === 'site' && origin === 'generated') {
+    return {
+      ...readiness,
+      championUsable: false,
+      championVersion: champion.version,
+      reason: `champion ${champion.version} was trained on generated traffic`,
+    };
+  }
+  return { ...readiness, championUsable: true, championVersion: champion.version };
 }
 
 /** One consumer-group member of the pipeline: the streamers/ Streamer with the activity's signal. */
@@ -79,6 +130,7 @@ async function runKafkaStreamer(request: StreamerRunRequest): Promise<StreamerPr
     client: createMlflowClient(config.mlflow),
     registeredModel: config.mlflow.registered_model,
     desired: request.desiredModelVersion,
+    refuse: settings.traffic === 'site' ? refuseGeneratedModels : undefined,
     onChange: (event) =>
       event.failed
         ? workerLog().warn(

@@ -5,6 +5,7 @@ import type { MlflowClient } from '../clients/mlflow/client.js';
 import { createScorer, type KMeansScorer } from '../ml/kmeansScorer.js';
 import { createModelWatcher } from '../training/modelWatcher.js';
 import { downloadModel } from '../training/registry.js';
+import type { ModelArtifact } from '../ml/model.js';
 import type { ModelCheck, ModelWatcher } from '../ml/scorer.js';
 
 export interface DesiredModelWatcherOptions {
@@ -14,6 +15,8 @@ export interface DesiredModelWatcherOptions {
   desired: () => string;
   /** Shortest time between two alias lookups while following the champion. */
   checkIntervalMs?: number;
+  /** Refuses a champion (e.g. one trained on generated traffic for a site's pipeline): returns why, or undefined. */
+  refuse?: (model: ModelArtifact) => string | undefined;
   /** Told about every model switch and every new kind of failure (the streamer ignores check()'s result). */
   onChange?: (event: { loaded?: string; previous?: string; failed?: string }) => void;
 }
@@ -54,6 +57,7 @@ export function createDesiredModelWatcher(options: DesiredModelWatcherOptions): 
           client: options.client,
           registeredModel: options.registeredModel,
           checkIntervalMs: options.checkIntervalMs,
+          refuse: options.refuse,
         });
       }
       const result = await champion!.check();

@@ -6,7 +6,14 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { desiredModelQuery, streamerProgressSignal } from '../workflows/signals.js';
 import type { PipelineActivities } from '../workflows/interfaces.js';
-import type { PipelineInput, PipelineSettings, StreamerProgress, StreamerRunInput, StreamerRunResult } from '../workflows/types.js';
+import type {
+  LearningProgress,
+  PipelineInput,
+  PipelineSettings,
+  StreamerProgress,
+  StreamerRunInput,
+  StreamerRunResult,
+} from '../workflows/types.js';
 import type { ActivityDependencies, StreamerProgressUpdate } from './ports.js';
 import { heartbeatIntervalMs, resolveSettings } from './settings.js';
 
@@ -27,6 +34,10 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
 
     async ensurePipelineResources(settings: PipelineSettings): Promise<void> {
       await deps.resources.ensureResources(deps.config, settings);
+    },
+
+    async learningProgress(settings: PipelineSettings): Promise<LearningProgress> {
+      return deps.learning.progress(deps.config, settings);
     },
 
     async runStreamer(input: StreamerRunInput): Promise<StreamerRunResult> {

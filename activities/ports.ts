@@ -4,6 +4,7 @@
 import type { PipelineConfig } from '../config/schema.js';
 import type {
   HealthCheck,
+  LearningProgress,
   PipelineSettings,
   StreamerProgressUpdate,
   TableMaintenanceResult,
@@ -66,10 +67,16 @@ export interface ModelTrainer {
   train(config: PipelineConfig, input: TrainingInput, signal: AbortSignal): Promise<TrainingOutcome>;
 }
 
+export interface LearningProbe {
+  /** The registry's champion and whether it may score this traffic; rows and minutes of the site's traffic in Delta. */
+  progress(config: PipelineConfig, settings: PipelineSettings): Promise<LearningProgress>;
+}
+
 export interface ActivityDependencies {
   config: PipelineConfig;
   streamer: StreamerRunner;
   resources: ResourceEnsurer;
+  learning: LearningProbe;
   health: HealthProbes;
   maintenance: TableMaintenance;
   trainer: ModelTrainer;

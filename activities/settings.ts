@@ -12,7 +12,15 @@ export function resolveSettings(input: PipelineInput, config: PipelineConfig): P
   const runSeconds =
     positive(input.runSeconds, 'runSeconds') ?? (positive(input.runMinutes, 'runMinutes') ?? config.streaming.run_minutes) * 60;
   const heartbeatTimeoutSeconds = config.temporal.heartbeat_timeout_seconds;
+  if (input.traffic !== undefined && input.traffic !== 'site' && input.traffic !== 'generated')
+    throw new ConfigError(`pipeline input traffic must be "site" or "generated", got ${JSON.stringify(input.traffic)}`, { key: 'traffic' });
   return {
+    traffic: input.traffic ?? 'site',
+    learning: {
+      rows: config.ml.learning_rows,
+      minutes: config.ml.learning_minutes,
+      checkSeconds: config.ml.learning_check_seconds,
+    },
     topic: input.topic?.trim() || config.kafka.topic,
     partitions,
     streamers: Math.min(requestedStreamers, partitions),

@@ -123,6 +123,11 @@ const ml = z.strictObject({
   k_min: z.number().int().min(2).default(2),
   k_max: z.number().int().min(2).default(12),
   seed: z.number().int().default(42),
+  /** A pipeline on a site's own traffic trains its first model once Delta holds this many rows of it… */
+  learning_rows: positiveInt.default(5000),
+  /** …spread over at least this many minutes (0: any span). */
+  learning_minutes: z.number().nonnegative().default(60),
+  learning_check_seconds: positiveInt.default(60),
   threshold_percentile: z.number().gt(50).lt(100).default(99),
   /** Largest share of the site's held-out rows a model may flag and still be promoted. */
   gate_false_positive_budget: z.number().gt(0).lt(1).default(0.02),

@@ -8,7 +8,8 @@ export interface AggregateInput {
   method: string;
   status: number;
   responseTimeMs: number | null;
-  isAnomaly: boolean;
+  /** null: not scored (the pipeline is learning). */
+  isAnomaly: boolean | null;
 }
 
 export interface MinuteAggregate {

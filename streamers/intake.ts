@@ -18,7 +18,8 @@ export interface IntakeContext {
   topic: string;
   partition: number;
   decode: Omit<DecodeOptions, 'nowMs'>;
-  scorer: Scorer;
+  /** Undefined while the pipeline has no model for the site (learning): verdicts are left absent. */
+  scorer: Scorer | undefined;
   clientWindow: ClientWindow;
   nowMs: number;
 }
@@ -56,8 +57,20 @@ export async function takeMessages(messages: readonly ConsumedMessage[], context
       });
     }
   }
-  const scores = good.length ? await context.scorer.score(good, context.clientWindow) : [];
   const anomalies: ScoredRecord[] = [];
+  if (!context.scorer) {
+    for (const record of good) {
+      record.anomalyScore = null;
+      record.isAnomaly = null;
+      record.cluster = null;
+      record.modelVersion = null;
+      record.reasons = [];
+      rows.push({ kind: 'good', partition, offset: record.offset, record });
+    }
+    if (rows.length !== good.length) rows.sort(byOffset);
+    return { rows, good, anomalies };
+  }
+  const scores = good.length ? await context.scorer.score(good, context.clientWindow) : [];
   good.forEach((record, index) => {
     const score = scores[index]!;
     record.anomalyScore = score.score;
@@ -68,6 +81,8 @@ export async function takeMessages(messages: readonly ConsumedMessage[], context
     if (record.isAnomaly) anomalies.push(record);
     rows.push({ kind: 'good', partition, offset: record.offset, record });
   });
-  if (rows.length !== good.length) rows.sort((left, right) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0));
+  if (rows.length !== good.length) rows.sort(byOffset);
   return { rows, good, anomalies };
 }
+
+const byOffset = (left: Accepted, right: Accepted) => (left.offset < right.offset ? -1 : left.offset > right.offset ? 1 : 0);

@@ -48,7 +48,7 @@ export function observeIntake(topic: string, messages: number, scored: readonly 
     const statusHundreds = Math.floor(record.status / 100);
     byStatus.set(statusHundreds, (byStatus.get(statusHundreds) ?? 0) + 1);
     if (record.responseTimeMs !== null) lastEndpoint.histogram.observe(record.responseTimeMs / 1000);
-    anomalyScore.observe(record.anomalyScore);
+    if (record.anomalyScore !== null) anomalyScore.observe(record.anomalyScore);
     const label = truthLabels.label(record.label);
     let predicted = scoredCounts.get(label);
     if (!predicted) {

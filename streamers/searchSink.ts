@@ -10,13 +10,15 @@ export function createSearchSink(client: SearchClient): SearchSink {
     indexPrefix: client.indexPrefix,
     async index(records: readonly ScoredRecord[]): Promise<void> {
       if (records.length === 0) return;
+      // A record not scored yet (the pipeline is learning) has no anomaly object: absent, not normal.
       const documents = records.map((record) =>
-        toIndexedDocument(client.indexPrefix, record, {
-          score: record.anomalyScore,
-          isAnomaly: record.isAnomaly,
-          cluster: record.cluster,
-          modelVersion: record.modelVersion,
-        }),
+        toIndexedDocument(
+          client.indexPrefix,
+          record,
+          record.anomalyScore === null || record.isAnomaly === null || record.modelVersion === null
+            ? undefined
+            : { score: record.anomalyScore, isAnomaly: record.isAnomaly, cluster: record.cluster ?? -1, modelVersion: record.modelVersion },
+        ),
       );
       const result = await client.bulkIndex(documents);
       const retryable = result.outcomes.filter((outcome) => outcome.status === 'failed' && outcome.error.retryable);

@@ -4,12 +4,15 @@
 import type { LogRecord } from '../logs/record.js';
 import type { PartitionAggregate, QuarantinedMessage } from './tables.js';
 
-/** A decoded record with its anomaly verdict, as written to every sink. */
+/**
+ * A decoded record with its anomaly verdict, as written to every sink. The verdict is null while
+ * the pipeline has no model for this site yet (learning): absent, not "normal".
+ */
 export interface ScoredRecord extends LogRecord {
-  anomalyScore: number;
-  isAnomaly: boolean;
-  cluster: number;
-  modelVersion: string;
+  anomalyScore: number | null;
+  isAnomaly: boolean | null;
+  cluster: number | null;
+  modelVersion: string | null;
   /** Features that made it anomalous, e.g. "status", "response_time_ms"; empty for normal rows. */
   reasons: string[];
 }

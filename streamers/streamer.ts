@@ -16,7 +16,6 @@ import { StreamerFailedError } from './errors.js';
 import { takeMessages } from './intake.js';
 import { PartitionLedger, type TableVersions } from './ledger.js';
 import { observeBatch, observeIntake, observeModel } from './metrics.js';
-import { PlaceholderScorer } from './scorer.js';
 import { SearchFeeder } from './searchFeeder.js';
 import {
   type AppendResult,
@@ -42,7 +41,7 @@ export interface StreamerOptions {
   lakehouse: Lakehouse;
   /** Search engine sink; indexing failures never stop the stream (see SearchFeeder). */
   search?: SearchSink;
-  /** Picks up new model versions between batches; without it (or before a model loads) PlaceholderScorer scores. */
+  /** Picks up new model versions between batches; without it (or before a model loads) rows are stored unscored: the pipeline is learning. */
   models?: ModelWatcher;
   /** Called after each batch with the logs rows this streamer committed (latency measurement, metrics). */
   onBatchCommitted?(records: readonly ScoredRecord[], committedAtMs: number): void;
@@ -96,6 +95,9 @@ interface PartitionVersions {
   alerts: bigint;
 }
 
+/** The model version a streamer reports while it has no model (the pipeline is learning). */
+export const UNSCORED = 'none';
+
 const TABLES: readonly TableName[] = ['logs', 'quarantine', 'anomalies', 'metrics'];
 const TICK_MS = 20;
 /** Messages decoded and scored between two turns of the event loop. */
@@ -103,6 +105,7 @@ const INTAKE_CHUNK_MESSAGES = 1000;
 /** Fetched messages that may wait for intake while kafkajs fetches more. */
 const READ_AHEAD_MESSAGES = 20_000;
 const WATERMARK_INTERVAL_MS = 5000;
+const MODEL_CHECK_IDLE_MS = 2000;
 const DRAIN_ON_STOP_MS = 10_000;
 
 export class Streamer {
@@ -113,9 +116,8 @@ export class Streamer {
   private readonly committer: TableCommitter;
   private readonly alerts: AlertOutbox;
   private readonly searchFeeder?: SearchFeeder;
-  private readonly placeholder = new PlaceholderScorer();
   private readonly clientWindow = new ClientWindow();
-  private observedScorer?: Scorer;
+  private observedScorer?: Scorer | null;
   private readonly counters: StreamerCounters = {
     messages: 0,
     committedRows: 0,
@@ -145,6 +147,8 @@ export class Streamer {
   private lastCommitTimeMs: number | null = null;
   private lastProgressMs = 0;
   private lastWatermarksMs = 0;
+  private lastModelCheckMs = 0;
+  private modelCheck?: Promise<void>;
   /** Per partition and watermark appId: the version last recorded in the logs table. */
   private readonly persistedWatermarks = new Map<string, bigint>();
   private stopping = false;
@@ -260,12 +264,12 @@ export class Streamer {
       },
       rowsPerSecond: this.counters.committedRows / elapsedSeconds,
       lastCommitTimeMs: this.lastCommitTimeMs,
-      modelVersion: this.scorer().modelVersion,
+      modelVersion: this.scorer()?.modelVersion ?? UNSCORED,
     };
   }
 
-  private scorer(): Scorer {
-    return this.options.models?.current() ?? this.placeholder;
+  private scorer(): Scorer | undefined {
+    return this.options.models?.current();
   }
 
   private get name(): string {
@@ -274,10 +278,10 @@ export class Streamer {
 
   /** Exports the model in use as an info metric when it changes. */
   private observeScorer(): void {
-    const scorer = this.scorer();
+    const scorer = this.scorer() ?? null;
     if (scorer === this.observedScorer) return;
     this.observedScorer = scorer;
-    observeModel(scorer.modelVersion, scorer.featureSpecId, activeBackend() ?? 'none');
+    observeModel(scorer?.modelVersion ?? UNSCORED, scorer?.featureSpecId ?? UNSCORED, activeBackend() ?? 'none');
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
@@ -505,7 +509,21 @@ export class Streamer {
     if (this.ledger.generation(partition) === generation) this.ledger.covered(partition, batch.lastOffset);
   }
 
+  /** An idle streamer asks for a new model too: a learning pipeline's first model must not wait for traffic. */
+  private checkModelWhenIdle(): void {
+    if (!this.options.models || this.modelCheck || Date.now() - this.lastModelCheckMs < MODEL_CHECK_IDLE_MS) return;
+    this.lastModelCheckMs = Date.now();
+    this.modelCheck = this.options.models
+      .check()
+      .then(() => this.observeScorer())
+      .catch(() => undefined)
+      .finally(() => {
+        this.modelCheck = undefined;
+      });
+  }
+
   private onTick(): void {
+    this.checkModelWhenIdle();
     if (!this.stopping && Date.now() - this.lastWatermarksMs >= WATERMARK_INTERVAL_MS) {
       this.lastWatermarksMs = Date.now();
       void this.enqueue(async () => void this.write(() => this.persistWatermarks()));
@@ -608,6 +626,7 @@ export class Streamer {
       this.lastProgressMs = Date.now();
       this.options.onProgress(this.progress());
     }
+    this.lastModelCheckMs = Date.now();
     await this.options.models?.check();
   }
 

@@ -22,7 +22,7 @@ export interface PartitionAggregate extends MinuteAggregate {
   partition: number;
   /** Last offset of the partition in the batch the row came from. */
   batchLastOffset: bigint;
-  modelVersion: string;
+  modelVersion: string | null;
 }
 
 export const LOGS_PARTITION_COLUMNS = ['date', 'hour'] as const;

@@ -199,7 +199,8 @@ async function trainingData(options: TrainingRunOptions, seed: number): Promise<
       clientStats: traffic.sample.clientStats,
       heldOut: traffic.heldOut,
       source: `${traffic.sample.source}; held out ${traffic.heldOut.length} rows from ${new Date(traffic.cutMs).toISOString()}`,
-      origin: options.origin ?? 'site',
+      // Rows the generator wrote (every one labeled with its scenario) make a generated model, even in Delta.
+      origin: options.origin ?? trafficOrigin([...traffic.sample.events, ...traffic.heldOut]),
       rejectedLines,
     };
   }

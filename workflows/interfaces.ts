@@ -4,6 +4,7 @@
 import type {
   HealthCheckInput,
   HealthReport,
+  LearningProgress,
   MaintenanceInput,
   PipelineInput,
   PipelineSettings,
@@ -22,6 +23,8 @@ export interface PipelineActivities {
   ensurePipelineResources(settings: PipelineSettings): Promise<void>;
   /** One bounded run of one streamer (a consumer-group member); heartbeats, stops on cancellation. */
   runStreamer(input: StreamerRunInput): Promise<StreamerRunResult>;
+  /** The registry's champion (may it score this traffic?) and how much of the site's traffic Delta holds. */
+  learningProgress(settings: PipelineSettings): Promise<LearningProgress>;
 }
 
 /** Activities of healthCheckWorkflow. */

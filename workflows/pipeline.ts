@@ -6,7 +6,10 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  executeChild,
   isCancellation,
+  ParentClosePolicy,
+  patched,
   log,
   proxyActivities,
   setHandler,
@@ -19,6 +22,7 @@ import {
   buildStatus,
   clampStreamers,
   continueAsNewInput,
+  learningDecision,
   normaliseModelVersion,
   reconcileSlots,
   shouldContinueAsNew,
@@ -36,7 +40,7 @@ import {
   stopSignal,
   streamerProgressSignal,
 } from './signals.js';
-import type { PipelineInput, PipelineSettings, PipelineStatus } from './types.js';
+import type { LearningStatus, PipelineInput, PipelineSettings, PipelineStatus, TrainingInput, TrainingReport } from './types.js';
 
 const setup = proxyActivities<PipelineActivities>({
   startToCloseTimeout: '5 minutes',
@@ -67,6 +71,7 @@ export async function pipelineWorkflow(input: PipelineInput = {}): Promise<Pipel
   let runsThisExecution = 0;
   let controlVersion = 0;
   let drainingForContinueAsNew = false;
+  let learning: LearningStatus | undefined;
   const continuedAsNewCount = input.continuedAsNewCount ?? 0;
 
   const status = (): PipelineStatus =>
@@ -78,6 +83,7 @@ export async function pipelineWorkflow(input: PipelineInput = {}): Promise<Pipel
       partitions: settings?.partitions,
       runsCompleted,
       continuedAsNewCount,
+      learning,
     });
   const changed = () => {
     controlVersion += 1;
@@ -163,6 +169,65 @@ export async function pipelineWorkflow(input: PipelineInput = {}): Promise<Pipel
       }
     }
   };
+
+  /**
+   * Learn first, then judge: while the registry has no champion this traffic may be scored with
+   * (none yet, or one trained on generated logs for a site's pipeline), the streamers store rows
+   * unscored; once Delta holds enough of the site's traffic, trainingWorkflow trains from it, and
+   * its model scores once the own-traffic gate promotes it.
+   */
+  const learn = async (): Promise<void> => {
+    for (;;) {
+      if (control.stopping || drainingForContinueAsNew) return;
+      try {
+        const progress = await setup.learningProgress(resolved);
+        const decision = learningDecision(progress, resolved.learning, learning?.lastTraining, Date.now());
+        learning = {
+          state: decision === 'scoring' ? 'scoring' : 'learning',
+          rows: progress.rows,
+          rowsNeeded: resolved.learning.rows,
+          minutes: progress.minutes,
+          minutesNeeded: resolved.learning.minutes,
+          ...(progress.reason ? { reason: progress.reason } : {}),
+          ...(learning?.lastTraining ? { lastTraining: learning.lastTraining } : {}),
+        };
+        if (decision === 'train') {
+          const lastTraining: NonNullable<LearningStatus['lastTraining']> = {
+            workflowId: `${workflowInfo().workflowId}-first-model-${uuid4().slice(0, 8)}`,
+            startedAt: new Date().toISOString(),
+            rows: progress.rows,
+          };
+          learning = { ...learning, state: 'training', lastTraining };
+          try {
+            const report = await executeChild<(input: TrainingInput) => Promise<TrainingReport>>('trainingWorkflow', {
+              workflowId: lastTraining.workflowId,
+              args: [{ pipelineWorkflowIds: [workflowInfo().workflowId] }],
+              // A stopping pipeline does not cut a training short; the model is registered anyway.
+              parentClosePolicy: ParentClosePolicy.ABANDON,
+            });
+            lastTraining.promoted = report.promoted;
+            lastTraining.version = report.version;
+          } catch (error) {
+            if (isCancellation(error)) return;
+            lastTraining.error = error instanceof Error ? messageOf(error) : String(error);
+          }
+          lastTraining.finishedAt = new Date().toISOString();
+          continue;
+        }
+      } catch (error) {
+        if (isCancellation(error)) return;
+        log.warn('cannot tell whether the streamers may score yet', { error: error instanceof Error ? error.message : String(error) });
+      }
+      try {
+        await condition(() => control.stopping || drainingForContinueAsNew, `${resolved.learning.checkSeconds} seconds`);
+      } catch (error) {
+        if (isCancellation(error)) return;
+        throw error;
+      }
+    }
+  };
+  // Pipelines started before this loop existed replay without it.
+  if (patched('learn-first')) void learn();
 
   const startSlot = (index: number) => {
     const scope = new CancellationScope();

@@ -1,7 +1,17 @@
 // Pure decisions of the pipeline workflow: how many streamers should run, which
 // slots to start or cancel, what the status query answers. No Temporal APIs here,
 // so these run in unit tests as plain functions.
-import type { PipelineInput, PipelineState, PipelineStatus, StreamerProgress, StreamerState, StreamerStatus } from './types.js';
+import type {
+  LearningProgress,
+  LearningSettings,
+  LearningStatus,
+  PipelineInput,
+  PipelineState,
+  PipelineStatus,
+  StreamerProgress,
+  StreamerState,
+  StreamerStatus,
+} from './types.js';
 
 /** Control state the signals change; carried across continue-as-new. */
 export interface ControlState {
@@ -87,6 +97,7 @@ export function buildStatus(args: {
   partitions?: number;
   runsCompleted: number;
   continuedAsNewCount: number;
+  learning?: LearningStatus;
 }): PipelineStatus {
   const streamers: StreamerStatus[] = [...args.slots]
     .sort((a, b) => a.slot - b.slot)
@@ -104,7 +115,40 @@ export function buildStatus(args: {
     runsCompleted: args.runsCompleted,
     continuedAsNewCount: args.continuedAsNewCount,
     streamers,
+    ...(args.learning ? { learning: args.learning } : {}),
   };
+}
+
+/** How long a learning pipeline waits before training again after a first model was not promoted. */
+export const RETRAIN_AFTER_REJECTION_MS = 3_600_000;
+
+/**
+ * What a pipeline without a model for its traffic does next: keep learning, or train now. It
+ * trains once the site's traffic in Delta reaches the thresholds, and again after a candidate the
+ * gate did not promote, once the traffic has doubled or an hour has passed.
+ */
+export function learningDecision(
+  progress: LearningProgress,
+  settings: LearningSettings,
+  last: LearningStatus['lastTraining'],
+  nowMs: number,
+): 'scoring' | 'learning' | 'train' {
+  if (progress.championUsable) return 'scoring';
+  if (progress.rows < settings.rows || progress.minutes < settings.minutes) return 'learning';
+  if (!last) return 'train';
+  if (!last.finishedAt) return 'learning';
+  const again = progress.rows >= 2 * last.rows || nowMs - Date.parse(last.finishedAt) >= RETRAIN_AFTER_REJECTION_MS;
+  return again ? 'train' : 'learning';
+}
+
+/** The status line's words for it, e.g. "learning (3,200 of 5,000 rows, 41 of 60 minutes)". */
+export function learningSummary(learning: LearningStatus | undefined): string | undefined {
+  if (!learning || learning.state === 'scoring') return undefined;
+  const number = (value: number) => Math.floor(value).toLocaleString('en-US');
+  const progress = `${number(learning.rows)} of ${number(learning.rowsNeeded)} rows, ${number(learning.minutes)} of ${number(learning.minutesNeeded)} minutes`;
+  if (learning.state === 'training') return `training a first model on the site's traffic (${progress})`;
+  const rejected = learning.lastTraining?.finishedAt && !learning.lastTraining.promoted;
+  return `learning (${progress})${rejected ? `; the last candidate was not promoted${learning.lastTraining?.error ? `: ${learning.lastTraining.error}` : ''}` : ''}`;
 }
 
 /** Model selector from a signal: a positive version number or "champion". */

@@ -16,6 +16,11 @@ export interface PipelineInput {
   runSeconds?: number;
   /** Model the streamers score with: a registered version number or "champion" (default). */
   modelVersion?: string;
+  /**
+   * Whose traffic the topic carries: "site" (default), a real site's, which is never scored with a
+   * model trained on generated logs (the pipeline learns first); or "generated", the generator's.
+   */
+  traffic?: TrafficKind;
   /** Start paused (no streamer runs until `resume`). Carried across continue-as-new. */
   paused?: boolean;
   /** Test knob: continue-as-new after this many finished streamer runs, besides continueAsNewSuggested. */
@@ -26,8 +31,20 @@ export interface PipelineInput {
   runsCompleted?: number;
 }
 
+export type TrafficKind = 'site' | 'generated';
+
+/** How much of the site's own traffic a first model waits for (config ml.learning_*). */
+export interface LearningSettings {
+  rows: number;
+  minutes: number;
+  /** Seconds between two looks at the lakehouse and the registry while learning. */
+  checkSeconds: number;
+}
+
 /** The pipeline input with every default filled in from the worker's configuration. */
 export interface PipelineSettings {
+  traffic: TrafficKind;
+  learning: LearningSettings;
   topic: string;
   partitions: number;
   streamers: number;
@@ -85,6 +102,40 @@ export interface PipelineStatus {
   runsCompleted: number;
   continuedAsNewCount: number;
   streamers: StreamerStatus[];
+  /** Whether the streamers score yet, and how far a pipeline without a model for its site is. */
+  learning?: LearningStatus;
+}
+
+/** What learningProgress finds: the champion and whether this pipeline may score with it, and the site's traffic in Delta. */
+export interface LearningProgress {
+  /** The registry's champion may score this pipeline's traffic. */
+  championUsable: boolean;
+  championVersion?: string;
+  /** Why the champion may not score (none yet, trained on generated logs, unreadable). */
+  reason?: string;
+  /** Rows and minutes of the site's traffic the logs table holds over ml.lookback_hours. */
+  rows: number;
+  minutes: number;
+}
+
+export interface LearningStatus {
+  /** learning: rows stored, no scores, no alerts; training: the first model is being trained; scoring: a model for this traffic scores. */
+  state: 'learning' | 'training' | 'scoring';
+  rows: number;
+  rowsNeeded: number;
+  minutes: number;
+  minutesNeeded: number;
+  reason?: string;
+  /** The last training the pipeline started by itself. */
+  lastTraining?: {
+    workflowId: string;
+    startedAt: string;
+    rows: number;
+    finishedAt?: string;
+    promoted?: boolean;
+    version?: string;
+    error?: string;
+  };
 }
 
 /** Input of one runStreamer activity. */

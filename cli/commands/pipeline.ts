@@ -9,9 +9,9 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { ensureWorkerPolling, queryRunningWorkflow, runningWorkflow, withTemporal } from '../../clients/temporal/control.js';
 import { PipelineAlreadyRunningError } from '../../clients/temporal/errors.js';
 import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../../workflows/ids.js';
-import { normaliseModelVersion } from '../../workflows/pipelineLogic.js';
+import { learningSummary, normaliseModelVersion } from '../../workflows/pipelineLogic.js';
 import { pauseSignal, reloadModelSignal, resumeSignal, scaleSignal, statusQuery, stopSignal } from '../../workflows/signals.js';
-import type { HealthReport, MaintenanceReport, PipelineInput, PipelineStatus } from '../../workflows/types.js';
+import type { HealthReport, MaintenanceReport, PipelineInput, PipelineStatus, TrafficKind } from '../../workflows/types.js';
 import { context } from '../context.js';
 import { registerSchedulesCommands } from './schedules.js';
 import { registerWorkerCommands } from './worker.js';
@@ -49,6 +49,11 @@ function registerPipelineCommands(program: Command): void {
     )
     .option('--model <version>', 'model version to score with, or "champion"', 'champion')
     .option('--paused', 'start paused; `logstream resume` starts the streamers')
+    .option(
+      '--traffic <kind>',
+      '"site" (a real site\'s logs: stored unscored until a model trained on them is promoted) or "generated" (the generator\'s: a model trained on generated logs may score it)',
+      'site',
+    )
     .action(
       async (
         options: IdOption & {
@@ -58,6 +63,7 @@ function registerPipelineCommands(program: Command): void {
           runMinutes?: number;
           model: string;
           paused?: boolean;
+          traffic: string;
         },
       ) => {
         const config = context().config;
@@ -68,6 +74,7 @@ function registerPipelineCommands(program: Command): void {
           runMinutes: options.runMinutes,
           modelVersion: modelVersion(options.model),
           paused: options.paused,
+          traffic: trafficKind(options.traffic),
         };
         await withTemporal(config.temporal, async (client) => {
           await ensureWorkerPolling(client, config.temporal.namespace, config.temporal.task_queue);
@@ -205,6 +212,11 @@ async function runOnce<T>(config: PipelineConfig, workflowType: string, idPrefix
   });
 }
 
+function trafficKind(text: string): TrafficKind {
+  if (text === 'site' || text === 'generated') return text;
+  throw new UsageError(`--traffic must be "site" or "generated", got "${text}"`);
+}
+
 function modelVersion(text: string): string {
   try {
     return normaliseModelVersion(text);
@@ -240,7 +252,8 @@ export function formatStatus(workflowId: string, status: PipelineStatus, now: Da
   const header =
     `pipeline ${workflowId}: ${status.state}, ${status.runningStreamers}/${status.desiredStreamers} streamer(s), ` +
     `topic ${status.topic ?? '?'} (${status.partitions ?? '?'} partitions), model ${status.desiredModelVersion}, ` +
-    `${status.runsCompleted} run(s) finished, continued as new ${status.continuedAsNewCount}×`;
+    `${status.runsCompleted} run(s) finished, continued as new ${status.continuedAsNewCount}×` +
+    (learningSummary(status.learning) ? `\n${learningSummary(status.learning)}: rows are stored and indexed unscored, no alerts` : '');
   if (status.streamers.length === 0) return `${header}\n(no streamer running)`;
   const rows = status.streamers.map((streamer) => {
     const partitions = streamer.partitions ?? [];

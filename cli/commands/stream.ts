@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { createMlflowClient } from '../../clients/mlflow/client.js';
+import { UsageError } from '../../config/errors.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { createScorer } from '../../ml/kmeansScorer.js';
-import { createModelWatcher, staticModelWatcher } from '../../training/modelWatcher.js';
+import { createModelWatcher, refuseGeneratedModels, staticModelWatcher } from '../../training/modelWatcher.js';
 import { loadModel } from '../../training/registry.js';
 import type { ModelWatcher } from '../../ml/scorer.js';
 import { createStreamer } from '../../streamers/createStreamer.js';
@@ -15,6 +16,7 @@ import { registerGenerateCommand } from './generate.js';
 import { registerReplayCommand } from './replay.js';
 
 interface StreamOptions {
+  traffic: string;
   topic?: string;
   group?: string;
   search: boolean;
@@ -34,18 +36,25 @@ export function registerStreamingCommands(program: Command): void {
     .option('--no-search', 'do not index into the search engine')
     .option(
       '--model <ref>',
-      'score with this model: an alias of the registered model (followed as it moves), a registry version, a model JSON file, or "none" for the fixed placeholder rule',
+      'score with this model: an alias of the registered model (followed as it moves), a registry version, a model JSON file, or "none" to store rows unscored',
       'champion',
+    )
+    .option(
+      '--traffic <kind>',
+      '"site" (a real site\'s logs: an alias never follows a model trained on generated logs) or "generated" (the generator\'s)',
+      'site',
     )
     .addHelpText(
       'after',
-      '\nThe streamer resumes after the last Delta commit of each partition, so it can be stopped or killed at any time.\nWith an alias (default champion) it checks the registry between batches and swaps models without stopping;\nuntil a model loads (MLflow down, nothing registered yet) it scores with the placeholder rule.\nLogs are JSON lines on stderr; the final position is printed as JSON on stdout.',
+      "\nThe streamer resumes after the last Delta commit of each partition, so it can be stopped or killed at any time.\nWith an alias (default champion) it checks the registry between batches and swaps models without stopping;\nuntil a model loads (MLflow down, nothing registered yet, only a generated model for a site's traffic) rows are\nstored and indexed unscored (anomaly_score, is_anomaly null) and no alerts go out.\nLogs are JSON lines on stderr; the final position is printed as JSON on stdout.",
     )
     .action(async (options: StreamOptions) => {
       const { config } = context();
       const logger = pino({ name: 'streamer', level: process.env.LOGSTREAM_LOG_LEVEL ?? 'info' }, pino.destination(2));
       const topic = options.topic ?? config.kafka.topic;
-      const models = await streamerModels(options.model, config, logger);
+      if (options.traffic !== 'site' && options.traffic !== 'generated')
+        throw new UsageError(`--traffic must be "site" or "generated", got "${options.traffic}"`);
+      const models = await streamerModels(options.model, config, logger, options.traffic);
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once('SIGINT', onSignal);
@@ -76,13 +85,14 @@ export function registerStreamingCommands(program: Command): void {
 
 /**
  * The model the streamer scores with. An alias is followed through the registry (a failed first
- * load is a warning: the streamer starts with the placeholder and keeps asking); a version or a
+ * load is a warning: the streamer stores rows unscored and keeps asking); a version or a
  * file must load, since the user asked for that one.
  */
 async function streamerModels(
   reference: string,
   config: PipelineConfig,
   logger: Logger,
+  traffic: 'site' | 'generated',
 ): Promise<(ModelWatcher & { dispose(): void }) | undefined> {
   if (reference === 'none') return undefined;
   const client = createMlflowClient(config.mlflow);
@@ -93,10 +103,10 @@ async function streamerModels(
     logger.info({ modelVersion: version }, 'scoring with a fixed model');
     return { ...staticModelWatcher(scorer), dispose: () => scorer.dispose() };
   }
-  const watcher = createModelWatcher({ ...registry, alias: reference });
+  const watcher = createModelWatcher({ ...registry, alias: reference, refuse: traffic === 'site' ? refuseGeneratedModels : undefined });
   const first = await watcher.check();
   if (first.status === 'failed')
-    logger.warn({ alias: reference, error: first.error.message }, 'no model yet: scoring with the placeholder rule until one loads');
+    logger.warn({ alias: reference, error: first.error.message }, 'no model yet: rows are stored unscored until one loads');
   else logger.info({ alias: reference, modelVersion: first.scorer.modelVersion }, 'scoring with the registered model');
   return watcher;
 }

@@ -20,7 +20,8 @@ import { applySchedules, pauseSchedules, resumeSchedules, scheduleDefinitions } 
 import { stackDown, stackUp } from '../../infra/stack/manager.js';
 import { DEFAULT_PIPELINE_WORKFLOW_ID } from '../../workflows/ids.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
-import type { PipelineStatus } from '../../workflows/types.js';
+import type { PipelineStatus, TrafficKind } from '../../workflows/types.js';
+import { downloadModel } from '../../training/registry.js';
 import { context, isInteractive } from '../context.js';
 import { parsePositiveInteger } from '../options.js';
 import { statusLine } from '../up/statusLine.js';
@@ -75,12 +76,22 @@ async function stopChild(child: ChildProcess | undefined, timeoutMs: number): Pr
   clearTimeout(timer);
 }
 
-/** Trains and registers a first model from generated data when the registry has no champion yet. */
+/**
+ * With the generator on, trains and registers a first model from generated data when the registry
+ * has no champion this code can load (none yet, or one of an older artifact schema).
+ */
 async function ensureChampion(config: PipelineConfig, runDir: string, samples: number, configFile: string | undefined): Promise<void> {
   const mlflow = createMlflowClient(config.mlflow);
-  if (await mlflow.getVersionByAlias(config.mlflow.registered_model, 'champion').catch(() => undefined)) return;
+  const champion = await mlflow.getVersionByAlias(config.mlflow.registered_model, 'champion').catch(() => undefined);
+  const loadable =
+    champion &&
+    (await downloadModel(mlflow, champion).then(
+      () => true,
+      () => false,
+    ));
+  if (loadable) return;
   say(
-    `no "champion" model in MLflow yet: training a first one on ${samples.toLocaleString('en-US')} generated logs (log: ${join(runDir, 'train.log')})`,
+    `${champion ? `the "champion" model (version ${champion.version}) cannot be loaded by this version` : 'no "champion" model in MLflow yet'}: training a first one on ${samples.toLocaleString('en-US')} generated logs (log: ${join(runDir, 'train.log')})`,
   );
   const data = join(runDir, 'training.jsonl');
   await runCli(
@@ -107,12 +118,16 @@ async function waitForWorker(client: Client, config: PipelineConfig, worker: Chi
   }
 }
 
-async function startOrAttach(client: Client, config: PipelineConfig): Promise<{ handle: WorkflowHandle; startedHere: boolean }> {
+async function startOrAttach(
+  client: Client,
+  config: PipelineConfig,
+  traffic: TrafficKind,
+): Promise<{ handle: WorkflowHandle; startedHere: boolean }> {
   try {
     const handle = await client.workflow.start('pipelineWorkflow', {
       workflowId: DEFAULT_PIPELINE_WORKFLOW_ID,
       taskQueue: config.temporal.task_queue,
-      args: [{}],
+      args: [{ traffic }],
     });
     return { handle, startedHere: true };
   } catch (error) {
@@ -158,7 +173,7 @@ export function registerUpCommand(program: Command): void {
     )
     .option('--rate <logs-per-second>', 'generated traffic', '20')
     .option('--no-generator', 'do not generate traffic (feed the topic yourself, e.g. with `logstream replay`)')
-    .option('--no-train', 'do not train a first model when MLflow has no champion (streamers use the placeholder scorer)')
+    .option('--no-train', 'do not train a first model when MLflow has no champion (the pipeline learns from Delta first)')
     .option('--training-samples <n>', 'generated logs to train the first model on', '50000')
     .action(async (options: UpOptions) => {
       const { config, file: configFile } = context();
@@ -187,7 +202,8 @@ export function registerUpCommand(program: Command): void {
       let pipeline: { handle: WorkflowHandle; startedHere: boolean } | undefined;
       let scheduleIds: string[] = [];
       try {
-        if (options.train && !interrupted) await ensureChampion(config, runDir, samples, configFile);
+        // A generated first model only for generated traffic: a site's own logs are learned first.
+        if (options.train && options.generator && !interrupted) await ensureChampion(config, runDir, samples, configFile);
         if (interrupted) return;
         say(`starting a worker (log: ${join(runDir, 'worker.log')})`);
         worker = spawnCli(['worker'], join(runDir, 'worker.log'), configFile);
@@ -199,7 +215,7 @@ export function registerUpCommand(program: Command): void {
         say(
           `schedules: ${schedules.map((schedule) => `${schedule.scheduleId} ${schedule.outcome}${resumed.includes(schedule.scheduleId) ? ' (resumed)' : ''}`).join(', ')}`,
         );
-        pipeline = await startOrAttach(client, config);
+        pipeline = await startOrAttach(client, config, options.generator ? 'generated' : 'site');
         await waitUntilRunning(pipeline.handle);
         if (options.generator && !interrupted) {
           say(`generating ${rate} logs/s into ${config.kafka.topic} (log: ${join(runDir, 'generator.log')})`);

@@ -1,4 +1,5 @@
 // The one-line live summary `logstream up` keeps on screen. Pure: status in, text out.
+import { learningSummary } from '../../workflows/pipelineLogic.js';
 import type { PipelineStatus } from '../../workflows/types.js';
 
 export function statusLine(status: PipelineStatus | undefined, now: Date): string {
@@ -22,6 +23,6 @@ export function statusLine(status: PipelineStatus | undefined, now: Date): strin
     `${rate.toFixed(1)} rows/s`,
     `lag ${lag.toLocaleString('en-US')}`,
     `last commit ${commitAge}`,
-    `model ${models.join(',') || status.desiredModelVersion}`,
+    learningSummary(status.learning) ?? `model ${models.join(',') || status.desiredModelVersion}`,
   ].join('  ');
 }

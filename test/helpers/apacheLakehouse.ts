@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { DeltaTable, tablePath, type StorageSettings } from '../../clients/delta/index.js';
 import { decodeLine } from '../../logs/decode.js';
 import type { ScoredRecord } from '../../streamers/sinks.js';
-import { PlaceholderScorer } from '../../streamers/scorer.js';
 import { LOGS_PARTITION_COLUMNS, ANOMALIES_PARTITION_COLUMNS, anomaliesTable, logsTable } from '../../streamers/tables.js';
 
 import { APACHE_LOG } from './fixtures.js';
@@ -20,20 +19,24 @@ export async function scoredApacheRecords(): Promise<ScoredRecord[]> {
     const result = decodeLine(line, now);
     return result.ok ? [result.event] : [];
   });
-  const scores = await new PlaceholderScorer().score(events);
-  return events.map((event, index) => ({
-    ...event,
-    topic: 'apache-replay',
-    partition: 0,
-    offset: BigInt(index),
-    kafkaTimestampMs: now,
-    ingestTimeMs: now,
-    anomalyScore: scores[index]!.score,
-    isAnomaly: scores[index]!.isAnomaly,
-    cluster: scores[index]!.cluster,
-    modelVersion: scores[index]!.modelVersion,
-    reasons: (scores[index]!.reasons ?? []).map((reason) => reason.feature),
-  }));
+  // A fixed rule stands in for a model, so the tables hold anomalies to report: 5xx and slow answers.
+  return events.map((event, index) => {
+    const serverError = event.status >= 500;
+    const slow = event.responseTimeMs !== null && event.responseTimeMs > 2000;
+    return {
+      ...event,
+      topic: 'apache-replay',
+      partition: 0,
+      offset: BigInt(index),
+      kafkaTimestampMs: now,
+      ingestTimeMs: now,
+      anomalyScore: serverError ? 0.9 : event.status >= 400 ? 0.3 : 0,
+      isAnomaly: serverError || slow,
+      cluster: -1,
+      modelVersion: 'rule',
+      reasons: [...(serverError ? ['status'] : []), ...(slow ? ['response_time_ms'] : [])],
+    };
+  });
 }
 
 /** Writes the records in commits of `batchSize` rows into root/logs and root/anomalies (root a folder or s3://…). */

@@ -17,6 +17,9 @@ import { freePort, isExternalService, requireService, uniqueName } from '../help
 import { spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
 import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
 import { produce } from './streamer-support.js';
+import { loadConfig } from '../../config/load.js';
+import { generateTrainingData } from '../../generator/trainingData.js';
+import { runTraining } from '../../training/trainingRun.js';
 
 interface QueryResponse {
   status: 'success' | 'error';
@@ -55,6 +58,14 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
     LOGSTREAM_PROMETHEUS_METRICS_PORT: String(metricsPort),
     LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '300',
   };
+  // The pipeline's own registered model gets a first champion trained on generated logs, so the
+  // anomaly panels have anomalies to show.
+  const trained = await runTraining({
+    config: loadConfig({ env: { ...process.env, ...env } }).config,
+    events: generateTrainingData(10_000, 5),
+    origin: 'generated',
+  });
+  assert.equal(trained.published?.promotion.promoted, true, 'a first model is champion');
   worker = await spawnWorker(name, env);
 
   // The stack's Prometheus discovers the worker through a file_sd target file.
@@ -68,7 +79,8 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
   const handle = await client.workflow.start('pipelineWorkflow', {
     taskQueue: env.LOGSTREAM_TEMPORAL_TASK_QUEUE,
     workflowId: name,
-    args: [{ streamers: 1 }],
+    // The generator's traffic, scored by the registry's champion (trained on generated logs).
+    args: [{ streamers: 1, traffic: 'generated' }],
   });
   await waitFor(
     'the pipeline to create its topics and start',
@@ -86,7 +98,7 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
   try {
     // Traffic over about half a minute, so rate() windows hold several scrapes of changing counters.
     // 3,000 logs at a simulated 50/s with a high anomaly rate hold several labeled scenarios
-    // (latency spikes and 5xx among them, which even the placeholder scorer flags).
+    // (latency spikes and 5xx among them), which the first model flags.
     const generator = createTrafficGenerator({ seed: 7, startTimeMs: Date.now() - 3_600_000, ratePerSecond: 50, anomalyRate: 0.2 });
     for (let round = 0; round < 6; round += 1) {
       await produce(kafka, name, [

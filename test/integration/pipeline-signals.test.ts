@@ -29,6 +29,7 @@ function dependencies(): ActivityDependencies {
     health: {},
     maintenance: { listTables: unused, maintainTable: unused },
     trainer: { train: unused },
+    learning: { progress: async () => ({ championUsable: true, rows: 0, minutes: 0 }) },
   };
 }
 

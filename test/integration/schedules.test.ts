@@ -54,7 +54,8 @@ test('schedules fire training and maintenance; the promoted model reaches the ru
   const pipeline = await client.workflow.start('pipelineWorkflow', {
     taskQueue: config.temporal.task_queue,
     workflowId: `${name}-pipeline`,
-    args: [{ streamers: 1 }],
+    // The generator's traffic: the model trained on it may score it.
+    args: [{ streamers: 1, traffic: 'generated' }],
   });
   cleanups.push(() => pipeline.signal(stopSignal).then(() => pipeline.result()));
   await produce(kafka, name, generatedMessages(2500, 21));

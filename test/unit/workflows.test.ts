@@ -17,6 +17,8 @@ import {
   reconcileSlots,
   shouldContinueAsNew,
   targetStreamerCount,
+  learningDecision,
+  learningSummary,
   type ControlState,
 } from '../../workflows/pipelineLogic.js';
 import type { PipelineStatus } from '../../workflows/types.js';
@@ -173,6 +175,8 @@ describe('pipeline settings', () => {
   test('fill the gaps of the input from the configuration', () => {
     const settings = resolveSettings({}, defaults);
     assert.deepEqual(settings, {
+      traffic: 'site',
+      learning: { rows: 5000, minutes: 60, checkSeconds: 60 },
       topic: 'web-logs',
       partitions: 3,
       streamers: 1,
@@ -189,6 +193,10 @@ describe('pipeline settings', () => {
     assert.equal(settings.runSeconds, 30);
     assert.equal(settings.topic, 'other');
     assert.equal(resolveSettings({ runMinutes: 2 }, defaults).runSeconds, 120);
+  });
+  test("a pipeline is on a site's own traffic unless told the traffic is generated", () => {
+    assert.equal(resolveSettings({ traffic: 'generated' }, defaults).traffic, 'generated');
+    assert.throws(() => resolveSettings({ traffic: 'real' as never }, defaults), /traffic must be "site" or "generated"/);
   });
   test('reject a non-positive number with the key named', () => {
     assert.throws(() => resolveSettings({ streamers: 0 }, defaults), /pipeline input streamers must be a positive number/);
@@ -324,5 +332,33 @@ describe('training', () => {
     });
     assert.throws(() => parseTrainOutput('Error: boom'), /printed no JSON result/);
     assert.throws(() => parseTrainOutput('{"trainingRows":1,"holdout":{}}'), /did not register/);
+  });
+});
+
+describe('learning first', () => {
+  const settings = { rows: 5000, minutes: 60, checkSeconds: 60 };
+  const progress = (rows: number, minutes: number, championUsable = false) => ({ rows, minutes, championUsable });
+  const now = Date.parse('2026-12-01T12:00:00Z');
+
+  test('scores with a usable champion, learns until the thresholds, then trains once', () => {
+    assert.equal(learningDecision(progress(10, 1, true), settings, undefined, now), 'scoring');
+    assert.equal(learningDecision(progress(4999, 600), settings, undefined, now), 'learning');
+    assert.equal(learningDecision(progress(50_000, 59), settings, undefined, now), 'learning');
+    assert.equal(learningDecision(progress(5000, 60), settings, undefined, now), 'train');
+    const running = { workflowId: 'w', startedAt: '2026-12-01T11:59:00Z', rows: 5000 };
+    assert.equal(learningDecision(progress(6000, 70), settings, running, now), 'learning', 'one training at a time');
+  });
+
+  test('after a candidate the gate refused, trains again when the traffic doubled or an hour passed', () => {
+    const refused = { workflowId: 'w', startedAt: '2026-12-01T11:30:00Z', finishedAt: '2026-12-01T11:40:00Z', rows: 5000, promoted: false };
+    assert.equal(learningDecision(progress(9000, 90), settings, refused, now), 'learning');
+    assert.equal(learningDecision(progress(10_000, 90), settings, refused, now), 'train');
+    assert.equal(learningDecision(progress(9000, 90), settings, refused, now + 3_600_000), 'train');
+  });
+
+  test('the status says how far learning is', () => {
+    const status = { state: 'learning' as const, rows: 3200, rowsNeeded: 5000, minutes: 41.7, minutesNeeded: 60 };
+    assert.equal(learningSummary(status), 'learning (3,200 of 5,000 rows, 41 of 60 minutes)');
+    assert.equal(learningSummary({ ...status, state: 'scoring' }), undefined);
   });
 });
