@@ -139,7 +139,7 @@ const ml = z.strictObject({
 
 const streaming = z.strictObject({
   streamers: positiveInt.default(1),
-  batch_max_rows: positiveInt.default(5000),
+  batch_max_rows: positiveInt.default(20_000),
   /** The latency budget: a batch that is not full is written after this long. */
   batch_max_wait_ms: positiveInt.default(1000),
   batch_max_mb: z.number().positive().default(16),

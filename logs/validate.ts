@@ -46,7 +46,7 @@ export function validateRequest(raw: RawRequest, nowMs: number, window: EventTim
       method: raw.method,
       path,
       query,
-      pathTemplate: cachedPathTemplate(path),
+      pathTemplate: pathTemplate(path),
       status: raw.status,
       responseTimeMs: raw.responseTimeMs,
       responseBytes: raw.responseBytes,
@@ -96,20 +96,6 @@ function findProblem(raw: RawRequest, nowMs: number, window: EventTimeWindow): R
     }
   }
   return undefined;
-}
-
-const templateCache = new Map<string, string>();
-const TEMPLATE_CACHE_ENTRIES = 50_000;
-
-/** Paths repeat a lot in access logs; normalising each once saves the regular expressions. */
-function cachedPathTemplate(path: string): string {
-  let template = templateCache.get(path);
-  if (template === undefined) {
-    template = pathTemplate(path);
-    if (templateCache.size >= TEMPLATE_CACHE_ENTRIES) templateCache.clear();
-    templateCache.set(path, template);
-  }
-  return template;
 }
 
 /** Splits "/a/b?x=1" into path and query; absolute proxy URLs keep only their path. */

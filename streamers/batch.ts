@@ -12,10 +12,12 @@ export interface BatchLimits {
   maxWaitMs: number;
 }
 
-/** A message intake took: decoded and scored, or refused with its reason. */
-export type Accepted =
-  | { kind: 'good'; partition: number; offset: bigint; record: ScoredRecord }
-  | { kind: 'bad'; partition: number; offset: bigint; message: QuarantinedMessage };
+/** A message intake took: decoded and scored, or refused with its reason (kept as they are: no wrapper per row). */
+export type Accepted = ScoredRecord | QuarantinedMessage;
+
+export function isRejected(row: Accepted): row is QuarantinedMessage {
+  return 'rejection' in row;
+}
 
 /** What one hand-off to the committer holds. */
 export interface Batch {
@@ -89,8 +91,8 @@ export function lastOffsets(rows: Iterable<{ partition: number; offset: bigint }
 export function cutBatch(rows: readonly Accepted[], ledger: PartitionLedger): Batch {
   const batch: Batch = { good: [], bad: [], ranges: new Map() };
   for (const row of rows) {
-    if (row.kind === 'good') batch.good.push(row.record);
-    else batch.bad.push(row.message);
+    if (isRejected(row)) batch.bad.push(row);
+    else batch.good.push(row);
   }
   for (const [partition, last] of lastOffsets(rows)) if (ledger.owns(partition)) batch.ranges.set(partition, ledger.cut(partition, last));
   return batch;

@@ -130,7 +130,7 @@ export class TableCommitter {
       observeDeltaCommit('logs', logsResult.durationMs);
       for (const [partition, range] of ranges) {
         this.ledger.recordCommit(partition, 'logs', range.last, range.generation);
-        outcome.ours.set(partition, { range, records: plan.good.filter((record) => record.partition === partition) });
+        outcome.ours.set(partition, { range, records: plan.grouped.get(partition) ?? [] });
       }
       const followerResults = plan.followers.length ? results[step]! : [];
       plan.followers.forEach((append, index) => {
@@ -169,7 +169,12 @@ export class TableCommitter {
   /** What a batch's commits hold for the live ranges. */
   private plan(batch: Batch, ranges: ReadonlyMap<number, PartitionRange>) {
     const { topic } = this.options;
-    const good = batch.good.filter((record) => ranges.has(record.partition));
+    const grouped = groupByPartition(batch.good);
+    // The usual batch has every partition live: its rows as they are, without a copy.
+    const good =
+      grouped.size === ranges.size && [...grouped.keys()].every((partition) => ranges.has(partition))
+        ? batch.good
+        : [...ranges.keys()].flatMap((partition) => grouped.get(partition) ?? []);
     const bad = batch.bad.filter((message) => this.isNewFor('quarantine', message.partition, message.offset, ranges));
     const quarantinePartitions = new Set(bad.map((message) => message.partition));
     const quarantine: TableAppend | undefined = bad.length
@@ -192,7 +197,7 @@ export class TableCommitter {
       const partitions = [...ranges].filter(([partition, range]) => this.ledger.committed(partition, table) === range.base);
       if (partitions.length === 0) continue;
       const txns = partitions.map(([partition, range]) => this.txn(table, partition, range.last, range.base));
-      const records = good.filter((record) => partitions.some(([partition]) => partition === record.partition));
+      const records = partitions.length === ranges.size ? good : partitions.flatMap(([partition]) => grouped.get(partition) ?? []);
       followers.push(
         table === 'anomalies'
           ? { table, rows: records.filter((record) => record.isAnomaly), txns }
@@ -203,7 +208,7 @@ export class TableCommitter {
             },
       );
     }
-    return { good, quarantine, logs, followers };
+    return { good, grouped, quarantine, logs, followers };
   }
 
   private txn(table: TableName, partition: number, version: bigint, expectedVersion: bigint): TxnMarker {
@@ -383,6 +388,25 @@ class FailureClock {
     const delayMs = Math.min(this.policy.maxMs, this.policy.initialMs * 2 ** Math.min(this.attempts - 1, 10));
     await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random() / 2)));
   }
+}
+
+/** Records by partition, each partition's in the order given. */
+function groupByPartition(records: readonly ScoredRecord[]): Map<number, ScoredRecord[]> {
+  const groups = new Map<number, ScoredRecord[]>();
+  let current: ScoredRecord[] | undefined;
+  let currentPartition = -1;
+  for (const record of records) {
+    if (record.partition !== currentPartition) {
+      currentPartition = record.partition;
+      current = groups.get(currentPartition);
+      if (!current) {
+        current = [];
+        groups.set(currentPartition, current);
+      }
+    }
+    current!.push(record);
+  }
+  return groups;
 }
 
 /** The Kafka partition an appId of this streamer names ("…-<partition>"). */

@@ -36,7 +36,11 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
   let searchClient: SearchClient | undefined;
   let lakehouse: OpenLakehouse | undefined;
   try {
-    lakehouse = await openLakehouse(deltaRoot ?? config.delta.root, deltaOptionsFromConfig(config.delta, config.s3), { writerThread });
+    lakehouse = await openLakehouse(
+      deltaRoot ?? config.delta.root,
+      { ...deltaOptionsFromConfig(config.delta, config.s3), dictionary: false },
+      { writerThread },
+    );
     let search: SearchSink | undefined;
     if (givenSearch) search = givenSearch;
     else if (givenSearch === undefined && config.elasticsearch.enabled) {

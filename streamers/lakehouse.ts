@@ -11,6 +11,7 @@ import {
   LOGS_PARTITION_COLUMNS,
   METRICS_PARTITION_COLUMNS,
   QUARANTINE_PARTITION_COLUMNS,
+  STATS_COLUMNS,
   anomaliesTable,
   logsTable,
   metricsTable,
@@ -53,7 +54,11 @@ export async function openLakehouse(
       DeltaTable.openOrCreate(
         tablePath(root, TABLE_FOLDERS[name]),
         SCHEMAS[name].schema(),
-        { partitionColumns: [...SCHEMAS[name].partitionColumns], name: TABLE_FOLDERS[name] },
+        {
+          partitionColumns: [...SCHEMAS[name].partitionColumns],
+          name: TABLE_FOLDERS[name],
+          configuration: { 'delta.dataSkippingStatsColumns': STATS_COLUMNS[name] },
+        },
         options,
       ),
     ),

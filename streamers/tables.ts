@@ -26,6 +26,19 @@ export interface PartitionAggregate extends MinuteAggregate {
 }
 
 export const LOGS_PARTITION_COLUMNS = ['date', 'hour'] as const;
+
+/**
+ * Columns each table keeps file statistics for (table property delta.dataSkippingStatsColumns):
+ * the ones queries filter on (time, Kafka position, status, latency, verdict). Long text (paths,
+ * user agents, referrers) would cost the writer more than it ever saves a reader.
+ */
+export const STATS_COLUMNS = {
+  logs: 'event_time,status,response_time_ms,response_bytes,kafka_partition,kafka_offset,kafka_time,ingest_time,anomaly_score,is_anomaly,cluster',
+  anomalies:
+    'event_time,status,response_time_ms,response_bytes,kafka_partition,kafka_offset,kafka_time,ingest_time,anomaly_score,is_anomaly,cluster',
+  metrics: 'minute,request_count,server_error_count,client_error_count,anomaly_count,latency_p99_ms,kafka_partition,batch_last_offset',
+  quarantine: 'kafka_partition,kafka_offset,kafka_time,ingest_time,payload_bytes',
+} as const;
 export const ANOMALIES_PARTITION_COLUMNS = ['date'] as const;
 export const METRICS_PARTITION_COLUMNS = ['date'] as const;
 export const QUARANTINE_PARTITION_COLUMNS = ['date'] as const;

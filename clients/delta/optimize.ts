@@ -5,6 +5,7 @@ import { commit, type CommitOutcome } from './commit.js';
 import type { TableState } from './replay.js';
 import { readDataFile } from './scan.js';
 import { parseDeltaSchema } from './schema.js';
+import { statsColumns } from './stats.js';
 import type { Storage } from './storage.js';
 import { writeDataFiles, type WriteOptions } from './writer.js';
 
@@ -75,6 +76,12 @@ export async function optimize(
     const adds = await writeDataFiles(storage, [{ partitionValues: bin[0]!.partitionValues, table: merged }], partitionColumns, {
       ...options,
       dataChange: false,
+      // Compacted files are read for months: small beats fast here.
+      dictionary: true,
+      statsColumns: statsColumns(
+        schema.fields.map((field) => field.name),
+        state.metadata!.configuration ?? {},
+      ),
     });
     for (const add of bin) {
       actions.push({

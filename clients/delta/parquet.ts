@@ -8,6 +8,8 @@ export interface ParquetWriteOptions {
   compression?: ParquetCompression;
   /** Rows per row group; each row group carries min/max/null-count statistics. */
   rowGroupRows?: number;
+  /** Dictionary-encode columns (default true): smaller files, but about a third of the encoding time of small files. */
+  dictionary?: boolean;
 }
 
 const codecs: Record<ParquetCompression, wasm.Compression> = {
@@ -22,6 +24,7 @@ export function encodeParquet(table: Table, options: ParquetWriteOptions = {}): 
   const properties = new wasm.WriterPropertiesBuilder()
     .setCompression(codecs[options.compression ?? 'snappy'])
     .setMaxRowGroupSize(options.rowGroupRows ?? 1_048_576)
+    .setDictionaryEnabled(options.dictionary ?? true)
     .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
     .setCreatedBy('logstream delta engine (parquet-wasm)')
     .build();

@@ -126,12 +126,33 @@ function columnStats(vector: Vector): ColumnStats | undefined {
   return { nullCount };
 }
 
-/** Statistics of the data columns of one file (partition columns excluded by the caller). */
-export function computeStats(table: Table): FileStats {
+/**
+ * The columns whose statistics a writer collects (PROTOCOL.md "Per-file Statistics"): the table
+ * property delta.dataSkippingStatsColumns when set, else the first delta.dataSkippingNumIndexedCols
+ * columns of the schema (default 32, -1 for all). Statistics of long text cost more than they help
+ * skipping; a table whose writer knows which columns it filters on names them.
+ */
+export function statsColumns(schemaColumns: readonly string[], configuration: Readonly<Record<string, string | null>> = {}): Set<string> {
+  const named = configuration['delta.dataSkippingStatsColumns'] ?? undefined;
+  if (named !== undefined && named.trim() !== '') {
+    return new Set(
+      named
+        .split(',')
+        .map((name) => name.trim().replace(/^`|`$/g, '').split('.')[0]!)
+        .filter(Boolean),
+    );
+  }
+  const count = Number(configuration['delta.dataSkippingNumIndexedCols'] ?? 32);
+  return new Set(Number.isInteger(count) && count >= 0 ? schemaColumns.slice(0, count) : schemaColumns);
+}
+
+/** Statistics of the data columns of one file (partition columns excluded by the caller); only `columns` when given. */
+export function computeStats(table: Table, columns?: ReadonlySet<string>): FileStats {
   const minValues: Record<string, unknown> = {};
   const maxValues: Record<string, unknown> = {};
   const nullCount: Record<string, unknown> = {};
   for (const field of table.schema.fields) {
+    if (columns && !columns.has(field.name)) continue;
     const stats = columnStats(table.getChild(field.name)!);
     if (!stats) continue;
     if (stats.min !== undefined) minValues[field.name] = stats.min;

@@ -10,6 +10,7 @@ import { classifyLogFiles, commitPath, listLog, LOG_FOLDER, readCommit } from '.
 import { optimize, type OptimizeOptions, type OptimizeResult } from './optimize.js';
 import { cloneState, defaultDeletedFileRetentionMs, expireTombstones, fileKey, parseIntervalMs, type TableState } from './replay.js';
 import { arrowSchemaToDelta, type DeltaStructType, type SchemaConversionError } from './schema.js';
+import { statsColumns } from './stats.js';
 import { Snapshot } from './snapshot.js';
 import { advanceState, loadState, type SnapshotSelector } from './snapshotLoader.js';
 import { openStorage, type StorageSettings } from './location.js';
@@ -250,7 +251,14 @@ export class DeltaTable {
     const schema = JSON.parse(metadata.schemaString);
     const conformed = conformToSchema(this.path, data, schema);
     const groups = data.numRows === 0 ? [] : splitByPartition(conformed, schema, metadata.partitionColumns);
-    return { adds: await writeDataFiles(this.storage, groups, metadata.partitionColumns, this.options), rows: data.numRows };
+    const columns = statsColumns(
+      (schema as DeltaStructType).fields.map((field) => field.name),
+      metadata.configuration ?? {},
+    );
+    return {
+      adds: await writeDataFiles(this.storage, groups, metadata.partitionColumns, { ...this.options, statsColumns: columns }),
+      rows: data.numRows,
+    };
   }
 
   /** The second half of an append: commits staged files with the txns (same outcomes as append). */

@@ -48,20 +48,15 @@ function accepted(partition: number, from: bigint, through: bigint): Accepted[] 
   for (let offset = from + 1n; offset <= through; offset += 1n) {
     if (offset % 25n === 7n) {
       rows.push({
-        kind: 'bad',
+        topic: TOPIC,
         partition,
         offset,
-        message: {
-          topic: TOPIC,
-          partition,
-          offset,
-          kafkaTimestampMs: 0,
-          ingestTimeMs: 0,
-          value: Buffer.from('not a log'),
-          rejection: { code: 'unparseable', message: 'not JSON' },
-        },
+        kafkaTimestampMs: 0,
+        ingestTimeMs: 0,
+        value: Buffer.from('not a log'),
+        rejection: { code: 'unparseable', message: 'not JSON' },
       });
-    } else rows.push({ kind: 'good', partition, offset, record: record(partition, offset) });
+    } else rows.push(record(partition, offset));
   }
   return rows;
 }

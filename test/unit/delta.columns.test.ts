@@ -227,3 +227,17 @@ describe('file skipping and row filtering', () => {
     ]);
   });
 });
+
+describe('statistics columns', () => {
+  it('follow delta.dataSkippingStatsColumns, else the first delta.dataSkippingNumIndexedCols columns', async () => {
+    const { statsColumns, computeStats } = await import('../../clients/delta/stats.js');
+    const columns = ['a', 'b', 'c'];
+    assert.deepEqual([...statsColumns(columns, { 'delta.dataSkippingStatsColumns': 'c, `a`' })], ['c', 'a']);
+    assert.deepEqual([...statsColumns(columns, { 'delta.dataSkippingNumIndexedCols': '2' })], ['a', 'b']);
+    assert.deepEqual([...statsColumns(columns, { 'delta.dataSkippingNumIndexedCols': '-1' })], columns);
+    assert.deepEqual([...statsColumns(columns)], columns);
+    const { tableFromArrays } = await import('apache-arrow');
+    const stats = computeStats(tableFromArrays({ a: Int32Array.from([3, 1]), b: ['x', 'y'] }), new Set(['a']));
+    assert.deepEqual(stats, { numRecords: 2, minValues: { a: 1 }, maxValues: { a: 3 }, nullCount: { a: 0 } });
+  });
+});
