@@ -238,13 +238,17 @@ async function committedRows(deltaRoot: string): Promise<number> {
   return (await tableRows(deltaRoot, 'logs')) + (await tableRows(deltaRoot, 'quarantine'));
 }
 
-/** Counts with delta-rs (the reference implementation), not with our own reader. */
-export function countWithDeltaRs(deltaRoot: string, highWatermarks: Record<number, number>): Omit<ChurnCount, 'searchDocuments'> {
+/** Counts with delta-rs (the reference implementation), not with our own reader; storageOptions for an s3:// root. */
+export function countWithDeltaRs(
+  deltaRoot: string,
+  highWatermarks: Record<number, number>,
+  storageOptions?: Record<string, string>,
+): Omit<ChurnCount, 'searchDocuments'> {
   return runDeltalake(
     `
 from collections import Counter
 def keys(folder, columns):
-    table = DeltaTable(os.path.join(args['root'], folder)).to_pyarrow_table(columns=columns)
+    table = DeltaTable(args['root'].rstrip('/') + '/' + folder, storage_options=args.get('storageOptions')).to_pyarrow_table(columns=columns)
     return table.to_pydict()
 logs = keys('${TABLE_FOLDERS.logs}', ['kafka_partition', 'kafka_offset', 'is_anomaly'])
 quarantine = keys('${TABLE_FOLDERS.quarantine}', ['kafka_partition', 'kafka_offset'])
@@ -267,6 +271,6 @@ out({
     'anomaliesMismatch': len(set(anomaly_keys) ^ flagged) + sum(count - 1 for count in anomaly_counter.values()),
 })
 `,
-    { root: deltaRoot, highs: highWatermarks },
+    { root: deltaRoot, highs: highWatermarks, ...(storageOptions ? { storageOptions } : {}) },
   );
 }

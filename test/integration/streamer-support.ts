@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafkaClient, type KafkaClient, type OutgoingMessage } from '../../clients/kafka/index.js';
-import { DeltaTable } from '../../clients/delta/index.js';
+import { DeltaTable, tablePath, type S3Settings } from '../../clients/delta/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
 import { createStreamer, type StreamerOverrides } from '../../streamers/createStreamer.js';
@@ -93,8 +93,12 @@ export async function tableRows(
   return scanned.toArray().map((row) => (row as { toJSON(): Record<string, unknown> }).toJSON());
 }
 
-export async function tableRowCount(deltaRoot: string, table: keyof typeof TABLE_FOLDERS): Promise<number> {
-  const delta = await DeltaTable.open(join(deltaRoot, TABLE_FOLDERS[table]));
+export async function tableRowCount(
+  deltaRoot: string,
+  table: keyof typeof TABLE_FOLDERS,
+  options: { s3?: S3Settings } = {},
+): Promise<number> {
+  const delta = await DeltaTable.open(tablePath(deltaRoot, TABLE_FOLDERS[table]), options);
   const snapshot = await delta.snapshot();
   // Row counts from the add actions' stats: cheap enough to poll.
   return snapshot
