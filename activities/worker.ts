@@ -7,6 +7,7 @@ import { connectClient, connectWorker, closeClient } from '../clients/temporal/c
 import { createActivities } from './index.js';
 import type { ActivityDependencies } from './ports.js';
 import { heartbeatIntervalMs } from './settings.js';
+import { ConfigError } from '../config/errors.js';
 
 /** The workflows' webpack entry; TypeScript sources with .js import suffixes bundle as they are. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -40,8 +41,24 @@ export async function createLogstreamWorkers(options: WorkerOptions): Promise<Lo
   const { runStreamer, ...controlActivities } = activities;
   // Cancellation reaches an activity with its next heartbeat; do not let the SDK hold them back for long.
   const heartbeatThrottleMs = heartbeatIntervalMs(config.temporal.heartbeat_timeout_seconds);
+  const { deployment_name: deploymentName, build_id: buildId } = config.temporal;
+  if ((deploymentName === undefined) !== (buildId === undefined))
+    throw new ConfigError('temporal.deployment_name and temporal.build_id go together: set both for worker versioning, or neither', {
+      key: deploymentName === undefined ? 'temporal.deployment_name' : 'temporal.build_id',
+    });
   const common = {
     connection,
+    // Long-running pipelines move to a new version at their next workflow task; their code keeps
+    // older histories replayable with patched().
+    ...(deploymentName && buildId
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName, buildId },
+            useWorkerVersioning: true as const,
+            defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+          },
+        }
+      : {}),
     namespace: config.temporal.namespace,
     maxHeartbeatThrottleInterval: heartbeatThrottleMs,
     defaultHeartbeatThrottleInterval: heartbeatThrottleMs,

@@ -94,6 +94,9 @@ const temporal = z.strictObject({
   max_streamers_per_worker: positiveInt.default(2),
   heartbeat_timeout_seconds: positiveInt.default(30),
   ui_port: positiveInt.max(65535).default(8233),
+  /** Worker versioning (Temporal worker deployments): set both to roll out workers version by version. */
+  deployment_name: z.string().min(1).optional(),
+  build_id: z.string().min(1).optional(),
   /** TLS to the frontend; unset means on when a tls_* file or api_key is set (as the Temporal SDK does). */
   tls: z.boolean().optional(),
   tls_ca_file: pemFile.optional(),
