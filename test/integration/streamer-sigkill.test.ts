@@ -71,12 +71,9 @@ async function searchCount(): Promise<number> {
 }
 
 test('200,000 logs, the streamer SIGKILLed 5 times: every (partition, offset) in Delta exactly once, search count equal', async () => {
-  await produce(fixture.kafka, fixture.topic, generatedMessages(TOTAL, 2024));
-  const offsets = await fixture.kafka.topicOffsets(fixture.topic);
-  assert.equal(
-    offsets.reduce((sum, partition) => sum + Number(partition.high), 0),
-    TOTAL,
-  );
+  // The logs arrive as a stream over about 40 s while the kills happen: a streamer that drains a
+  // burst faster than it can be killed five times would leave nothing to crash in the middle of.
+  const producing = produce(fixture.kafka, fixture.topic, generatedMessages(TOTAL, 2024), 5000, 1000);
 
   let rowsBefore = 0;
   const rowsAtKill: number[] = [];
@@ -98,6 +95,12 @@ test('200,000 logs, the streamer SIGKILLed 5 times: every (partition, offset) in
     rowsBefore = rowsAtKill[rowsAtKill.length - 1]!;
   }
   assert.ok(rowsAtKill[rowsAtKill.length - 1]! < TOTAL, `the kills happened before the end (rows at each kill: ${rowsAtKill.join(', ')})`);
+  await producing;
+  const offsets = await fixture.kafka.topicOffsets(fixture.topic);
+  assert.equal(
+    offsets.reduce((sum, partition) => sum + Number(partition.high), 0),
+    TOTAL,
+  );
 
   const last = startStreamProcess();
   await waitFor('all logs in Delta', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) >= TOTAL, {
