@@ -69,7 +69,13 @@ export function generatedMessages(count: number, seed: number): OutgoingMessage[
 }
 
 /** Sends the messages in chunks; `pauseMs` between chunks makes a steady stream instead of one burst. */
-export async function produce(kafka: KafkaClient, topic: string, messages: OutgoingMessage[], chunkSize = 5000, pauseMs = 0): Promise<void> {
+export async function produce(
+  kafka: KafkaClient,
+  topic: string,
+  messages: OutgoingMessage[],
+  chunkSize = 5000,
+  pauseMs = 0,
+): Promise<void> {
   const producer = await kafka.createProducer();
   try {
     for (let start = 0; start < messages.length; start += chunkSize) {
