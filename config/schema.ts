@@ -63,7 +63,13 @@ const elasticsearch = z.strictObject({
 const delta = z.strictObject({
   /** Folder or s3://bucket/prefix that holds the tables (logs, anomalies, metrics_1m, quarantine). */
   root: z.string().min(1).default('./lakehouse'),
-  checkpoint_interval: positiveInt.default(10),
+  /** A checkpoint is due after this many commits at least (more on a table with many live files); see clients/delta/checkpointPolicy.ts. */
+  checkpoint_interval: positiveInt.default(100),
+  /** At most one checkpoint per this long, unless the tail reaches checkpoint_max_tail_commits or _mb. */
+  checkpoint_min_interval_seconds: z.number().nonnegative().default(30),
+  /** Bounds what a snapshot load replays after the checkpoint, whatever the table's size. */
+  checkpoint_max_tail_commits: positiveInt.default(1000),
+  checkpoint_max_tail_mb: z.number().positive().default(16),
   target_file_size_mb: positiveInt.default(128),
   vacuum_retention_hours: z.number().nonnegative().default(168),
   log_retention_days: positiveInt.default(30),
