@@ -68,8 +68,8 @@ const delta = z.strictObject({
   /** At most one checkpoint per this long, unless the tail reaches checkpoint_max_tail_commits or _mb. */
   checkpoint_min_interval_seconds: z.number().nonnegative().default(30),
   /** Bounds what a snapshot load replays after the checkpoint, whatever the table's size. */
-  checkpoint_max_tail_commits: positiveInt.default(1000),
-  checkpoint_max_tail_mb: z.number().positive().default(16),
+  checkpoint_max_tail_commits: positiveInt.default(500),
+  checkpoint_max_tail_mb: z.number().positive().default(8),
   target_file_size_mb: positiveInt.default(128),
   vacuum_retention_hours: z.number().nonnegative().default(168),
   log_retention_days: positiveInt.default(30),

@@ -24,9 +24,9 @@ export interface CheckpointPolicy {
 
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
   interval: 100,
-  actionsPerTailCommit: 50,
-  maxTailCommits: 1_000,
-  maxTailBytes: 16 * 1024 * 1024,
+  actionsPerTailCommit: 100,
+  maxTailCommits: 500,
+  maxTailBytes: 8 * 1024 * 1024,
   minIntervalMs: 30_000,
 };
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkpointDue, checkpointPolicy, DEFAULT_CHECKPOINT_POLICY, type LogTail } from '../../clients/delta/checkpointPolicy.js';
+import { configSchema } from '../../config/schema.js';
 import { checkpointFilesOf, classifyLogFiles, type CheckpointFiles } from '../../clients/delta/log.js';
 import { applyActions, emptyState, liveActionCount, mergeTombstones } from '../../clients/delta/replay.js';
 import { expiredCheckpointFloor, planLogCleanup } from '../../clients/delta/vacuum.js';
@@ -52,6 +53,19 @@ describe('checkpoint policy', () => {
     assert.equal(checkpointDue(tail({ commits: 9, liveActions: 50_000 }), policy, 10), undefined);
     assert.equal(checkpointDue(tail({ commits: 10, liveActions: 50_000, sinceCheckpointMs: 1 }), policy, 10), 'table-property');
     assert.equal(checkpointDue(tail({ commits: 2, bytes: 1_000_000 }), policy, 10), 'max-tail-bytes');
+  });
+
+  it('has the defaults the configuration documents', () => {
+    const { delta } = configSchema.parse({});
+    assert.deepEqual(
+      checkpointPolicy({
+        interval: delta.checkpoint_interval,
+        minIntervalMs: delta.checkpoint_min_interval_seconds * 1000,
+        maxTailCommits: delta.checkpoint_max_tail_commits,
+        maxTailBytes: delta.checkpoint_max_tail_mb * 1024 * 1024,
+      }),
+      DEFAULT_CHECKPOINT_POLICY,
+    );
   });
 
   it('takes the defaults for options that are not set', () => {
