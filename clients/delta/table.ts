@@ -22,7 +22,7 @@ import { arrowSchemaToDelta, type DeltaStructType, type SchemaConversionError } 
 import { Snapshot } from './snapshot.js';
 import { advanceState, loadState, loadTombstones, type LoadedState, type SnapshotSelector } from './snapshotLoader.js';
 import { openStorage, type StorageSettings } from './location.js';
-import type { Storage } from './storage.js';
+import { isNotFound, type Storage } from './storage.js';
 import { expiredCheckpointFloor, planLogCleanup, planVacuum, staleLogTempFiles } from './vacuum.js';
 import { conformToSchema, splitByPartition, writeDataFiles, type WriteOptions } from './writer.js';
 import { serializeCommit } from './actions.js';
@@ -410,13 +410,17 @@ export class DeltaTable {
   ): Promise<{ version: number; path: string; actions: number; logFilesDeleted: number }> {
     await this.update();
     // The load left the checkpoint's tombstones out; a checkpoint must carry them on.
-    await loadTombstones(this.storage, this.state);
-    const state = cloneState(this.state);
+    await this.loadTombstones();
+    // Expired tombstones leave the cached state too: a fresh load would not see them either.
     expireTombstones(
-      state,
+      this.state,
       this.now() -
-        parseIntervalMs(state.metadata?.configuration?.['delta.deletedFileRetentionDuration'] ?? undefined, defaultDeletedFileRetentionMs),
+        parseIntervalMs(
+          this.state.metadata?.configuration?.['delta.deletedFileRetentionDuration'] ?? undefined,
+          defaultDeletedFileRetentionMs,
+        ),
     );
+    const state = cloneState(this.state);
     const written = await writeCheckpoint(this.storage, state);
     this.tail = { checkpointVersion: state.version, bytes: 0, checkpointSeenMs: this.now() };
     const logFilesDeleted = options.cleanup === false ? 0 : await this.cleanupLog();
@@ -433,7 +437,7 @@ export class DeltaTable {
       this.state.metadata?.configuration?.['delta.logRetentionDuration'] ?? undefined,
       (this.options.logRetentionDays ?? 30) * 86_400_000,
     );
-    this.lastCleanupMs = nowMs;
+    this.lastCleanupMs = this.now();
     const files = await this.storage.list(LOG_FOLDER, { withMetadata: false });
     const listing = classifyLogFiles(files);
     const listedTimes = new Map(files.map((file) => [file.path, file.modifiedMs]));
@@ -466,6 +470,22 @@ export class DeltaTable {
   }
 
   /**
+   * Reads the tombstones the snapshot load left out. Should the checkpoint they are in have been
+   * cleaned up meanwhile (a process that ran past the log retention), the latest state is loaded
+   * afresh with its tombstones.
+   */
+  private async loadTombstones(): Promise<void> {
+    try {
+      await loadTombstones(this.storage, this.state);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      const loaded = await loadState(this.storage, this.path, {}, { tombstones: true });
+      this.state = loaded.state;
+      this.tail = { checkpointVersion: loaded.checkpointVersion, bytes: loaded.tailBytes, checkpointSeenMs: this.tail.checkpointSeenMs };
+    }
+  }
+
+  /**
    * What the scheduled maintenance does to a table (workflows/maintenance.ts): OPTIMIZE, a checkpoint
    * with log cleanup, then VACUUM.
    */
@@ -484,7 +504,7 @@ export class DeltaTable {
     const retentionHours = options.retentionHours ?? 168;
     if (retentionHours < MINIMUM_VACUUM_RETENTION_HOURS && !options.force)
       throw new RetentionTooShortError(this.path, retentionHours, MINIMUM_VACUUM_RETENTION_HOURS);
-    await loadTombstones(this.storage, this.state); // files removed inside the window are kept by their tombstones
+    await this.loadTombstones(); // files removed inside the window are kept by their tombstones
     const all = await this.storage.list('', { recursive: true });
     const doomed = planVacuum(all, this.state, this.now(), retentionHours * 3_600_000);
     if (!options.dryRun)

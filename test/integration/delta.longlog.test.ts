@@ -82,6 +82,13 @@ function defineTests(storage: StorageCase): void {
       const theirs = deltaRsView(path, { storageOptions: deltaRsStorageOptions(storage) });
       assert.equal(theirs.version, COMMITS + 10);
       assert.equal(theirs.rows!.length, (COMMITS + 10) * 2);
+
+      // A writer whose checkpoint disappears under it (cleaned up while it ran) still checkpoints:
+      // it loads the latest state afresh, tombstones included.
+      const writer = await DeltaTable.open(path, options);
+      await files.delete('_delta_log/00000000000000000300.checkpoint.parquet');
+      assert.equal((await writer.checkpoint({ cleanup: false })).version, COMMITS + 10);
+      assert.equal((await (await DeltaTable.open(path, storage.options)).snapshot()).numRows, (COMMITS + 10) * 2);
     });
   });
 }
