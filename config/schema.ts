@@ -72,7 +72,8 @@ const delta = z.strictObject({
   checkpoint_max_tail_mb: z.number().positive().default(8),
   target_file_size_mb: positiveInt.default(128),
   vacuum_retention_hours: z.number().nonnegative().default(168),
-  log_retention_days: positiveInt.default(30),
+  /** Commit history kept (time travel, `table history`); VACUUM's 168 h bounds readable versions anyway. */
+  log_retention_days: positiveInt.default(7),
 });
 
 /** Delta tables at s3://… locations (delta.root or a table path): where the store is and how to sign in. */
@@ -134,9 +135,9 @@ const ml = z.strictObject({
 
 const streaming = z.strictObject({
   streamers: positiveInt.default(1),
-  batch_max_rows: positiveInt.default(5000),
+  batch_max_rows: positiveInt.default(50_000),
   /** The latency budget: a batch that is not full is written after this long. */
-  batch_max_wait_ms: positiveInt.default(1000),
+  batch_max_wait_ms: positiveInt.default(5000),
   batch_max_mb: z.number().positive().default(16),
   max_message_bytes: positiveInt.default(64 * 1024),
   /** Streamer activities return after this long and are started again by the pipeline workflow. */

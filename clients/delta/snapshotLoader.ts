@@ -88,19 +88,21 @@ async function loadFromHint(storage: Storage, selector: SnapshotSelector, probeL
   const hint = await readLastCheckpoint(storage);
   if (hint && selector.version !== undefined && selector.version < hint.version) return undefined;
   const state = emptyState();
-  if (hint) {
-    const files = checkpointFilesOf(hint);
-    let restored: Awaited<ReturnType<typeof readCheckpointWithoutTombstones>>;
-    try {
-      restored = await readCheckpointWithoutTombstones(storage, files);
-    } catch {
-      return undefined; // deleted, torn or unreadable: the listing path finds another one, with a warning
-    }
-    applyActions(state, hint.version, restored.actions);
+  const first = hint ? hint.version + 1 : 0;
+  // The checkpoint and the tail after it are read at once: a round trip less on an object store.
+  const files = hint && checkpointFilesOf(hint);
+  const [restored, tail] = await Promise.all([
+    files &&
+      readCheckpointWithoutTombstones(storage, files).catch(
+        () => undefined, // deleted, torn or unreadable: the listing path finds another one, with a warning
+      ),
+    probeCommits(storage, first, { last: selector.version, limit: probeLimit }),
+  ]);
+  if (files) {
+    if (!restored) return undefined;
+    applyActions(state, hint!.version, restored.actions);
     state.tombstoneSource = { ...files, count: restored.tombstones };
   }
-  const first = hint ? hint.version + 1 : 0;
-  const tail = await probeCommits(storage, first, { last: selector.version, limit: probeLimit });
   if (!tail) return undefined;
   if (!hint && tail.length === 0) return undefined; // no commit 0 and no hint: a cleaned-up log, or no table
   const reached = tail.at(-1)?.version ?? hint!.version;
@@ -138,8 +140,10 @@ export async function loadState(
   selector: SnapshotSelector = {},
   options: LoadOptions = {},
 ): Promise<LoadedState> {
+  // An object store lists the tail from the hint in one request; a local folder is read forward by name instead.
+  const probe = selector.timestampMs === undefined && !storage.listsFromStartKey;
   const loaded =
-    (selector.timestampMs === undefined ? await loadFromHint(storage, selector, options.probeLimit ?? DEFAULT_PROBE_LIMIT) : undefined) ??
+    (probe ? await loadFromHint(storage, selector, options.probeLimit ?? DEFAULT_PROBE_LIMIT) : undefined) ??
     (await loadFromListing(storage, tablePath, selector));
   assertReadable(tablePath, loaded.state);
   if (options.tombstones) await loadTombstones(storage, loaded.state);
@@ -155,6 +159,27 @@ async function loadFromListing(storage: Storage, tablePath: string, selector: Sn
   let listing = await listForSelector(storage, selector);
   if (listing.commits.length === 0 && listing.checkpoints.length === 0) throw new TableNotFoundError(tablePath);
   const target = resolveVersion(tablePath, listing, selector);
+  const readCommits = async (checkpoint: LogListing['checkpoints'][number] | undefined, last: number) => {
+    const byVersion = new Map(listing.commits.map((commit) => [commit.version, commit]));
+    const needed: number[] = [];
+    for (let version = checkpoint ? checkpoint.version + 1 : 0; version <= last; version++) {
+      if (!byVersion.has(version)) {
+        if (!checkpoint && version === 0)
+          throw new VersionNotFoundError(tablePath, `version ${target}`, 'its commits were cleaned up and no checkpoint covers it');
+        throw new CorruptLogError(tablePath, `commit ${version} is missing`);
+      }
+      needed.push(version);
+    }
+    return mapLimited(needed, 32, async (version) => {
+      const file = await readCommitFile(storage, version);
+      if (!file) throw new CorruptLogError(tablePath, `commit ${version} disappeared while reading`);
+      return { version, ...file };
+    });
+  };
+  // The commits after the newest checkpoint are read while it is: a round trip less on an object store.
+  const newest = listing.checkpoints.filter((checkpoint) => checkpoint.version <= target).at(-1);
+  const newestTail = readCommits(newest, target);
+  newestTail.catch(() => undefined); // awaited below; only an unused one must not surface as unhandled
   let restored = await restoreCheckpoint(storage, tablePath, listing, target);
   if (!restored) {
     // The newest checkpoint cannot be read and the listing started at it: the whole log may still replay.
@@ -163,25 +188,14 @@ async function loadFromListing(storage: Storage, tablePath: string, selector: Sn
     if (!restored) throw new CorruptLogError(tablePath, 'no readable checkpoint, and the commits before the newest one are gone');
   }
   const { state, checkpoint } = restored;
-  const byVersion = new Map(listing.commits.map((commit) => [commit.version, commit]));
-  const first = checkpoint ? checkpoint.version + 1 : 0;
-  const needed: number[] = [];
-  for (let version = first; version <= target; version++) {
-    if (!byVersion.has(version)) {
-      if (!checkpoint && version === 0)
-        throw new VersionNotFoundError(tablePath, `version ${target}`, 'its commits were cleaned up and no checkpoint covers it');
-      throw new CorruptLogError(tablePath, `commit ${version} is missing`);
-    }
-    needed.push(version);
-  }
-  const commits = await mapLimited(needed, 32, async (version) => {
-    const file = await readCommitFile(storage, version);
-    if (!file) throw new CorruptLogError(tablePath, `commit ${version} disappeared while reading`);
-    return file;
-  });
+  // An older checkpoint than the newest (that one was unreadable): the commits between them too.
+  const commits =
+    checkpoint?.version === newest?.version
+      ? await newestTail
+      : [...(await readCommits(checkpoint, newest ? newest.version : -1)), ...(newest ? await newestTail : [])];
   let tailBytes = 0;
-  for (const [index, file] of commits.entries()) {
-    applyActions(state, needed[index]!, file.actions);
+  for (const file of commits) {
+    applyActions(state, file.version, file.actions);
     tailBytes += file.bytes;
   }
   return { state, checkpointVersion: checkpoint?.version, tailBytes };

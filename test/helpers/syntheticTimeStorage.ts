@@ -41,6 +41,10 @@ export class SyntheticTimeStorage implements Storage {
     return this.inner.location;
   }
 
+  get listsFromStartKey(): boolean | undefined {
+    return this.inner.listsFromStartKey;
+  }
+
   resetCalls(): void {
     for (const key of Object.keys(this.calls) as StorageOperation[]) this.calls[key] = 0;
     this.trace.length = 0;
@@ -64,7 +68,7 @@ export class SyntheticTimeStorage implements Storage {
   }
 
   async list(prefix: string, options?: ListOptions): Promise<StoredFile[]> {
-    this.count('list', prefix);
+    this.count('list', options?.startAfter ? `${prefix} after ${options.startAfter}` : prefix);
     const files = await this.inner.list(prefix, options);
     return this.local ? files : files.map((file) => this.retimed(file));
   }
