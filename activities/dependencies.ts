@@ -61,17 +61,18 @@ export function loadDependencies(config: PipelineConfig): ActivityDependencies {
       listTables: (deltaRoot) => findTables(deltaRoot, { s3: s3SettingsFromConfig(config.s3) }),
       async maintainTable(tablePath, options) {
         const table = await DeltaTable.open(tablePath, {
-          logRetentionDays: config.delta.log_retention_days,
-          checkpointInterval: config.delta.checkpoint_interval,
-          s3: s3SettingsFromConfig(config.s3),
+          ...deltaOptionsFromConfig(config.delta, config.s3),
+          logRetentionDays: options.logRetentionDays,
         });
-        const optimized = await table.optimize({ targetSizeBytes: options.targetFileSizeBytes });
-        const checkpoint = await table.checkpoint();
-        const vacuumed = options.skipVacuum ? { files: [] } : await table.vacuum({ retentionHours: options.vacuumRetentionHours });
+        const { optimized, checkpoint, vacuumed } = await table.maintain({
+          targetSizeBytes: options.targetFileSizeBytes,
+          vacuumRetentionHours: options.vacuumRetentionHours,
+          skipVacuum: options.skipVacuum,
+        });
         return {
           table: tablePath,
           filesCompacted: optimized.filesRemoved,
-          filesRemoved: vacuumed.files.length,
+          filesRemoved: vacuumed?.files.length ?? 0,
           checkpointVersion: checkpoint.version,
           logFilesRemoved: checkpoint.logFilesDeleted,
         };

@@ -63,10 +63,17 @@ const elasticsearch = z.strictObject({
 const delta = z.strictObject({
   /** Folder or s3://bucket/prefix that holds the tables (logs, anomalies, metrics_1m, quarantine). */
   root: z.string().min(1).default('./lakehouse'),
-  checkpoint_interval: positiveInt.default(10),
+  /** A checkpoint is due after this many commits at least (more on a table with many live files); see clients/delta/checkpointPolicy.ts. */
+  checkpoint_interval: positiveInt.default(100),
+  /** At most one checkpoint per this long, unless the tail reaches checkpoint_max_tail_commits or _mb. */
+  checkpoint_min_interval_seconds: z.number().nonnegative().default(30),
+  /** Bounds what a snapshot load replays after the checkpoint, whatever the table's size. */
+  checkpoint_max_tail_commits: positiveInt.default(500),
+  checkpoint_max_tail_mb: z.number().positive().default(8),
   target_file_size_mb: positiveInt.default(128),
   vacuum_retention_hours: z.number().nonnegative().default(168),
-  log_retention_days: positiveInt.default(30),
+  /** Commit history kept (time travel, `table history`); VACUUM's 168 h bounds readable versions anyway. */
+  log_retention_days: positiveInt.default(7),
 });
 
 /** Delta tables at s3://… locations (delta.root or a table path): where the store is and how to sign in. */
@@ -144,7 +151,7 @@ const streaming = z.strictObject({
   streamers: positiveInt.default(1),
   batch_max_rows: positiveInt.default(20_000),
   /** The latency budget: a batch that is not full is written after this long. */
-  batch_max_wait_ms: positiveInt.default(1000),
+  batch_max_wait_ms: positiveInt.default(5000),
   batch_max_mb: z.number().positive().default(16),
   max_message_bytes: positiveInt.default(64 * 1024),
   /** Streamer activities return after this long and are started again by the pipeline workflow. */

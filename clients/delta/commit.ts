@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { serializeCommit, type Action, type CommitInfo, type TxnRequest } from './actions.js';
 import { judgeWinningCommit, refusedTxns, type PendingCommit, type TxnRefusal } from './conflicts.js';
 import { CommitConflictError, CommitRetriesExhaustedError, CorruptLogError } from './errors.js';
-import { commitPath, readCommit } from './log.js';
+import { commitPath, readCommitFile } from './log.js';
 import { applyActions, fileKey, type TableState } from './replay.js';
 import type { Storage } from './storage.js';
 
@@ -28,7 +28,12 @@ export interface CommitOptions {
   maxAttempts?: number;
   /** Milliseconds; the nth retry waits up to base × 2^n (capped at 200 ms), randomised. */
   backoffBaseMs?: number;
+  /** Epoch milliseconds for commitInfo.timestamp and txn.lastUpdated (default Date.now; a benchmark fast-forwards it). */
+  clock?: () => number;
 }
+
+/** Told of every version a commit applies to the caller's state (its own and the winners it caught up with), with its JSON size. */
+export type AppliedListener = (version: number, bytes: number) => void;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -44,6 +49,7 @@ export async function commit(
   state: TableState,
   request: CommitRequest,
   options: CommitOptions = {},
+  applied?: AppliedListener,
 ): Promise<CommitOutcome> {
   const txns = request.txns ?? [];
   const removedKeys = new Set<string>();
@@ -64,7 +70,7 @@ export async function commit(
     const refused = refusedTxns(txns, state.txns);
     if (refused.length) return { status: 'refused', refused };
     const version = state.version + 1;
-    const now = Date.now();
+    const now = (options.clock ?? Date.now)();
     const commitInfo: CommitInfo = {
       timestamp: now,
       operation: request.operation,
@@ -81,20 +87,23 @@ export async function commit(
       ...request.actions,
       ...txns.map((txn): Action => ({ txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? now } })),
     ];
-    if (await storage.putIfAbsent(commitPath(version), serializeCommit(actions))) {
+    const text = serializeCommit(actions);
+    if (await storage.putIfAbsent(commitPath(version), text)) {
       applyActions(state, version, actions);
+      applied?.(version, Buffer.byteLength(text));
       return { status: 'committed', version, attempts: attempt };
     }
     // Lost the race: catch up with every winner, judging each against our commit.
     for (let winner = version; ; winner++) {
-      const winning = await readCommit(storage, winner);
+      const winning = await readCommitFile(storage, winner);
       if (!winning) {
         if (winner === version) throw new CorruptLogError(tablePath, `version ${version} exists but cannot be read`);
         break;
       }
-      const verdict = judgeWinningCommit(pending, winning);
+      const verdict = judgeWinningCommit(pending, winning.actions);
       if (verdict.kind === 'conflict') throw new CommitConflictError(tablePath, winner, verdict.reason);
-      applyActions(state, winner, winning);
+      applyActions(state, winner, winning.actions);
+      applied?.(winner, winning.bytes);
     }
     const refusedAfterRace = refusedTxns(txns, state.txns);
     if (refusedAfterRace.length) return { status: 'refused', refused: refusedAfterRace };

@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StorageLocationError } from './errors.js';
-import { commitPath, listLog } from './log.js';
+import { logExists } from './log.js';
 import { S3Storage, isS3Url, type S3Settings } from './s3Storage.js';
 import { LocalStorage, type Storage } from './storage.js';
 
@@ -36,10 +36,7 @@ export function tablePath(root: string, name: string): string {
 
 /** True when the path holds a Delta log with at least one commit or checkpoint. */
 export async function tableExists(path: string, settings: StorageSettings & { storage?: Storage } = {}): Promise<boolean> {
-  const storage = settings.storage ?? openStorage(path, settings);
-  if (await storage.stat(commitPath(0))) return true;
-  const listing = await listLog(storage, { withTimes: false });
-  return listing.commits.length > 0 || listing.checkpoints.length > 0;
+  return logExists(settings.storage ?? openStorage(path, settings));
 }
 
 /** The tables directly under a lakehouse root (folders, or S3 prefixes, holding a Delta log), sorted by name. */

@@ -94,11 +94,22 @@ export interface LastCheckpoint {
   parts?: number;
 }
 
+/** The files of the checkpoint a _last_checkpoint hint names: one classic file, or `parts` part files. */
+export function checkpointFilesOf(hint: LastCheckpoint): CheckpointFiles {
+  const base = `${LOG_FOLDER}${versionName(hint.version)}.checkpoint`;
+  if (!hint.parts || hint.parts <= 1) return { version: hint.version, paths: [`${base}.parquet`] };
+  const part = (index: number) => String(index).padStart(10, '0');
+  return {
+    version: hint.version,
+    paths: Array.from({ length: hint.parts }, (_, index) => `${base}.${part(index + 1)}.${part(hint.parts!)}.parquet`),
+  };
+}
+
 export async function readLastCheckpoint(storage: Storage): Promise<LastCheckpoint | undefined> {
   try {
     const text = new TextDecoder().decode(await storage.read(LAST_CHECKPOINT_PATH));
     const parsed = JSON.parse(text) as LastCheckpoint;
-    return typeof parsed.version === 'number' ? parsed : undefined;
+    return Number.isInteger(parsed.version) && parsed.version >= 0 ? parsed : undefined;
   } catch {
     return undefined; // absent or half-written hint: fall back to listing
   }
@@ -106,10 +117,54 @@ export async function readLastCheckpoint(storage: Storage): Promise<LastCheckpoi
 
 /** The actions of one commit, or undefined when that version does not exist (yet). */
 export async function readCommit(storage: Storage, version: number): Promise<Action[] | undefined> {
+  return (await readCommitFile(storage, version))?.actions;
+}
+
+/** One commit's actions and its size in bytes (the checkpoint policy weighs the JSON tail), or undefined when absent. */
+export async function readCommitFile(storage: Storage, version: number): Promise<{ actions: Action[]; bytes: number } | undefined> {
   try {
-    return parseCommit(new TextDecoder().decode(await storage.read(commitPath(version))));
+    const bytes = await storage.read(commitPath(version));
+    return { actions: parseCommit(new TextDecoder().decode(bytes)), bytes: bytes.byteLength };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Commits first, first+1, … up to `last` (or until one is missing), read `window` at a time: the
+ * log's tail found without listing the folder. `limit` stops the probe (undefined is returned then),
+ * so a stale hint far behind the log costs at most that many reads before the caller lists instead.
+ */
+export async function probeCommits(
+  storage: Storage,
+  first: number,
+  options: { last?: number; limit: number; window?: number },
+): Promise<{ version: number; actions: Action[]; bytes: number }[] | undefined> {
+  const found: { version: number; actions: Action[]; bytes: number }[] = [];
+  let window = Math.max(1, options.window ?? 8);
+  for (let next = first; ; ) {
+    const end = Math.min(next + window - 1, options.last ?? Number.POSITIVE_INFINITY);
+    if (end < next) return found;
+    if (found.length + (end - next + 1) > options.limit) return undefined;
+    const versions = Array.from({ length: end - next + 1 }, (_, index) => next + index);
+    const files = await Promise.all(versions.map((version) => readCommitFile(storage, version)));
+    for (const [index, file] of files.entries()) {
+      if (!file) return found; // versions are contiguous: the first gap is the end of the log
+      found.push({ version: versions[index]!, ...file });
+    }
+    next = end + 1;
+    window = Math.min(window * 2, 32); // short tails cost few wasted reads, long ones go 32 at a time
+  }
+}
+
+/**
+ * True when the folder holds a Delta log: commit 0, else the _last_checkpoint hint (log cleanup
+ * deletes commit 0 of a long-lived table), and only then a listing.
+ */
+export async function logExists(storage: Storage): Promise<boolean> {
+  if (await storage.stat(commitPath(0))) return true;
+  if (await readLastCheckpoint(storage)) return true;
+  const listing = await listLog(storage, { withTimes: false });
+  return listing.commits.length > 0 || listing.checkpoints.length > 0;
 }

@@ -1,7 +1,7 @@
 // OPTIMIZE: bin-pack small files per partition into target-size files; remove+add with dataChange=false.
 import { Table } from 'apache-arrow';
 import { parseStats, type Action, type AddFile } from './actions.js';
-import { commit, type CommitOutcome } from './commit.js';
+import { commit, type AppliedListener, type CommitOutcome } from './commit.js';
 import type { TableState } from './replay.js';
 import { readDataFile } from './scan.js';
 import { parseDeltaSchema } from './schema.js';
@@ -12,6 +12,8 @@ import { writeDataFiles, type WriteOptions } from './writer.js';
 export interface OptimizeOptions extends WriteOptions {
   /** Files smaller than this are compacted; output files aim at this size. Default 128 MiB. */
   targetSizeBytes?: number;
+  /** Epoch milliseconds for the removes' deletionTimestamp and the commit (default Date.now). */
+  clock?: () => number;
 }
 
 export interface OptimizeResult {
@@ -57,6 +59,7 @@ export async function optimize(
   tablePath: string,
   state: TableState,
   options: OptimizeOptions = {},
+  applied?: AppliedListener,
 ): Promise<OptimizeResult> {
   const targetSizeBytes = options.targetSizeBytes ?? 128 * 1024 * 1024;
   const bins = planOptimize(state.files.values(), targetSizeBytes);
@@ -66,7 +69,7 @@ export async function optimize(
   const partitionColumns = state.metadata!.partitionColumns;
   const dataColumns = schema.fields.map((field) => field.name).filter((name) => !partitionColumns.includes(name));
   const actions: Action[] = [];
-  const now = Date.now();
+  const now = (options.clock ?? Date.now)();
   const partitions = new Set<string>();
   let rowsMoved = 0;
   for (const bin of bins) {
@@ -107,19 +110,26 @@ export async function optimize(
     partitions.add(JSON.stringify(bin[0]!.partitionValues));
   }
   result.partitionsOptimized = partitions.size;
-  const outcome: CommitOutcome = await commit(storage, tablePath, state, {
-    actions,
-    operation: 'OPTIMIZE',
-    operationParameters: { targetSize: String(targetSizeBytes) },
-    operationMetrics: {
-      numRemovedFiles: String(result.filesRemoved),
-      numAddedFiles: String(result.filesAdded),
-      numRemovedBytes: String(result.bytesRemoved),
-      numAddedBytes: String(result.bytesAdded),
-      numRowsRewritten: String(rowsMoved),
+  const outcome: CommitOutcome = await commit(
+    storage,
+    tablePath,
+    state,
+    {
+      actions,
+      operation: 'OPTIMIZE',
+      operationParameters: { targetSize: String(targetSizeBytes) },
+      operationMetrics: {
+        numRemovedFiles: String(result.filesRemoved),
+        numAddedFiles: String(result.filesAdded),
+        numRemovedBytes: String(result.bytesRemoved),
+        numAddedBytes: String(result.bytesAdded),
+        numRowsRewritten: String(rowsMoved),
+      },
+      isBlindAppend: false,
     },
-    isBlindAppend: false,
-  });
+    { clock: options.clock },
+    applied,
+  );
   if (outcome.status === 'committed') result.version = outcome.version;
   return result;
 }

@@ -1,5 +1,5 @@
 // Parquet encoding and decoding through parquet-wasm (arrow-rs compiled to WebAssembly); see README for why.
-import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'uncompressed';
@@ -75,4 +75,44 @@ export async function decodeParquetColumns(file: RangedFile, columns: readonly s
   } finally {
     parquet.free();
   }
+}
+
+/** A Parquet file held in memory, read in parts: its footer first, then some row groups and columns. */
+export interface ParquetParts {
+  /** Key-value metadata of the Arrow schema the file was written with. */
+  metadata: ReadonlyMap<string, string>;
+  numRows: number;
+  numRowGroups: number;
+  /** The named top-level columns the file has (all when omitted) of the given row groups (all when omitted). */
+  read(options?: { columns?: readonly string[]; rowGroups?: readonly number[] }): Promise<Table>;
+  free(): void;
+}
+
+export async function openParquetParts(bytes: Uint8Array): Promise<ParquetParts> {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const blob = { size: bytes.byteLength, slice: (start: number, end: number) => ({ arrayBuffer: async () => buffer.slice(start, end) }) };
+  const parquet = await wasm.ParquetFile.fromFile(blob as unknown as Blob);
+  const schema = tableFromIPC(parquet.schema().intoIPCStream()).schema;
+  const names = new Set(schema.fields.map((field) => field.name));
+  const parquetMetadata = parquet.metadata();
+  const parts: ParquetParts = {
+    metadata: new Map(schema.metadata),
+    numRows: parquetMetadata.fileMetadata().numRows(),
+    numRowGroups: parquetMetadata.numRowGroups(),
+    async read(options = {}) {
+      const columns = options.columns?.filter((column) => names.has(column));
+      if (columns?.length === 0) return new Table();
+      return tableFromIPC(
+        (
+          await parquet.read({
+            ...(columns ? { columns } : {}),
+            ...(options.rowGroups ? { rowGroups: [...options.rowGroups] } : {}),
+          })
+        ).intoIPCStream(),
+      );
+    },
+    free: () => parquet.free(),
+  };
+  parquetMetadata.free();
+  return parts;
 }

@@ -1,5 +1,6 @@
 // Pure log replay: actions in, table state out (PROTOCOL.md "Action Reconciliation"). No I/O here.
 import type { Action, AddFile, Metadata, Protocol, RemoveFile, Txn } from './actions.js';
+import type { CheckpointFiles } from './log.js';
 import { uriToStoragePath } from './partitions.js';
 
 export interface TableState {
@@ -13,6 +14,12 @@ export interface TableState {
   tombstones: Map<string, RemoveFile>;
   /** Latest txn per application id. */
   txns: Map<string, Txn>;
+  /**
+   * Set while the tombstones of this checkpoint are not read (snapshot loads leave them out; only
+   * VACUUM and the next checkpoint need them): `tombstones` then holds only the later commits' removes,
+   * and `count` is how many rows were left out. Cleared by mergeTombstones.
+   */
+  tombstoneSource?: CheckpointFiles & { count: number };
 }
 
 export function emptyState(): TableState {
@@ -56,6 +63,23 @@ export function applyActions(state: TableState, version: number, actions: readon
   }
   state.version = version;
   return state;
+}
+
+/**
+ * Adds the tombstones of the checkpoint the state was restored from (state.tombstoneSource), in
+ * place: a path the later commits added again, or removed again, keeps what those commits say.
+ */
+export function mergeTombstones(state: TableState, checkpointTombstones: Iterable<RemoveFile>): void {
+  for (const remove of checkpointTombstones) {
+    const key = fileKey(remove.path);
+    if (!state.files.has(key) && !state.tombstones.has(key)) state.tombstones.set(key, remove);
+  }
+  state.tombstoneSource = undefined;
+}
+
+/** Actions a checkpoint of the state holds (protocol, metadata, txns, files, tombstones), counting unread tombstones. */
+export function liveActionCount(state: TableState): number {
+  return 2 + state.txns.size + state.files.size + state.tombstones.size + (state.tombstoneSource?.count ?? 0);
 }
 
 /** Drops tombstones deleted before the cutoff; they are no longer needed by checkpoints or VACUUM. */

@@ -227,6 +227,8 @@ const probes = new Map<string, Promise<ProbeOutcome>>();
 
 export class S3Storage implements Storage {
   readonly location: string;
+  /** ListObjectsV2 with StartAfter returns only what follows the key: the log's tail costs one request. */
+  readonly listsFromStartKey = true;
   readonly bucket: string;
   readonly prefix: string;
   private readonly client: S3Client;

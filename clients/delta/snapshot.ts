@@ -55,6 +55,7 @@ export class Snapshot {
     return this.state.files.size;
   }
 
+  /** Removed files the state holds; a snapshot loaded from a checkpoint leaves that checkpoint's own tombstones out. */
   tombstones(): RemoveFile[] {
     return [...this.state.tombstones.values()];
   }

@@ -27,6 +27,12 @@ export interface Storage {
   /** Where the files are, for messages: an absolute folder or s3://bucket/prefix. */
   readonly location: string;
   /**
+   * True when list() with `startAfter` costs what it returns (an object store's sorted, paged
+   * listing), so the log's tail is found by listing from the checkpoint; false or absent when it
+   * reads every name in the folder (a local directory), so the tail is read forward by name instead.
+   */
+  readonly listsFromStartKey?: boolean;
+  /**
    * Files whose path starts with `prefix` (up to its last '/', the folder; `recursive` descends), sorted by path.
    * With `withMetadata: false` sizes and times may be left out (NaN), which saves a stat per file.
    */

@@ -1,6 +1,6 @@
 // VACUUM (data files no version inside the retention window references) and expired-log cleanup.
 import { fileKey, type TableState } from './replay.js';
-import { LOG_FOLDER, type LogListing } from './log.js';
+import { LOG_FOLDER, type CheckpointFiles, type LogListing } from './log.js';
 import type { StoredFile } from './storage.js';
 
 /** Data files to delete: not active, not removed inside the window, and older than the window themselves. Pure. */
@@ -37,19 +37,37 @@ export function staleLogTempFiles(files: readonly StoredFile[], cutoffMs: number
 }
 
 /**
- * Log files to delete: everything older than the newest checkpoint that is itself past the retention,
- * so every version inside the window stays reconstructible. Pure.
+ * The newest checkpoint whose version is past the log retention: its commit's time is before the
+ * cutoff. Commit times grow with versions (as Delta Spark's log cleanup assumes), so a binary search
+ * reads the times of about log2(checkpoints) of them; undefined when none is past the retention.
  */
-export function planLogCleanup(listing: LogListing, nowMs: number, retentionMs: number): string[] {
-  const cutoff = nowMs - retentionMs;
-  const commitTime = new Map(listing.commits.map((commit) => [commit.version, commit.modifiedMs]));
+export async function expiredCheckpointFloor(
+  checkpoints: readonly CheckpointFiles[],
+  cutoffMs: number,
+  timeOf: (checkpoint: CheckpointFiles) => Promise<number | undefined>,
+): Promise<number | undefined> {
+  let low = 0;
+  let high = checkpoints.length - 1;
   let floor: number | undefined;
-  for (const checkpoint of listing.checkpoints) {
-    const time = commitTime.get(checkpoint.version);
-    if (time !== undefined && time < cutoff) floor = checkpoint.version;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const time = await timeOf(checkpoints[middle]!);
+    if (time !== undefined && time < cutoffMs) {
+      floor = checkpoints[middle]!.version;
+      low = middle + 1;
+    } else high = middle - 1;
   }
+  return floor;
+}
+
+/**
+ * Log files to delete: the commits and checkpoints below `floor` (the newest expired checkpoint),
+ * which stays with its commit and everything after it, so every version inside the retention
+ * window stays reconstructible (PROTOCOL.md "Metadata Cleanup"). Nothing without a floor. Pure.
+ */
+export function planLogCleanup(listing: LogListing, floor: number | undefined): string[] {
   if (floor === undefined) return [];
-  const paths = listing.commits.filter((commit) => commit.version < floor! && commit.modifiedMs < cutoff).map((commit) => commit.path);
+  const paths = listing.commits.filter((commit) => commit.version < floor).map((commit) => commit.path);
   for (const checkpoint of listing.checkpoints) if (checkpoint.version < floor) paths.push(...checkpoint.paths);
   return paths;
 }

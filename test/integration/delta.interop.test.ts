@@ -174,7 +174,12 @@ function defineWrittenTableTests(storage: StorageCase): void {
 
     it('are read by delta-rs with identical rows after appends, checkpoints, OPTIMIZE and VACUUM', async () => {
       const path = storage.scratch('delta-interop');
-      const table = await DeltaTable.create(path, logSchema, { partitionColumns: ['date', 'hour'] }, { ...options, checkpointInterval: 2 });
+      const table = await DeltaTable.create(
+        path,
+        logSchema,
+        { partitionColumns: ['date', 'hour'] },
+        { ...options, checkpointInterval: 2, checkpointMinIntervalSeconds: 0 },
+      );
       for (let batch = 0; batch < 4; batch++) {
         const outcome = await table.append(
           makeLogTable(2500, { startMicros: 1_735_689_600_000_000n + BigInt(batch) * 1_800_000_000n, firstOffset: batch * 2500 }),

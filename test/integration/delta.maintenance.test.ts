@@ -170,7 +170,7 @@ for (const storage of storageCases) {
         path,
         logSchema,
         { partitionColumns: ['date', 'hour'] },
-        { ...storage.options, checkpointInterval: 2 },
+        { ...storage.options, checkpointInterval: 2, checkpointMinIntervalSeconds: 0 },
       );
       for (let index = 0; index < 5; index++) await table.append(makeLogTable(20, { firstOffset: index * 20, stepMicros: 1000n }));
       const checkpoint = `_delta_log/${versionName(4)}.checkpoint.parquet`;

@@ -22,7 +22,7 @@ describe('a lakehouse on S3', () => {
   });
 
   it('takes the streamer commits from the writer thread, exactly once per txn version', { timeout: 120_000 }, async () => {
-    const opened = await openLakehouse(root, { s3: s3Case.options.s3, checkpointInterval: 2 });
+    const opened = await openLakehouse(root, { s3: s3Case.options.s3, checkpointInterval: 2, checkpointMinIntervalSeconds: 0 });
     const { lakehouse } = opened;
     const commit = async (rows: typeof records, version: bigint, expectedVersion: bigint) =>
       (await lakehouse.commitSteps([[{ table: 'logs', rows, txns: [{ appId: 'apache-replay-0', version, expectedVersion }] }]]))[0]![0]!;

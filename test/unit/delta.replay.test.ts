@@ -9,7 +9,7 @@ import { classifyLogFiles, commitPath } from '../../clients/delta/log.js';
 import { planOptimize } from '../../clients/delta/optimize.js';
 import { applyActions, emptyState, parseIntervalMs, replay } from '../../clients/delta/replay.js';
 import { resolveVersion } from '../../clients/delta/snapshotLoader.js';
-import { isHidden, planLogCleanup, planVacuum, staleLogTempFiles } from '../../clients/delta/vacuum.js';
+import { isHidden, planVacuum, staleLogTempFiles } from '../../clients/delta/vacuum.js';
 
 const add = (path: string, size = 100, partitionValues: Record<string, string | null> = {}): AddFile => ({
   path,
@@ -252,23 +252,5 @@ describe('maintenance planning', () => {
       ['_delta_log/.tmp-1'],
     );
     assert.equal(isHidden('date=2024-01-01/part-0.parquet'), false);
-  });
-
-  it('cleans log files only below an expired checkpoint', () => {
-    const file = (name: string, modifiedMs: number) => ({ path: `_delta_log/${name}`, sizeBytes: 1, modifiedMs });
-    const listing = classifyLogFiles([
-      file('00000000000000000000.json', 100),
-      file('00000000000000000001.json', 200),
-      file('00000000000000000002.json', 300),
-      file('00000000000000000002.checkpoint.parquet', 300),
-      file('00000000000000000003.json', 5_000),
-      file('00000000000000000004.json', 6_000),
-      file('00000000000000000004.checkpoint.parquet', 6_000),
-    ]);
-    assert.deepEqual(planLogCleanup(listing, 10_000, 8_000), [
-      '_delta_log/00000000000000000000.json',
-      '_delta_log/00000000000000000001.json',
-    ]);
-    assert.deepEqual(planLogCleanup(listing, 10_000, 9_950), []);
   });
 });
