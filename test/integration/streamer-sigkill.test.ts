@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { createSearchClient, type SearchClient } from '../../clients/search/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { requireService, uniqueName, waitFor } from '../helpers/stack.js';
-import { generatedMessages, produce, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
+import { generatedMessages, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
 
 const TOTAL = 200_000;
 const KILLS = 5;
@@ -71,9 +71,24 @@ async function searchCount(): Promise<number> {
 }
 
 test('200,000 logs, the streamer SIGKILLed 5 times: every (partition, offset) in Delta exactly once, search count equal', async () => {
-  // The logs arrive as a stream over about 40 s while the kills happen: a streamer that drains a
-  // burst faster than it can be killed five times would leave nothing to crash in the middle of.
-  const producing = produce(fixture.kafka, fixture.topic, generatedMessages(TOTAL, 2024), 5000, 1000);
+  // The logs arrive as a trickle of 1,000 a second while the kills happen and the rest at once after
+  // them: a streamer that drains a burst faster than it can be killed five times would leave
+  // nothing to crash in the middle of.
+  const messages = generatedMessages(TOTAL, 2024);
+  let killing = true;
+  const producing = (async () => {
+    const producer = await fixture.kafka.createProducer();
+    try {
+      for (let sent = 0; sent < messages.length; ) {
+        const size = killing ? 1000 : 5000;
+        await producer.send(fixture.topic, messages.slice(sent, sent + size));
+        sent += size;
+        if (killing) await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    } finally {
+      await producer.close();
+    }
+  })();
 
   let rowsBefore = 0;
   const rowsAtKill: number[] = [];
@@ -94,6 +109,7 @@ test('200,000 logs, the streamer SIGKILLed 5 times: every (partition, offset) in
     rowsAtKill.push(await tableRowCount(fixture.deltaRoot, 'logs'));
     rowsBefore = rowsAtKill[rowsAtKill.length - 1]!;
   }
+  killing = false;
   assert.ok(rowsAtKill[rowsAtKill.length - 1]! < TOTAL, `the kills happened before the end (rows at each kill: ${rowsAtKill.join(', ')})`);
   await producing;
   const offsets = await fixture.kafka.topicOffsets(fixture.topic);

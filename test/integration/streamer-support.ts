@@ -68,20 +68,10 @@ export function generatedMessages(count: number, seed: number): OutgoingMessage[
   });
 }
 
-/** Sends the messages in chunks; `pauseMs` between chunks makes a steady stream instead of one burst. */
-export async function produce(
-  kafka: KafkaClient,
-  topic: string,
-  messages: OutgoingMessage[],
-  chunkSize = 5000,
-  pauseMs = 0,
-): Promise<void> {
+export async function produce(kafka: KafkaClient, topic: string, messages: OutgoingMessage[], chunkSize = 5000): Promise<void> {
   const producer = await kafka.createProducer();
   try {
-    for (let start = 0; start < messages.length; start += chunkSize) {
-      if (start > 0 && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      await producer.send(topic, messages.slice(start, start + chunkSize));
-    }
+    for (let start = 0; start < messages.length; start += chunkSize) await producer.send(topic, messages.slice(start, start + chunkSize));
   } finally {
     await producer.close();
   }
