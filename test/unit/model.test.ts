@@ -86,12 +86,41 @@ describe('anomalies inside the training data', () => {
       scan.length > 100 && new Set(scan.map((event) => event.clientIp)).size === 1,
       `the training rows hold one client's path scan (${scan.length} rows)`,
     );
-    const model = (await trainModel(training, options)).model;
+    // Unlabeled, as a real site's rows are: only the per-client cap keeps the scan from being learned.
+    const model = (
+      await trainModel(
+        training.map((event) => ({ ...event, label: null })),
+        options,
+      )
+    ).model;
     const scorer = createScorer(model, 'test');
     const results = await scorer.score(training, new ClientWindow());
     scorer.dispose();
     const flagged = results.filter((result, index) => result.isAnomaly && training[index]!.label === 'path_scan').length;
     assert.ok(flagged / scan.length > 0.9, `${flagged} of ${scan.length} scan rows flagged`);
+  });
+
+  it("labeled as an attack (a generated training file), stay out of the baselines: exports of 250 MB do not become the endpoint's normal", async () => {
+    const generator = createTrafficGenerator({
+      seed: 3,
+      startTimeMs: Date.UTC(2026, 0, 12, 10),
+      ratePerSecond: 50,
+      anomalyRate: 0.05,
+      scenarios: ['oversized_response'],
+    });
+    const training = Array.from({ length: 8_000 }, () => generator.next());
+    const oversized = training.filter((event) => event.label === 'oversized_response');
+    assert.ok(oversized.length > 50, `the training rows hold oversized responses (${oversized.length})`);
+    const endpoint = `${oversized[0]!.method} ${oversized[0]!.pathTemplate}`;
+    const labeled = (await trainModel(training, options)).model;
+    const unlabeled = (
+      await trainModel(
+        training.map((event) => ({ ...event, label: null })),
+        options,
+      )
+    ).model;
+    assert.ok(endpoint in unlabeled.vocabulary.endpointLogFrequency, `unlabeled, ${endpoint} is part of the site`);
+    assert.ok(!(endpoint in labeled.vocabulary.endpointLogFrequency), `labeled, ${endpoint} is not`);
   });
 });
 
