@@ -32,6 +32,8 @@ export interface ChurnSettings {
   search: boolean;
   /** One message in this many is not a log line (quarantine takes it). */
   badEvery: number;
+  /** A model file the streamers score with, so anomalies are written and checked; default none (learning). */
+  modelFile?: string;
   onProgress?(line: string): void;
 }
 
@@ -102,7 +104,7 @@ export async function runChurn(config: PipelineConfig, settings: ChurnSettings =
     LOGSTREAM_LOG_LEVEL: 'warn',
   };
   const start = (label: string): StreamProcess => {
-    const child = spawn(process.execPath, ['bin/logstream.js', 'stream', '--model', 'none'], {
+    const child = spawn(process.execPath, ['bin/logstream.js', 'stream', '--model', settings.modelFile ?? 'none'], {
       cwd: repositoryRoot,
       // Info level: "partitions assigned" tells when a streamer has joined the group.
       env: { ...process.env, ...env, LOGSTREAM_LOG_LEVEL: 'info' },
