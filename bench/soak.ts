@@ -19,6 +19,7 @@ import { loadConfig } from '../config/load.js';
 import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, type TrafficGenerator } from '../generator/index.js';
 import { S3_LOCAL_BUCKET, ensureLocalBucket, s3LocalSettings, s3Service } from '../infra/stack/services/s3.js';
 import { commitSteps, type StepAppend, type StepResult } from '../streamers/commitSteps.js';
+import { percentile } from '../streamers/aggregate.js';
 import { aggregateByPartition } from '../streamers/committer.js';
 import { TABLE_FOLDERS } from '../streamers/lakehouse.js';
 import { alertsAppId, searchAppId, txnAppId, type ScoredRecord, type TableName } from '../streamers/sinks.js';
@@ -102,15 +103,13 @@ const vacuumRetentionHours = config.delta.vacuum_retention_hours;
 const runMs = config.streaming.run_minutes * 60_000;
 const rowsPerCommitCap = Number(args['rows-per-commit']);
 
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : 0;
 const round = (value: number, digits = 1) => +value.toFixed(digits);
 function spread(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   return {
     count: sorted.length,
-    p50Ms: round(percentile(sorted, 0.5)),
-    p99Ms: round(percentile(sorted, 0.99)),
+    p50Ms: round(sorted.length ? percentile(sorted, 0.5) : 0),
+    p99Ms: round(sorted.length ? percentile(sorted, 0.99) : 0),
     maxMs: round(sorted.at(-1) ?? 0),
   };
 }

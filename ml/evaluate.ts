@@ -23,6 +23,9 @@ export interface EvaluationMetrics {
 
 export const NORMAL_LABEL = 'normal';
 
+/** A label that names an attack scenario: not normal, not absent (a real site's rows carry none). */
+export const isAttackLabel = (label: string | null | undefined): boolean => !!label && label !== NORMAL_LABEL;
+
 /**
  * Labels null, "" and "normal" count as normal traffic. Per scenario, recall is its detection
  * rate; precision charges it the false positives in proportion to its share of anomalous rows

@@ -1,7 +1,7 @@
 // A self-contained HTML evaluation report with inline SVG charts (no scripts, no network):
 // silhouette and inertia per k, the promotion gate on the site's own traffic (recall per attack
 // kind, candidate against champion, and the decision), and score distributions against the threshold.
-import type { EvaluationMetrics } from './evaluate.js';
+import { type EvaluationMetrics, isAttackLabel } from './evaluate.js';
 import type { GateReport } from './gate.js';
 import type { ModelArtifact } from './model.js';
 
@@ -80,8 +80,7 @@ function scoreChart(scores: ArrayLike<number>, labels: readonly (string | null)[
   for (let index = 0; index < scores.length; index += 1) {
     const position = (Math.log10(Math.max(scores[index]!, 1e-2)) - low) / (high - low);
     const bin = Math.min(bins - 1, Math.max(0, Math.floor(position * bins)));
-    const label = labels[index];
-    (label && label !== 'normal' ? anomalous : normal)[bin]! += 1;
+    (isAttackLabel(labels[index]) ? anomalous : normal)[bin]! += 1;
   }
   const x = linear(low, high, MARGIN.left, WIDTH - MARGIN.right);
   const y = linear(0, Math.log10(Math.max(...normal, ...anomalous, 1) + 1), HEIGHT - MARGIN.bottom, MARGIN.top);

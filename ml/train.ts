@@ -4,6 +4,7 @@ import type { LogEvent } from '../logs/record.js';
 import { initBackend } from './backend.js';
 import { ClientWindow, type ClientStats } from './clientWindow.js';
 import { TrainingDataError } from './errors.js';
+import { isAttackLabel } from './evaluate.js';
 import {
   extractFeatures,
   FEATURE_COUNT,
@@ -76,7 +77,7 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
 
   // Rows labeled as an attack (a generated training file labels its episodes) are neither part of
   // the site's vocabulary and baselines nor fitted as normal; unlabeled rows, a real site's, all are.
-  const vocabulary = fitVocabulary(ordered.filter((event) => isUnlabeledOrNormal(event.label)));
+  const vocabulary = fitVocabulary(ordered.filter((event) => !isAttackLabel(event.label)));
   const allRaw = extractFeatures(ordered, recorded ? order.map((index) => recorded[index]!) : new ClientWindow(), vocabulary);
   options.onProgress?.({ stage: 'features', rows: ordered.length });
   // Every row fed the client window above; the model learns from at most MAX_ROWS_PER_CLIENT_MINUTE
@@ -86,7 +87,7 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
   const fitted = rowsWithCap(
     ordered.map((event) => `${event.clientIp} ${Math.floor(event.timestampMs / 60_000)}`),
     MAX_ROWS_PER_CLIENT_MINUTE,
-  ).filter((index) => isUnlabeledOrNormal(ordered[index]!.label));
+  ).filter((index) => !isAttackLabel(ordered[index]!.label));
   const raw = selectRows(allRaw, fitted, FEATURE_COUNT);
   const clientIps = fitted.map((index) => ordered[index]!.clientIp);
   const scaler = fitScaler(raw, FEATURE_COUNT, FEATURE_WEIGHTS, FEATURE_KINDS);
@@ -154,8 +155,6 @@ export async function trainModel(events: readonly LogEvent[], options: TrainOpti
 
 /** Rows of one client in one minute that the model is fitted on at most. */
 const MAX_ROWS_PER_CLIENT_MINUTE = 60;
-
-const isUnlabeledOrNormal = (label: string | null | undefined) => label == null || label === 'normal';
 
 /** Indices of the rows to fit, in order: all rows of a key, or `cap` of them evenly spread (pure). */
 export function rowsWithCap(keys: readonly string[], cap: number): number[] {
