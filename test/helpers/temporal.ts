@@ -85,6 +85,22 @@ function merge(base: unknown, override: unknown): unknown {
   return result;
 }
 
+/**
+ * The LOGSTREAM_* names of a pipeline of its own for a spawned worker: topic, consumer group, DLQ
+ * and alert topics, lakehouse and task queues, all derived from `name`, so tests never share them.
+ */
+export function pipelineEnv(name: string, deltaRoot: string) {
+  return {
+    LOGSTREAM_KAFKA_TOPIC: name,
+    LOGSTREAM_KAFKA_CONSUMER_GROUP: `${name}-group`,
+    LOGSTREAM_KAFKA_DLQ_TOPIC: `${name}-dlq`,
+    LOGSTREAM_KAFKA_ANOMALIES_TOPIC: `${name}-anomalies`,
+    LOGSTREAM_DELTA_ROOT: deltaRoot,
+    LOGSTREAM_TEMPORAL_TASK_QUEUE: `${name}-control`,
+    LOGSTREAM_TEMPORAL_STREAMER_TASK_QUEUE: `${name}-streamers`,
+  };
+}
+
 export interface SpawnedWorker {
   identity: string;
   child: import('node:child_process').ChildProcess;

@@ -14,7 +14,7 @@ import { buildDashboards, promQueries } from '../../infra/grafana/dashboards.js'
 import { prometheusTargetsDir } from '../../infra/stack/services/prometheus.js';
 import { stopSignal } from '../../workflows/signals.js';
 import { freePort, isExternalService, requireService, uniqueName } from '../helpers/stack.js';
-import { spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
+import { pipelineEnv, spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
 import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
 import { produce } from './streamer-support.js';
 import { loadConfig } from '../../config/load.js';
@@ -46,14 +46,8 @@ test('every PromQL panel of every dashboard returns data from a running pipeline
   const name = uniqueName('dashboards');
   const metricsPort = await freePort();
   const env = {
-    LOGSTREAM_KAFKA_TOPIC: name,
-    LOGSTREAM_KAFKA_CONSUMER_GROUP: `${name}-group`,
-    LOGSTREAM_KAFKA_DLQ_TOPIC: `${name}-dlq`,
-    LOGSTREAM_KAFKA_ANOMALIES_TOPIC: `${name}-anomalies`,
-    LOGSTREAM_DELTA_ROOT: await mkdtemp(join(tmpdir(), 'dashboards-delta-')),
+    ...pipelineEnv(name, await mkdtemp(join(tmpdir(), 'dashboards-delta-'))),
     LOGSTREAM_ELASTICSEARCH_INDEX_PREFIX: name,
-    LOGSTREAM_TEMPORAL_TASK_QUEUE: `${name}-control`,
-    LOGSTREAM_TEMPORAL_STREAMER_TASK_QUEUE: `${name}-streamers`,
     LOGSTREAM_MLFLOW_REGISTERED_MODEL: `${name}-model`,
     LOGSTREAM_PROMETHEUS_METRICS_PORT: String(metricsPort),
     LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '300',

@@ -15,7 +15,7 @@ import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { PipelineStatus } from '../../workflows/types.js';
 import { APACHE_LOG } from '../helpers/fixtures.js';
 import { freePort, requireService, uniqueName } from '../helpers/stack.js';
-import { spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
+import { pipelineEnv, spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
 import { tableRowCount, tableRows, topicMessageCount } from './streamer-support.js';
 
 const repositoryRoot = new URL('../..', import.meta.url).pathname;
@@ -36,15 +36,9 @@ test('a pipeline on a site’s log learns unscored, trains from Delta, and score
   const name = uniqueName('learning');
   const deltaRoot = await mkdtemp(join(tmpdir(), 'learning-delta-'));
   const env = {
-    LOGSTREAM_KAFKA_TOPIC: name,
+    ...pipelineEnv(name, deltaRoot),
     LOGSTREAM_KAFKA_PARTITIONS: '2',
-    LOGSTREAM_KAFKA_CONSUMER_GROUP: `${name}-group`,
-    LOGSTREAM_KAFKA_DLQ_TOPIC: `${name}-dlq`,
-    LOGSTREAM_KAFKA_ANOMALIES_TOPIC: `${name}-anomalies`,
-    LOGSTREAM_DELTA_ROOT: deltaRoot,
     LOGSTREAM_ELASTICSEARCH_ENABLED: 'false',
-    LOGSTREAM_TEMPORAL_TASK_QUEUE: `${name}-control`,
-    LOGSTREAM_TEMPORAL_STREAMER_TASK_QUEUE: `${name}-streamers`,
     LOGSTREAM_MLFLOW_REGISTERED_MODEL: `${name}-model`,
     LOGSTREAM_MLFLOW_EXPERIMENT: `${name}-experiment`,
     LOGSTREAM_PROMETHEUS_METRICS_PORT: String(await freePort()),

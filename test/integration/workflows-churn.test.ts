@@ -15,7 +15,7 @@ import { stopSignal } from '../../workflows/signals.js';
 import { countWithDeltaRs, DEFAULT_CHURN, produceSteadily } from '../helpers/churn.js';
 import { freePort, requireService, uniqueName } from '../helpers/stack.js';
 import { deltaRsStorageOptions, storageCases } from '../helpers/storages.js';
-import { spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
+import { pipelineEnv, spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
 import { tableRowCount } from './streamer-support.js';
 
 const LOGS = 60_000;
@@ -40,16 +40,10 @@ for (const storage of storageCases) {
       const deltaRoot = storage.scratch('wfchurn');
       const env = {
         ...storage.env,
-        LOGSTREAM_KAFKA_TOPIC: name,
+        ...pipelineEnv(name, deltaRoot),
         LOGSTREAM_KAFKA_PARTITIONS: '6',
-        LOGSTREAM_KAFKA_CONSUMER_GROUP: `${name}-group`,
-        LOGSTREAM_KAFKA_DLQ_TOPIC: `${name}-dlq`,
-        LOGSTREAM_KAFKA_ANOMALIES_TOPIC: `${name}-anomalies`,
-        LOGSTREAM_DELTA_ROOT: deltaRoot,
         LOGSTREAM_ELASTICSEARCH_ENABLED: String(search),
         LOGSTREAM_ELASTICSEARCH_INDEX_PREFIX: name,
-        LOGSTREAM_TEMPORAL_TASK_QUEUE: `${name}-control`,
-        LOGSTREAM_TEMPORAL_STREAMER_TASK_QUEUE: `${name}-streamers`,
         LOGSTREAM_TEMPORAL_MAX_STREAMERS_PER_WORKER: '2',
         LOGSTREAM_TEMPORAL_HEARTBEAT_TIMEOUT_SECONDS: '10',
         LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '500',

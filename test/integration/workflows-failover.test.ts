@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { createKafkaClient } from '../../clients/kafka/index.js';
 import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import { freePort, requireService, uniqueName } from '../helpers/stack.js';
-import { spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
+import { pipelineEnv, spawnWorker, testClient, waitFor, type SpawnedWorker } from '../helpers/temporal.js';
 import { generatedMessages, produce, tableKeys, tableRowCount } from './streamer-support.js';
 
 const HEARTBEAT_TIMEOUT_SECONDS = 10;
@@ -29,15 +29,9 @@ test('a SIGKILLed worker’s streamer resumes on the other worker, exactly once'
   const name = uniqueName('failover');
   const deltaRoot = await mkdtemp(join(tmpdir(), 'failover-delta-'));
   const env = {
-    LOGSTREAM_KAFKA_TOPIC: name,
+    ...pipelineEnv(name, deltaRoot),
     LOGSTREAM_KAFKA_PARTITIONS: '2',
-    LOGSTREAM_KAFKA_CONSUMER_GROUP: `${name}-group`,
-    LOGSTREAM_KAFKA_DLQ_TOPIC: `${name}-dlq`,
-    LOGSTREAM_KAFKA_ANOMALIES_TOPIC: `${name}-anomalies`,
-    LOGSTREAM_DELTA_ROOT: deltaRoot,
     LOGSTREAM_ELASTICSEARCH_ENABLED: 'false',
-    LOGSTREAM_TEMPORAL_TASK_QUEUE: `${name}-control`,
-    LOGSTREAM_TEMPORAL_STREAMER_TASK_QUEUE: `${name}-streamers`,
     LOGSTREAM_TEMPORAL_MAX_STREAMERS_PER_WORKER: '1',
     LOGSTREAM_TEMPORAL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_SECONDS),
     LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '300',
