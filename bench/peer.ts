@@ -5,7 +5,7 @@
 // (bench/peer/spark.ts); the Spark job is bench/peer/spark_job.py. Prints figures; never fails.
 //   npm run bench -- peer [--logs 1000000] [--partitions 4] [--rate 10000] [--latency-seconds 30]
 //                         [--skip-ours] [--skip-spark] [--skip-latency] [--max-offsets-per-trigger 200000]
-//                         [--shuffle-partitions 2] [--scoring ml|sql] [--cpu-prof DIR]
+//                         [--shuffle-partitions 2] [--scoring ml|sql] [--cpu-prof DIR] [--node-flags '--single-threaded-gc']
 // Spark's first-to-last-commit rate needs at least two micro-batches: --logs above
 // --max-offsets-per-trigger (with 1,000,000 and 200,000 it commits 5 full batches).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NODE_FLAGS } from '../cli/nodeFlags.js';
 import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';
 import { loadConfig } from '../config/load.js';
 import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, toJsonLine } from '../generator/index.js';
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     'shuffle-partitions': { type: 'string', default: '2' },
     scoring: { type: 'string', default: 'ml' },
     'cpu-prof': { type: 'string' },
+    'node-flags': { type: 'string', default: NODE_FLAGS.join(' ') },
   },
 });
 const settings = {
@@ -54,6 +56,8 @@ const settings = {
   sparkMaster: 'local[2]',
   pyspark: PYSPARK_VERSION,
   deltaSpark: DELTA_SPARK_VERSION,
+  /** What `logstream` runs with (cli/nodeFlags.ts); `--node-flags ''` measures V8's defaults. */
+  nodeFlags: args['node-flags'].split(' ').filter(Boolean),
 };
 const { config } = loadConfig();
 const repository = fileURLToPath(new URL('..', import.meta.url));
@@ -214,7 +218,7 @@ function oursEnv(deltaRoot: string, topic: string): NodeJS.ProcessEnv {
 /** `logstream stream --no-search --model FILE` on the topic; resolves once its partitions are assigned. */
 async function startOurs(topic: string, deltaRoot: string, modelFile: string): Promise<{ child: ChildProcess; assigned: Promise<void> }> {
   for (const name of [topic, `${topic}-dlq`, `${topic}-anomalies`]) created.add(name);
-  const nodeOptions = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+  const nodeOptions = [...settings.nodeFlags, ...(args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [])];
   const child = spawn(
     process.execPath,
     [...nodeOptions, 'bin/logstream.js', 'stream', '--no-search', '--model', modelFile, '--topic', topic, '--group', `${topic}-group`],
@@ -252,6 +256,11 @@ async function oursThroughput(modelFile: string, work: string): Promise<EngineRu
   await stopOurs(child);
   table.poll();
   if (!done) log(`  ours: only ${table.rows} of ${settings.logs} rows reached Delta`);
+  const anomalies = new CommitLog(join(deltaRoot, 'anomalies'));
+  anomalies.poll();
+  log(
+    `  anomalies (each one an alert on the alerts topic): ${anomalies.rows.toLocaleString('en-US')} of ${table.rows.toLocaleString('en-US')} rows`,
+  );
   log(`  threads (CPU s): ${threads.map((entry) => `${entry.thread} ${entry.cpuSeconds.toFixed(1)}`).join(', ')}`);
   return { throughput: throughputOf(table.commits, startedAtMs), cpu, loadAverage, txnExample: table.commits.at(-1)?.txns ?? [], threads };
 }

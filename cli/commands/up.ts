@@ -23,6 +23,7 @@ import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { PipelineStatus, TrafficKind } from '../../workflows/types.js';
 import { downloadModel } from '../../training/registry.js';
 import { context, isInteractive } from '../context.js';
+import { NODE_FLAGS } from '../nodeFlags.js';
 import { parsePositiveInteger } from '../options.js';
 import { statusLine } from '../up/statusLine.js';
 import { stackContext } from './stack.js';
@@ -46,7 +47,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 /** Runs `logstream ARGS` as a child process with its output appended to a log file. */
 function spawnCli(args: string[], logFile: string, configFile: string | undefined): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], {
     env: { ...process.env, ...(configFile ? { LOGSTREAM_CONFIG: configFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only `up`, which stops the children in the right order.
