@@ -1,4 +1,5 @@
 // The `logstream` command: parses arguments, validates configuration, maps errors to exit codes.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LogstreamError } from '../config/errors.js';
 import { registerCommands } from './commands/index.js';
@@ -8,6 +9,7 @@ import { prepareContext, type GlobalOptions } from './context.js';
 export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('logstream')
     .description('LogStream Lakehouse: web-access logs from Kafka into Delta Lake and a search engine, scored for anomalies')
+    .version(packageVersion(), '-V, --version', 'print the version of logstream')
     .option('-c, --config <file>', 'configuration file (default: $LOGSTREAM_CONFIG, else ./pipeline_config.json when present)')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(add --help for usage)')
@@ -18,6 +20,12 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
   await registerCommands(program, args);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
+}
+
+/** The version in package.json, read once when the program is built. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
 function allCommands(command: Command): Command[] {

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { commandGroups, commandName } from '../../cli/commands/index.js';
 
 describe('logstream command groups', () => {
@@ -38,5 +41,13 @@ describe('logstream command groups', () => {
       }
     };
     check(program, 'logstream');
+  });
+
+  it('print the package version for --version and exit 0', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const printed = execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/logstream.js', import.meta.url)), '--version'], {
+      encoding: 'utf8',
+    });
+    assert.equal(printed.trim(), version);
   });
 });
