@@ -23,7 +23,7 @@ import { loadConfig } from '../config/load.js';
 import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, toJsonLine } from '../generator/index.js';
 import { serializeModel } from '../ml/model.js';
 import { parsePidRecord } from '../infra/stack/pidRecord.js';
-import { trainBenchModel } from './lib/benchModel.js';
+import { BENCH_SITE_SEED, trainBenchModel } from './lib/benchModel.js';
 import { CommitLog, commitLatency, type LatencySpread, type ThroughputFigures, throughputOf } from './peer/commits.js';
 import { ensureSpark, PYSPARK_VERSION, DELTA_SPARK_VERSION, SPARK_JOB, type SparkInstall } from './peer/spark.js';
 
@@ -283,7 +283,18 @@ async function offerLoad(topic: string): Promise<number> {
   const count = Math.round(settings.offeredRate * settings.latencySeconds);
   const generate = spawn(
     process.execPath,
-    ['bin/logstream.js', 'generate', '--rate', String(settings.offeredRate), '--count', String(count), '--topic', topic, '--seed', '99'],
+    [
+      'bin/logstream.js',
+      'generate',
+      '--rate',
+      String(settings.offeredRate),
+      '--count',
+      String(count),
+      '--topic',
+      topic,
+      '--seed',
+      String(BENCH_SITE_SEED),
+    ],
     {
       cwd: repository,
       env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers, LOGSTREAM_KAFKA_PARTITIONS: String(settings.partitions) },
@@ -528,7 +539,7 @@ try {
         return undefined;
       });
   log('producing the topics');
-  await produce(kafka, topics.main, settings.logs, 7);
+  await produce(kafka, topics.main, settings.logs, BENCH_SITE_SEED);
   if (spark) await produce(kafka, topics.warmup, settings.warmupLogs, 11);
 
   let ours: EngineRun | null = null;

@@ -22,7 +22,7 @@ import type { ModelWatcher } from '../ml/scorer.js';
 import { createStreamer } from '../streamers/createStreamer.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
-import { trainBenchModel } from './lib/benchModel.js';
+import { BENCH_SITE_SEED, trainBenchModel } from './lib/benchModel.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -61,7 +61,7 @@ function messages(count: number, seed: number): OutgoingMessage[] {
 async function preload(kafka: KafkaClient, topic: string, count: number): Promise<void> {
   await kafka.ensureTopic(topic, config.kafka.partitions);
   const producer = await kafka.createProducer();
-  const all = messages(count, 7);
+  const all = messages(count, BENCH_SITE_SEED);
   for (let start = 0; start < all.length; start += 5000) await producer.send(topic, all.slice(start, start + 5000));
   await producer.close();
 }
@@ -232,7 +232,18 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   const startedMs = Date.now();
   const generate = spawn(
     process.execPath,
-    ['bin/logstream.js', 'generate', '--rate', String(offeredRate), '--count', String(total), '--topic', topic, '--seed', '99'],
+    [
+      'bin/logstream.js',
+      'generate',
+      '--rate',
+      String(offeredRate),
+      '--count',
+      String(total),
+      '--topic',
+      topic,
+      '--seed',
+      String(BENCH_SITE_SEED),
+    ],
     {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers },

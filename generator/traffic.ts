@@ -22,6 +22,12 @@ export interface GeneratedLog extends LogEvent {
 
 export interface TrafficOptions {
   seed: number;
+  /**
+   * Seeds the site's client population (addresses, agents, habits; default: seed). The same
+   * population with another seed is the same site on another day: what a model learns of a site
+   * before it scores the site's later traffic.
+   */
+  populationSeed?: number;
   startTimeMs: number;
   /** Average normal requests per second; the hour of day and day of week shape it. */
   ratePerSecond: number;
@@ -59,7 +65,7 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
   if (!(anomalyRate >= 0 && anomalyRate < 1)) throw new RangeError(`anomalyRate must be in [0, 1), got ${anomalyRate}`);
 
   const random = createRandom(options.seed);
-  const population = createClientPopulation(options.seed, { peakRatePerSecond: options.ratePerSecond * PEAK_TRAFFIC_SHAPE });
+  const population = createClientPopulation(options.populationSeed ?? options.seed, { peakRatePerSecond: options.ratePerSecond * PEAK_TRAFFIC_SHAPE });
   const endpointPickers = pickersByKind();
   let normalTimeMs = options.startTimeMs;
   let currentTimeMs = options.startTimeMs;
