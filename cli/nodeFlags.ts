@@ -3,11 +3,11 @@
 
 /**
  * `--single-threaded-gc`: V8 collects garbage on the thread that allocated it, instead of
- * sharing scavenges and marking with a pool of four helper threads. A streamer allocates fast and
- * keeps little, and on a small machine the helpers only compete with the broker, the Delta writer
- * thread and each other for the same cores: on the peer benchmark (2 cores, broker on the machine)
- * the helpers' 8–9 CPU s per million rows fell to about 4 and the main thread did not slow down,
- * about 13% less CPU per row (streamers/README.md, "Where the time goes"). The price is longer
- * pauses on the main thread, tens of milliseconds at most, which the commit latency absorbs.
+ * sharing scavenges and marking with a pool of four helper threads. On a small machine the helpers
+ * mostly compete with the broker, the Delta writer thread and each other for the same cores: on
+ * the peer benchmark (2 cores, broker on the machine) the helpers' 8–9 CPU s per million rows fell
+ * to about 4.5, the main thread and the writer took on about 0.6 s each, and the process used about
+ * 9% less CPU per row (bench/peer/PROFILE.md, "Garbage collection on one thread"). The price is
+ * longer pauses on the allocating thread; commit latency at 10,000 logs/s did not change.
  */
 export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
