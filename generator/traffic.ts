@@ -65,7 +65,9 @@ export function createTrafficGenerator(options: TrafficOptions): TrafficGenerato
   if (!(anomalyRate >= 0 && anomalyRate < 1)) throw new RangeError(`anomalyRate must be in [0, 1), got ${anomalyRate}`);
 
   const random = createRandom(options.seed);
-  const population = createClientPopulation(options.populationSeed ?? options.seed, { peakRatePerSecond: options.ratePerSecond * PEAK_TRAFFIC_SHAPE });
+  const population = createClientPopulation(options.populationSeed ?? options.seed, {
+    peakRatePerSecond: options.ratePerSecond * PEAK_TRAFFIC_SHAPE,
+  });
   const endpointPickers = pickersByKind();
   let normalTimeMs = options.startTimeMs;
   let currentTimeMs = options.startTimeMs;
