@@ -42,6 +42,8 @@ export function commandName(args: readonly string[]): string | undefined {
 /** Registers the groups the command line needs: the one holding its command, else all of them. */
 export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
   const name = commandName(args);
+  // `logstream --version` needs no command: loading them all (for the help text) takes seconds.
+  if (name === undefined && (args.includes('--version') || args.includes('-V'))) return;
   const needed = commandGroups.filter((group) => name !== undefined && group.commands.includes(name));
   for (const group of needed.length ? needed : commandGroups) (await group.load())(program);
 }
