@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { probeTls, TlsHandshakeError, tlsFailureOf } from '../tls.js';
 import { KafkaAuthenticationError, KafkaUnavailableError } from './errors.js';
 import { kafkaSecurityOptions, kafkaTlsKeys, type KafkaSecuritySettings } from './security.js';
+import { mayStillAppear, waitForTopic } from './topicCreation.js';
 
 export { KafkaAuthenticationError, KafkaUnavailableError } from './errors.js';
 export { TlsHandshakeError } from '../tls.js';
@@ -199,8 +200,10 @@ export function createKafkaClient(settings: KafkaSettings, options: KafkaClientO
       try {
         await client.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
       } catch (error) {
-        // Another process created it between listTopics and createTopics.
-        if (!(await client.listTopics()).includes(topic)) throw error;
+        // Another process created it between listTopics and createTopics, or the broker created it
+        // and has not published it yet (see mayStillAppear): then it shows up within seconds.
+        const timeoutMs = mayStillAppear(error) ? TOPIC_METADATA_WAIT_MS : 0;
+        if (!(await waitForTopic(() => client.listTopics(), topic, timeoutMs))) throw error;
       }
     },
     async deleteTopic(topic) {
@@ -260,6 +263,8 @@ export function createKafkaClient(settings: KafkaSettings, options: KafkaClientO
 
 /** Messages per produce request stay under this many bytes: the broker refuses record batches over message.max.bytes (1 MiB by default). */
 const MAX_REQUEST_BYTES = 512 * 1024;
+/** How long a topic whose creation failed retriably may take to show in the broker's metadata. */
+const TOPIC_METADATA_WAIT_MS = 30_000;
 
 /** Splits messages into runs whose keys and values add up to at most maxBytes (a larger single message goes alone). */
 export function chunkByBytes(messages: readonly OutgoingMessage[], maxBytes = MAX_REQUEST_BYTES): OutgoingMessage[][] {
