@@ -15,7 +15,7 @@ export function mayStillAppear(error: unknown): boolean {
 export async function waitForTopic(
   listTopics: () => Promise<string[]>,
   topic: string,
-  timeoutMs = 30_000,
+  timeoutMs: number,
   intervalMs = 250,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
