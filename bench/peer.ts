@@ -24,6 +24,7 @@ import { createTrafficGenerator, DEFAULT_ANOMALY_RATE, toJsonLine } from '../gen
 import { serializeModel } from '../ml/model.js';
 import { parsePidRecord } from '../infra/stack/pidRecord.js';
 import { BENCH_SITE_SEED, trainBenchModel } from './lib/benchModel.js';
+import { generateLoad } from './lib/generate.js';
 import { CommitLog, commitLatency, type LatencySpread, type ThroughputFigures, throughputOf } from './peer/commits.js';
 import { ensureSpark, PYSPARK_VERSION, DELTA_SPARK_VERSION, SPARK_JOB, type SparkInstall } from './peer/spark.js';
 
@@ -281,31 +282,12 @@ async function oursLatency(kafka: KafkaClient, modelFile: string, work: string):
 /** Runs `logstream generate` in its own process at the offered rate (as production would); returns the logs sent. */
 async function offerLoad(topic: string): Promise<number> {
   const count = Math.round(settings.offeredRate * settings.latencySeconds);
-  const generate = spawn(
-    process.execPath,
-    [
-      'bin/logstream.js',
-      'generate',
-      '--rate',
-      String(settings.offeredRate),
-      '--count',
-      String(count),
-      '--topic',
-      topic,
-      '--seed',
-      String(BENCH_SITE_SEED),
-    ],
-    {
-      cwd: repository,
-      env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers, LOGSTREAM_KAFKA_PARTITIONS: String(settings.partitions) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  generate.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
+  const output = await generateLoad({
+    topic,
+    rate: settings.offeredRate,
+    count,
+    env: { LOGSTREAM_KAFKA_SERVERS: config.kafka.servers, LOGSTREAM_KAFKA_PARTITIONS: String(settings.partitions) },
   });
-  await once(generate, 'exit');
   log(`  ${output.trim()}`);
   return count;
 }

@@ -3,10 +3,7 @@
 // produce time to the Delta commit and to the alert on the anomalies topic. Rows are scored by a
 // K-means model trained first on generated traffic, as in the pipeline. Prints figures; never fails.
 //   npm run bench -- streamer [--logs 300000] [--rate 10000] [--seconds 30] [--skip-search]
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +20,7 @@ import { createStreamer } from '../streamers/createStreamer.js';
 import { createSearchSink } from '../streamers/searchSink.js';
 import type { ScoredRecord, SearchSink } from '../streamers/sinks.js';
 import { BENCH_SITE_SEED, trainBenchModel } from './lib/benchModel.js';
+import { generateLoad } from './lib/generate.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -226,31 +224,10 @@ async function latency(kafka: KafkaClient): Promise<LatencyFigures> {
   while (Object.keys(streamer.progress().committedOffsets).length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
   await new Promise((resolve) => setTimeout(resolve, 2000));
 
-  // The load comes from `logstream generate` in its own process, as it would in production, so
-  // producing does not compete with the streamer for this process's event loop.
+  // The load comes from `logstream generate` in its own process (bench/lib/generate.ts).
   const total = offeredRate * latencySeconds;
   const startedMs = Date.now();
-  const generate = spawn(
-    process.execPath,
-    [
-      'bin/logstream.js',
-      'generate',
-      '--rate',
-      String(offeredRate),
-      '--count',
-      String(total),
-      '--topic',
-      topic,
-      '--seed',
-      String(BENCH_SITE_SEED),
-    ],
-    {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, LOGSTREAM_KAFKA_SERVERS: config.kafka.servers },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  await once(generate, 'exit');
+  await generateLoad({ topic, rate: offeredRate, count: total, env: { LOGSTREAM_KAFKA_SERVERS: config.kafka.servers } });
   const sent = total;
   const achievedRate = sent / ((Date.now() - startedMs) / 1000);
   const deadlineMs = Date.now() + 60_000;
