@@ -156,7 +156,7 @@ function microsFactor(unit: TimeUnit): bigint {
   }
 }
 
-function toMicros(raw: bigint, unit: TimeUnit): bigint {
+export function toMicros(raw: bigint, unit: TimeUnit): bigint {
   const factor = microsFactor(unit);
   if (factor > 0n) return raw * factor;
   const divisor = -factor;

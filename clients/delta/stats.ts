@@ -1,7 +1,7 @@
 // Per-file statistics for add actions: numRecords, minValues, maxValues, nullCount (PROTOCOL.md "Per-file Statistics").
-import { type DataType, Type, type Struct, type Table, type Vector, makeVector } from 'apache-arrow';
+import { type DataType, Type, type Struct, type Table, type Timestamp, type Vector, makeVector } from 'apache-arrow';
 import type { FileStats } from './actions.js';
-import { timestampMicros } from './arrowColumns.js';
+import { timestampMicros, toMicros } from './arrowColumns.js';
 import { formatTimestampMicros } from './partitions.js';
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -35,6 +35,51 @@ function dayToIso(days: number): string {
   return new Date(days * 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * Smallest and largest valid value of a column stored as 64-bit integers (int64, timestamps);
+ * undefined when every value is null, null when the column is stored otherwise. The values are
+ * compared as 32-bit halves (little-endian, as Arrow's buffers are here): reading a BigInt64Array
+ * makes a BigInt per value, which was most of the writer's statistics time. Only the results are BigInts.
+ */
+function int64Extremes(vector: Vector): { min: bigint; max: bigint } | undefined | null {
+  let min: bigint | undefined;
+  let max: bigint | undefined;
+  for (const chunk of vector.data) {
+    const values = chunk.values as unknown;
+    if (!(values instanceof BigInt64Array || values instanceof BigUint64Array) || chunk.stride !== 1) return null;
+    const signed = values instanceof BigInt64Array;
+    const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    const checkNulls = chunk.nullCount > 0;
+    let minAt = -1;
+    let maxAt = -1;
+    let minHigh = 0;
+    let minLow = 0;
+    let maxHigh = 0;
+    let maxLow = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (checkNulls && !chunk.getValid(i)) continue;
+      const low = words[2 * i]! >>> 0;
+      const high = signed ? words[2 * i + 1]! : words[2 * i + 1]! >>> 0;
+      if (minAt < 0 || high < minHigh || (high === minHigh && low < minLow)) {
+        minAt = i;
+        minHigh = high;
+        minLow = low;
+      }
+      if (maxAt < 0 || high > maxHigh || (high === maxHigh && low > maxLow)) {
+        maxAt = i;
+        maxHigh = high;
+        maxLow = low;
+      }
+    }
+    if (minAt < 0) continue;
+    const chunkMin = values[minAt]!;
+    const chunkMax = values[maxAt]!;
+    if (min === undefined || chunkMin < min) min = chunkMin;
+    if (max === undefined || chunkMax > max) max = chunkMax;
+  }
+  return min === undefined || max === undefined ? undefined : { min, max };
+}
+
 function columnStats(vector: Vector): ColumnStats | undefined {
   const type = vector.type as DataType;
   if (type.typeId === Type.Struct) {
@@ -59,10 +104,18 @@ function columnStats(vector: Vector): ColumnStats | undefined {
   if (type.typeId === Type.Timestamp) {
     let min: bigint | undefined;
     let max: bigint | undefined;
-    for (const value of timestampMicros(vector)) {
-      if (value === null) continue;
-      if (min === undefined || value < min) min = value;
-      if (max === undefined || value > max) max = value;
+    const raw = int64Extremes(vector);
+    if (raw !== null) {
+      // Converting to microseconds keeps the order (it multiplies, or divides rounding down).
+      const unit = (type as Timestamp).unit;
+      min = raw && toMicros(raw.min, unit);
+      max = raw && toMicros(raw.max, unit);
+    } else {
+      for (const value of timestampMicros(vector)) {
+        if (value === null) continue;
+        if (min === undefined || value < min) min = value;
+        if (max === undefined || value > max) max = value;
+      }
     }
     return {
       nullCount,
@@ -71,10 +124,11 @@ function columnStats(vector: Vector): ColumnStats | undefined {
     };
   }
   if (type.typeId === Type.Int || type.typeId === Type.Float || type.typeId === Type.Date) {
-    let min: number | bigint | undefined;
-    let max: number | bigint | undefined;
+    const wide = type.typeId === Type.Int ? int64Extremes(vector) : null;
+    let min: number | bigint | undefined = wide?.min;
+    let max: number | bigint | undefined = wide?.max;
     let sawNaN = false;
-    for (const chunk of vector.data) {
+    for (const chunk of wide === null ? vector.data : []) {
       const values = chunk.values as unknown as ArrayLike<number | bigint>;
       const checkNulls = chunk.nullCount > 0;
       for (let i = 0; i < chunk.length; i++) {

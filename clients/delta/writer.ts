@@ -1,6 +1,6 @@
 // Turns an Arrow table into Parquet data files under Hive-style partition folders, with add actions and stats.
 import { randomUUID } from 'node:crypto';
-import { Schema, type Table, type Vector } from 'apache-arrow';
+import { type Data, type Table, Type, type Vector } from 'apache-arrow';
 import type { AddFile } from './actions.js';
 import { castVector, nullVector, tableFromColumns, takeTable } from './arrowColumns.js';
 import { SchemaMismatchError } from './errors.js';
@@ -88,33 +88,103 @@ export interface PartitionGroup {
 /** Splits a conformed table by partition values. Pure. */
 export function splitByPartition(table: Table, schema: DeltaStructType, partitionColumns: readonly string[]): PartitionGroup[] {
   const dataFields = table.schema.fields.filter((field) => !partitionColumns.includes(field.name));
-  const dataSchema = new Schema(dataFields);
   const dataOnly = (source: Table) => source.select(dataFields.map((field) => field.name));
   if (partitionColumns.length === 0) return [{ partitionValues: {}, table: dataOnly(table) }];
-  const types = partitionColumns.map((column) => schema.fields.find((field) => field.name === column)!.type as string);
-  const vectors = partitionColumns.map((column) => table.getChild(column)!);
-  const groups = new Map<string, { values: Record<string, string | null>; rows: number[] }>();
-  const serialized = vectors.map((vector, index) => {
-    const values: (string | null)[] = new Array(table.numRows);
-    const type = types[index]!;
-    let row = 0;
-    for (const value of vector as Iterable<unknown>) values[row++] = serializePartitionValue(value, type);
-    return values;
-  });
+  const columns = partitionColumns.map((column) =>
+    partitionValueIds(table.getChild(column)!, schema.fields.find((field) => field.name === column)!.type as string),
+  );
+  // Rows of a streaming batch mostly share their date and hour: a row whose values are the previous
+  // row's joins its group without building a key.
+  const groupOfRow = new Int32Array(table.numRows);
+  const groups: { values: Record<string, string | null>; rows: number }[] = [];
+  const byKey = new Map<string, number>();
+  let group = -1;
   for (let row = 0; row < table.numRows; row++) {
-    const key = serialized.map((values) => values[row] ?? '\u0000null').join('\u0001');
-    let group = groups.get(key);
-    if (!group) {
-      group = { values: Object.fromEntries(partitionColumns.map((column, index) => [column, serialized[index]![row] ?? null])), rows: [] };
-      groups.set(key, group);
+    let changed = row === 0;
+    for (let column = 0; column < columns.length && !changed; column++)
+      changed = columns[column]!.ids[row] !== columns[column]!.ids[row - 1];
+    if (changed) {
+      const key = columns.map(({ ids }) => ids[row]).join(',');
+      group = byKey.get(key) ?? -1;
+      if (group < 0) {
+        group = groups.length;
+        byKey.set(key, group);
+        groups.push({
+          values: Object.fromEntries(partitionColumns.map((column, index) => [column, columns[index]!.values[columns[index]!.ids[row]!]!])),
+          rows: 0,
+        });
+      }
     }
-    group.rows.push(row);
+    groupOfRow[row] = group;
+    groups[group]!.rows += 1;
   }
-  void dataSchema;
-  return [...groups.values()].map((group) => ({
-    partitionValues: group.values,
-    table: dataOnly(groups.size === 1 ? table : takeTable(table, group.rows)),
-  }));
+  if (groups.length === 1) return [{ partitionValues: groups[0]!.values, table: dataOnly(table) }];
+  const rowsOf = groups.map((entry) => ({ indices: new Int32Array(entry.rows), filled: 0 }));
+  for (let row = 0; row < table.numRows; row++) {
+    const target = rowsOf[groupOfRow[row]!]!;
+    target.indices[target.filled++] = row;
+  }
+  return groups.map((entry, index) => ({ partitionValues: entry.values, table: dataOnly(takeTable(table, rowsOf[index]!.indices)) }));
+}
+
+/**
+ * Per row, the index of its serialised partition value in `values`. A value is serialised only
+ * where it differs from the previous row's; strings are compared as UTF-8 bytes in place
+ * (decoding every row's date was most of the writer's partitioning time).
+ */
+function partitionValueIds(vector: Vector, deltaType: string): { ids: Int32Array; values: (string | null)[] } {
+  const ids = new Int32Array(vector.length);
+  const values: (string | null)[] = [];
+  const known = new Map<string | null, number>();
+  let row = 0;
+  let id = -1;
+  for (const chunk of vector.data) {
+    const sameAsPrevious = sameValueTest(chunk);
+    for (let index = 0; index < chunk.length; index++, row++) {
+      if (index === 0 || !sameAsPrevious(index)) {
+        const text = serializePartitionValue(vector.get(row), deltaType);
+        id = known.get(text) ?? -1;
+        if (id < 0) {
+          id = values.length;
+          values.push(text);
+          known.set(text, id);
+        }
+      }
+      ids[row] = id;
+    }
+  }
+  return { ids, values };
+}
+
+/** Whether a chunk's value at `index` equals the one before it (false when unsure: the caller serialises it). */
+function sameValueTest(chunk: Data): (index: number) => boolean {
+  const valid = (index: number) => chunk.nullCount === 0 || chunk.getValid(index);
+  const nullsMatch = (index: number) => valid(index) === valid(index - 1);
+  if (chunk.type.typeId === Type.Utf8) {
+    const offsets = chunk.valueOffsets as Int32Array;
+    const bytes = chunk.values as Uint8Array;
+    return (index) => {
+      if (!nullsMatch(index)) return false;
+      if (!valid(index)) return true;
+      const start = offsets[index]!;
+      const length = offsets[index + 1]! - start;
+      const previous = offsets[index - 1]!;
+      if (start - previous !== length) return false;
+      for (let at = 0; at < length; at++) if (bytes[start + at] !== bytes[previous + at]) return false;
+      return true;
+    };
+  }
+  const fixedWidth = [Type.Int, Type.Float, Type.Date, Type.Timestamp].includes(chunk.type.typeId);
+  if (fixedWidth && chunk.stride === 1) {
+    const values = chunk.values as ArrayLike<number | bigint> & ArrayBufferView;
+    if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+      // Compared as two 32-bit words: reading them as BigInts would make two per row.
+      const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+      return (index) => nullsMatch(index) && words[2 * index] === words[2 * index - 2] && words[2 * index + 1] === words[2 * index - 1];
+    }
+    return (index) => nullsMatch(index) && values[index] === values[index - 1];
+  }
+  return () => false;
 }
 
 /** Writes the groups as Parquet files and returns their add actions (dataChange as given). */
