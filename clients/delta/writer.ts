@@ -93,38 +93,53 @@ export function splitByPartition(table: Table, schema: DeltaStructType, partitio
   const columns = partitionColumns.map((column) =>
     partitionValueIds(table.getChild(column)!, schema.fields.find((field) => field.name === column)!.type as string),
   );
-  // Rows of a streaming batch mostly share their date and hour: a row whose values are the previous
-  // row's joins its group without building a key.
-  const groupOfRow = new Int32Array(table.numRows);
-  const groups: { values: Record<string, string | null>; rows: number }[] = [];
+  const { groupOfRow, groups } = groupRows(
+    columns.map((column) => column.ids),
+    table.numRows,
+  );
+  const partitionValues = groups.map(({ firstRow }) =>
+    Object.fromEntries(partitionColumns.map((column, index) => [column, columns[index]!.values[columns[index]!.ids[firstRow]!]!])),
+  );
+  if (groups.length === 1) return [{ partitionValues: partitionValues[0]!, table: dataOnly(table) }];
+  return groups.map((group, index) => ({
+    partitionValues: partitionValues[index]!,
+    table: dataOnly(takeTable(table, rowsOfGroup(groupOfRow, index, group.rows))),
+  }));
+}
+
+/**
+ * The group of each row from its columns' value ids. Rows of a streaming batch mostly share their
+ * date and hour: a row with the previous row's ids joins its group without building a key.
+ * (The loops work on typed arrays only, so their optimised code never meets another table's shapes.)
+ */
+function groupRows(ids: readonly Int32Array[], rowCount: number): { groupOfRow: Int32Array; groups: { firstRow: number; rows: number }[] } {
+  const groupOfRow = new Int32Array(rowCount);
+  const groups: { firstRow: number; rows: number }[] = [];
   const byKey = new Map<string, number>();
   let group = -1;
-  for (let row = 0; row < table.numRows; row++) {
+  for (let row = 0; row < rowCount; row++) {
     let changed = row === 0;
-    for (let column = 0; column < columns.length && !changed; column++)
-      changed = columns[column]!.ids[row] !== columns[column]!.ids[row - 1];
+    for (let column = 0; column < ids.length && !changed; column++) changed = ids[column]![row] !== ids[column]![row - 1];
     if (changed) {
-      const key = columns.map(({ ids }) => ids[row]).join(',');
+      const key = ids.map((column) => column[row]).join(',');
       group = byKey.get(key) ?? -1;
       if (group < 0) {
         group = groups.length;
         byKey.set(key, group);
-        groups.push({
-          values: Object.fromEntries(partitionColumns.map((column, index) => [column, columns[index]!.values[columns[index]!.ids[row]!]!])),
-          rows: 0,
-        });
+        groups.push({ firstRow: row, rows: 0 });
       }
     }
     groupOfRow[row] = group;
     groups[group]!.rows += 1;
   }
-  if (groups.length === 1) return [{ partitionValues: groups[0]!.values, table: dataOnly(table) }];
-  const rowsOf = groups.map((entry) => ({ indices: new Int32Array(entry.rows), filled: 0 }));
-  for (let row = 0; row < table.numRows; row++) {
-    const target = rowsOf[groupOfRow[row]!]!;
-    target.indices[target.filled++] = row;
-  }
-  return groups.map((entry, index) => ({ partitionValues: entry.values, table: dataOnly(takeTable(table, rowsOf[index]!.indices)) }));
+  return { groupOfRow, groups };
+}
+
+function rowsOfGroup(groupOfRow: Int32Array, group: number, count: number): Int32Array {
+  const rows = new Int32Array(count);
+  let filled = 0;
+  for (let row = 0; row < groupOfRow.length; row++) if (groupOfRow[row] === group) rows[filled++] = row;
+  return rows;
 }
 
 /**
@@ -133,58 +148,65 @@ export function splitByPartition(table: Table, schema: DeltaStructType, partitio
  * (decoding every row's date was most of the writer's partitioning time).
  */
 function partitionValueIds(vector: Vector, deltaType: string): { ids: Int32Array; values: (string | null)[] } {
+  const changed = new Uint8Array(vector.length);
+  let start = 0;
+  for (const chunk of vector.data) {
+    markChanges(chunk, changed.subarray(start, start + chunk.length));
+    start += chunk.length;
+  }
   const ids = new Int32Array(vector.length);
   const values: (string | null)[] = [];
   const known = new Map<string | null, number>();
-  let row = 0;
   let id = -1;
-  for (const chunk of vector.data) {
-    const sameAsPrevious = sameValueTest(chunk);
-    for (let index = 0; index < chunk.length; index++, row++) {
-      if (index === 0 || !sameAsPrevious(index)) {
-        const text = serializePartitionValue(vector.get(row), deltaType);
-        id = known.get(text) ?? -1;
-        if (id < 0) {
-          id = values.length;
-          values.push(text);
-          known.set(text, id);
-        }
+  for (let row = 0; row < vector.length; row++) {
+    if (changed[row]) {
+      const text = serializePartitionValue(vector.get(row), deltaType);
+      id = known.get(text) ?? -1;
+      if (id < 0) {
+        id = values.length;
+        values.push(text);
+        known.set(text, id);
       }
-      ids[row] = id;
     }
+    ids[row] = id;
   }
   return { ids, values };
 }
 
-/** Whether a chunk's value at `index` equals the one before it (false when unsure: the caller serialises it). */
-function sameValueTest(chunk: Data): (index: number) => boolean {
-  const valid = (index: number) => chunk.nullCount === 0 || chunk.getValid(index);
-  const nullsMatch = (index: number) => valid(index) === valid(index - 1);
-  if (chunk.type.typeId === Type.Utf8) {
-    const offsets = chunk.valueOffsets as Int32Array;
-    const bytes = chunk.values as Uint8Array;
-    return (index) => {
-      if (!nullsMatch(index)) return false;
-      if (!valid(index)) return true;
-      const start = offsets[index]!;
-      const length = offsets[index + 1]! - start;
-      const previous = offsets[index - 1]!;
-      if (start - previous !== length) return false;
-      for (let at = 0; at < length; at++) if (bytes[start + at] !== bytes[previous + at]) return false;
-      return true;
-    };
-  }
-  const fixedWidth = [Type.Int, Type.Float, Type.Date, Type.Timestamp].includes(chunk.type.typeId);
-  if (fixedWidth && chunk.stride === 1) {
-    const values = chunk.values as ArrayLike<number | bigint> & ArrayBufferView;
-    if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
-      // Compared as two 32-bit words: reading them as BigInts would make two per row.
-      const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
-      return (index) => nullsMatch(index) && words[2 * index] === words[2 * index - 2] && words[2 * index + 1] === words[2 * index - 1];
+/** Marks (1) each row of a chunk whose value may differ from the row before it; the first row always. */
+function markChanges(chunk: Data, changed: Uint8Array): void {
+  const valid = chunk.nullCount === 0 ? null : Uint8Array.from({ length: chunk.length }, (_, index) => (chunk.getValid(index) ? 1 : 0));
+  const values = chunk.values as unknown;
+  if (chunk.type.typeId === Type.Utf8) stringChanges(chunk.valueOffsets as Int32Array, values as Uint8Array, valid, changed);
+  else if ((values instanceof BigInt64Array || values instanceof BigUint64Array) && chunk.stride === 1)
+    // Two 32-bit words per value: reading them as BigInts would make two per row.
+    wordChanges(new Int32Array(values.buffer, values.byteOffset, values.length * 2), 2, valid, changed);
+  else if (values instanceof Int32Array && chunk.stride === 1) wordChanges(values, 1, valid, changed);
+  else changed.fill(1);
+  changed[0] = 1;
+}
+
+function stringChanges(offsets: Int32Array, bytes: Uint8Array, valid: Uint8Array | null, changed: Uint8Array): void {
+  for (let index = 1; index < changed.length; index++) {
+    if (valid !== null && valid[index] !== valid[index - 1]) {
+      changed[index] = 1;
+      continue;
     }
-    return (index) => nullsMatch(index) && values[index] === values[index - 1];
+    const start = offsets[index]!;
+    const length = offsets[index + 1]! - start;
+    const previous = offsets[index - 1]!;
+    let same = start - previous === length;
+    for (let at = 0; same && at < length; at++) same = bytes[start + at] === bytes[previous + at];
+    changed[index] = same ? 0 : 1;
   }
-  return () => false;
+}
+
+function wordChanges(words: Int32Array, width: 1 | 2, valid: Uint8Array | null, changed: Uint8Array): void {
+  for (let index = 1; index < changed.length; index++) {
+    let same = valid === null || valid[index] === valid[index - 1];
+    for (let word = 0; same && word < width; word++) same = words[index * width + word] === words[(index - 1) * width + word];
+    changed[index] = same ? 0 : 1;
+  }
 }
 
 /** Writes the groups as Parquet files and returns their add actions (dataChange as given). */
