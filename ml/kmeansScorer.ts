@@ -5,7 +5,7 @@ import type { ClientWindow } from './clientWindow.js';
 import { extractScaledFeatures, FEATURE_COUNT, type FeatureBuffers } from './features.js';
 import type { ModelArtifact } from './model.js';
 import { applyFeatureScores, explainRow, scoreAugmentedRows, scoringTensors, spreadTables, type ScoringTensors } from './score.js';
-import type { ScoreOptions, ScoreResult, Scorer } from './scorer.js';
+import type { AnomalyReason, BatchScores, ScoreOptions, Scorer } from './scorer.js';
 
 export interface KMeansScorer extends Scorer {
   readonly model: ModelArtifact;
@@ -22,7 +22,7 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
     modelVersion,
     featureSpecId: model.featureSpec.id,
     threshold: model.threshold,
-    async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<ScoreResult[]> {
+    async score(events: readonly LogEvent[], window: ClientWindow, options: ScoreOptions = {}): Promise<BatchScores> {
       const { raw, augmented } = extractScaledFeatures(events, window, model.vocabulary, model.scaler, buffers);
       await initBackend();
       tensors ??= scoringTensors(model);
@@ -30,20 +30,14 @@ export function createScorer(model: ModelArtifact, modelVersion: string): KMeans
       applyFeatureScores(spreads, augmented, FEATURE_COUNT + 2, clusters, scores, model.threshold);
       const explain = options.reasons ?? true;
       const maxReasons = options.maxReasons ?? 3;
-      const results: ScoreResult[] = new Array(events.length);
+      const anomalous = new Uint8Array(events.length);
+      const reasons = new Map<number, AnomalyReason[]>();
       for (let row = 0; row < events.length; row += 1) {
-        const score = scores[row]!;
-        const isAnomaly = score > model.threshold;
-        // One object shape for every row, reasons or not: the sinks read them in a monomorphic loop.
-        results[row] = {
-          score,
-          isAnomaly,
-          cluster: clusters[row]!,
-          modelVersion,
-          reasons: isAnomaly && explain ? explainRow(model, augmented, raw, row, clusters[row]!, maxReasons, FEATURE_COUNT + 2) : undefined,
-        };
+        if (!(scores[row]! > model.threshold)) continue;
+        anomalous[row] = 1;
+        if (explain) reasons.set(row, explainRow(model, augmented, raw, row, clusters[row]!, maxReasons, FEATURE_COUNT + 2));
       }
-      return results;
+      return { modelVersion, scores, clusters, anomalous, reasons };
     },
     dispose() {
       tensors?.dispose();

@@ -5,7 +5,7 @@ import { ClientWindow } from './clientWindow.js';
 import { evaluateDetections, type EvaluationMetrics } from './evaluate.js';
 import { createScorer } from './kmeansScorer.js';
 import type { ModelArtifact } from './model.js';
-import type { ScoreOptions, ScoreResult } from './scorer.js';
+import { type ScoreOptions, type ScoreResult, scoreResults } from './scorer.js';
 
 export const SCORING_BATCH_ROWS = 10_000;
 
@@ -20,7 +20,7 @@ export async function scoreEvents(
   const results: ScoreResult[] = [];
   try {
     for (let start = 0; start < events.length; start += SCORING_BATCH_ROWS) {
-      results.push(...(await scorer.score(events.slice(start, start + SCORING_BATCH_ROWS), window, options)));
+      results.push(...scoreResults(await scorer.score(events.slice(start, start + SCORING_BATCH_ROWS), window, options)));
     }
   } finally {
     scorer.dispose();

@@ -25,6 +25,37 @@ export interface ScoreResult {
   reasons?: AnomalyReason[];
 }
 
+/**
+ * A micro-batch's verdicts as columns, one entry per row in order: what the streamer copies into its
+ * records, without an object per row.
+ */
+export interface BatchScores {
+  /** Registry version (or file name) of the model that scored the rows. */
+  modelVersion: string;
+  /** See ScoreResult.score. */
+  scores: Float32Array;
+  /** Index of the nearest centroid. */
+  clusters: Int32Array;
+  /** 1 where the score is above the model's threshold. */
+  anomalous: Uint8Array;
+  /** The reasons of each anomalous row, by row index, when reasons were requested. */
+  reasons: Map<number, AnomalyReason[]>;
+}
+
+/** One object per row, for offline callers (evaluation, the gate, reports). */
+export function scoreResults(batch: BatchScores): ScoreResult[] {
+  return Array.from(batch.scores, (score, row): ScoreResult => {
+    const isAnomaly = batch.anomalous[row] === 1;
+    return {
+      score,
+      isAnomaly,
+      cluster: batch.clusters[row]!,
+      modelVersion: batch.modelVersion,
+      reasons: isAnomaly ? batch.reasons.get(row) : undefined,
+    };
+  });
+}
+
 export interface ScoreOptions {
   /** Explain anomalies with their top feature deviations (default true). */
   reasons?: boolean;
@@ -40,7 +71,7 @@ export interface Scorer {
    * Scores a micro-batch in order, one distance matrix for the whole batch. Records every event
    * in `window` first, so client behaviour features include the batch itself.
    */
-  score(events: readonly LogEvent[], window: ClientWindow, options?: ScoreOptions): Promise<ScoreResult[]>;
+  score(events: readonly LogEvent[], window: ClientWindow, options?: ScoreOptions): Promise<BatchScores>;
 }
 
 export type ModelCheck =

@@ -78,17 +78,20 @@ export async function takeMessages(messages: readonly ConsumedMessage[], context
     if (rows.length !== good.length) rows.sort(byOffset);
     return { rows, good, anomalies };
   }
-  const scores = good.length ? await context.scorer.score(good, context.clientWindow) : [];
-  good.forEach((record, index) => {
-    const score = scores[index]!;
-    record.anomalyScore = score.score;
-    record.isAnomaly = score.isAnomaly;
-    record.cluster = score.cluster;
-    record.modelVersion = score.modelVersion;
-    if (score.reasons?.length) record.reasons = score.reasons.map((reason) => reason.feature);
-    if (record.isAnomaly) anomalies.push(record);
+  const verdicts = good.length ? await context.scorer.score(good, context.clientWindow) : undefined;
+  for (let index = 0; index < good.length; index += 1) {
+    const record = good[index]!;
+    record.anomalyScore = verdicts!.scores[index]!;
+    record.isAnomaly = verdicts!.anomalous[index] === 1;
+    record.cluster = verdicts!.clusters[index]!;
+    record.modelVersion = verdicts!.modelVersion;
+    if (record.isAnomaly) {
+      const reasons = verdicts!.reasons.get(index);
+      if (reasons?.length) record.reasons = reasons.map((reason) => reason.feature);
+      anomalies.push(record);
+    }
     rows.push(record);
-  });
+  }
   if (rows.length !== good.length) rows.sort(byOffset);
   return { rows, good, anomalies };
 }

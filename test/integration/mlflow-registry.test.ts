@@ -43,7 +43,8 @@ describe(`MLflow model registry at ${config.mlflow.tracking_uri}`, () => {
     assert.equal(first.status, 'loaded');
     assert.equal(first.scorer?.modelVersion, good.published.version.version);
     const scored = await first.scorer!.score(generateTrainingData(500, 3), new ClientWindow());
-    assert.equal(scored.length, 500);
+    assert.equal(scored.scores.length, 500);
+    assert.equal(scored.modelVersion, good.published.version.version);
 
     // Trained on traffic where 40% is attacks, unlabeled as a real site's would be, the model learns
     // attacks as normal: a worse model. (Rows labeled as attacks are left out of training.)

@@ -7,6 +7,7 @@ import { evaluateDetections } from '../../ml/evaluate.js';
 import { createScorer } from '../../ml/kmeansScorer.js';
 import { MODEL_SCHEMA_VERSION, parseModelArtifact, serializeModel, type ModelArtifact } from '../../ml/model.js';
 import { renderEvaluationReport } from '../../ml/report.js';
+import { scoreResults } from '../../ml/scorer.js';
 import { rowsWithCap, trainModel } from '../../ml/train.js';
 import type { LogEvent } from '../../logs/record.js';
 
@@ -41,7 +42,10 @@ describe('model training and score calibration', () => {
     const events = Array.from({ length: 30_000 }, () => generator.next());
     const scorer = createScorer(model, 'test');
     const window = new ClientWindow();
-    const results = [...(await scorer.score(events.slice(0, 15_000), window)), ...(await scorer.score(events.slice(15_000), window))];
+    const results = [
+      ...scoreResults(await scorer.score(events.slice(0, 15_000), window)),
+      ...scoreResults(await scorer.score(events.slice(15_000), window)),
+    ];
     scorer.dispose();
     const metrics = evaluateDetections(
       events.map((event) => event.label),
@@ -94,8 +98,19 @@ describe('anomalies inside the training data', () => {
       )
     ).model;
     const scorer = createScorer(model, 'test');
-    const results = await scorer.score(training, new ClientWindow());
+    const batch = await scorer.score(training, new ClientWindow());
     scorer.dispose();
+    // The batch's columns agree with each other: anomalous exactly above the threshold, each with its reasons.
+    assert.equal(batch.scores.length, training.length);
+    assert.equal(
+      batch.reasons.size,
+      batch.anomalous.reduce((sum, flag) => sum + flag, 0),
+    );
+    batch.scores.forEach((score, row) => {
+      assert.equal(batch.anomalous[row], score > model.threshold ? 1 : 0, `row ${row}`);
+      if (batch.anomalous[row]) assert.ok(batch.reasons.get(row)!.length > 0, `reasons of row ${row}`);
+    });
+    const results = scoreResults(batch);
     const flagged = results.filter((result, index) => result.isAnomaly && training[index]!.label === 'path_scan').length;
     assert.ok(flagged / scan.length > 0.9, `${flagged} of ${scan.length} scan rows flagged`);
   });
@@ -135,7 +150,7 @@ describe('a model trained on a single day', () => {
     const thursday = createTrafficGenerator({ seed: 8, startTimeMs: Date.UTC(2026, 0, 15, 2), ratePerSecond: 0.08, anomalyRate: 0 });
     const events = Array.from({ length: 5_000 }, () => thursday.next());
     const scorer = createScorer(oneDay, 'one-day');
-    const results = await scorer.score(events, new ClientWindow());
+    const results = scoreResults(await scorer.score(events, new ClientWindow()));
     scorer.dispose();
     const flagged = results.filter((result) => result.isAnomaly).length / events.length;
     assert.ok(flagged < 0.01, `flags ${(100 * flagged).toFixed(1)}% of Thursday's normal traffic`);
