@@ -1,7 +1,7 @@
 // Turns one raw message (a Kafka value or a line of a file) into a canonical LogEvent, or into a
 // Rejection saying why not. Pure: the caller passes the clock, the size limit and the decoder
 // (mappings, time zone, event-time window; logs/decoder.ts).
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { looksLikeCombined, parseCombinedLine } from './combined.js';
 import { DEFAULT_FILE_DECODER, DEFAULT_STREAM_DECODER, type Decoder } from './decoder.js';
 import { parseJsonObject } from './jsonLine.js';
@@ -34,11 +34,14 @@ export function decodeMessage(value: Uint8Array | null | undefined, options: Dec
       rejection: rejection('oversize', `message of ${value.length} bytes is over the ${options.maxMessageBytes}-byte limit`),
     };
   }
-  if (!isUtf8(value)) return { ok: false, rejection: rejection('invalid_utf8', 'message is not valid UTF-8') };
   // Kafka values are Buffers already; wrapping one again costs an allocation per message.
-  const text = Buffer.isBuffer(value)
-    ? value.toString('utf8')
-    : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  // Nearly every access log is ASCII: then checking it and copying it as one-byte text is cheaper
+  // than validating and decoding UTF-8 (about 80 ns a message).
+  let text: string;
+  if (isAscii(bytes)) text = bytes.toString('latin1');
+  else if (isUtf8(bytes)) text = bytes.toString('utf8');
+  else return { ok: false, rejection: rejection('invalid_utf8', 'message is not valid UTF-8') };
   return decodeLine(text, options.nowMs, options.decoder ?? DEFAULT_STREAM_DECODER);
 }
 

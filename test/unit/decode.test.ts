@@ -136,6 +136,24 @@ describe('decodeMessage: combined log lines', () => {
   });
 });
 
+describe('decodeMessage: text encodings', () => {
+  it('reads ASCII and UTF-8 messages alike, from a Buffer or any Uint8Array', () => {
+    const line = { ...generatorLine, path: '/caf\u00e9/\u65e5\u672c', user_agent: 'Mozilla/5.0 (\u00fcber) \ud83d\ude80' };
+    const text = JSON.stringify(line);
+    for (const value of [Buffer.from(text), new Uint8Array(Buffer.from(text)), Buffer.from(JSON.stringify(generatorLine))]) {
+      const decoded = decodeMessage(value, options);
+      assert.ok(decoded.ok, JSON.stringify(decoded));
+      const expected = JSON.parse(Buffer.from(value).toString('utf8'));
+      assert.equal(decoded.event.path, expected.path.split('?')[0]);
+      assert.equal(decoded.event.userAgent, expected.user_agent);
+    }
+    // Latin-1 bytes are not UTF-8: refused, never read as Latin-1.
+    const latin1 = Buffer.from(JSON.stringify({ ...generatorLine, path: '/caf\u00e9' }), 'latin1');
+    const refused = decodeMessage(latin1, options);
+    assert.ok(!refused.ok && refused.rejection.code === 'invalid_utf8');
+  });
+});
+
 describe('decodeMessage: every rejection reason', () => {
   const cases: Array<[string, DecodeResult, string]> = [
     ['empty', decodeMessage(Buffer.alloc(0), options), 'empty'],
