@@ -77,7 +77,7 @@ function findProblem(raw: RawRequest, nowMs: number, window: EventTimeWindow): R
   if (raw.timestampMs > nowMs + MAX_FUTURE_SKEW_MS) {
     return rejection('timestamp_out_of_range', `timestamp ${isoOrRaw(raw.timestampMs)} is more than a day in the future`);
   }
-  if (isIP(raw.clientIp) === 0) return rejection('bad_ip', `client ip ${quote(raw.clientIp)} is not an IPv4 or IPv6 address`);
+  if (!isIpAddress(raw.clientIp)) return rejection('bad_ip', `client ip ${quote(raw.clientIp)} is not an IPv4 or IPv6 address`);
   if (!METHOD.test(raw.method)) return rejection('bad_method', `method ${quote(raw.method)} is not an HTTP method`);
   if (raw.target.length === 0 || raw.target.length > MAX_PATH_CHARACTERS) {
     return rejection('bad_path', `path is empty or longer than ${MAX_PATH_CHARACTERS} characters`);
@@ -96,6 +96,32 @@ function findProblem(raw: RawRequest, nowMs: number, window: EventTimeWindow): R
     }
   }
   return undefined;
+}
+
+/** An IPv4 or IPv6 address as net.isIP reads it; the common dotted quad is checked without its regular expression. */
+export function isIpAddress(text: string): boolean {
+  return isDottedQuad(text) || isIP(text) !== 0;
+}
+
+/** Four decimal octets 0-255 without leading zeros (what isIP accepts as IPv4); false means "ask isIP". */
+function isDottedQuad(text: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let index = 0; index <= text.length; index += 1) {
+    const code = index < text.length ? text.charCodeAt(index) : 46; // "." ends the last octet
+    if (code === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts += 1;
+      value = 0;
+      digits = 0;
+    } else {
+      if (code < 48 || code > 57 || (digits === 1 && value === 0)) return false;
+      value = value * 10 + code - 48;
+      digits += 1;
+    }
+  }
+  return parts === 4;
 }
 
 /** Splits "/a/b?x=1" into path and query; absolute proxy URLs keep only their path. */

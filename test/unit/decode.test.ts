@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { describe, it } from 'node:test';
 import { decodeLine, decodeMessage, type DecodeResult } from '../../logs/decode.js';
 import { parseCombinedDate } from '../../logs/combined.js';
+import { isIpAddress } from '../../logs/validate.js';
 import { APACHE_LOG } from '../helpers/fixtures.js';
 
 const NOW_MS = Date.parse('2026-06-01T12:00:00Z');
@@ -133,6 +135,44 @@ describe('decodeMessage: combined log lines', () => {
       failures.map((result) => (result.ok ? '' : result.rejection.code)),
       ['unparseable'],
     );
+  });
+});
+
+describe('client addresses', () => {
+  it('accepts exactly what net.isIP accepts', () => {
+    const samples = [
+      '203.0.113.7',
+      '0.0.0.0',
+      '255.255.255.255',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3.4.',
+      '.1.2.3.4',
+      '1..2.3',
+      '1.2.3.-4',
+      '1.2.3.4 ',
+      '',
+      '::1',
+      '2001:db8::8a2e:370:7334',
+      '::ffff:192.0.2.1',
+      'fe80::1%eth0',
+      'example.com',
+      '1.2.3.1000',
+    ];
+    // And some random dotted text.
+    let state = 7;
+    const next = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state;
+    };
+    for (let count = 0; count < 5_000; count++) {
+      const parts = 3 + (next() % 3);
+      samples.push(Array.from({ length: parts }, () => String(next() % 400).padStart(1 + (next() % 3 === 0 ? 1 : 0), '0')).join('.'));
+    }
+    for (const sample of samples) assert.equal(isIpAddress(sample), isIP(sample) !== 0, JSON.stringify(sample));
   });
 });
 
