@@ -78,19 +78,21 @@ export async function takeMessages(messages: readonly ConsumedMessage[], context
     if (rows.length !== good.length) rows.sort(byOffset);
     return { rows, good, anomalies };
   }
-  const verdicts = good.length ? await context.scorer.score(good, context.clientWindow) : undefined;
-  for (let index = 0; index < good.length; index += 1) {
-    const record = good[index]!;
-    record.anomalyScore = verdicts!.scores[index]!;
-    record.isAnomaly = verdicts!.anomalous[index] === 1;
-    record.cluster = verdicts!.clusters[index]!;
-    record.modelVersion = verdicts!.modelVersion;
-    if (record.isAnomaly) {
-      const reasons = verdicts!.reasons.get(index);
-      if (reasons?.length) record.reasons = reasons.map((reason) => reason.feature);
-      anomalies.push(record);
+  if (good.length) {
+    const verdicts = await context.scorer.score(good, context.clientWindow);
+    for (let index = 0; index < good.length; index += 1) {
+      const record = good[index]!;
+      record.anomalyScore = verdicts.scores[index]!;
+      record.isAnomaly = verdicts.anomalous[index] === 1;
+      record.cluster = verdicts.clusters[index]!;
+      record.modelVersion = verdicts.modelVersion;
+      if (record.isAnomaly) {
+        const reasons = verdicts.reasons.get(index);
+        if (reasons?.length) record.reasons = reasons.map((reason) => reason.feature);
+        anomalies.push(record);
+      }
+      rows.push(record);
     }
-    rows.push(record);
   }
   if (rows.length !== good.length) rows.sort(byOffset);
   return { rows, good, anomalies };

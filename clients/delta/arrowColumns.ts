@@ -156,6 +156,17 @@ function microsFactor(unit: TimeUnit): bigint {
   }
 }
 
+/**
+ * A chunk's 64-bit integers (int64, uint64, timestamps) as 32-bit words, low word first (Arrow's
+ * little-endian buffers), or undefined when the chunk is not stored that way. Reading a
+ * BigInt64Array makes a BigInt per value; comparing words makes none.
+ */
+export function int64Words(chunk: Data): Int32Array | undefined {
+  const values = chunk.values as unknown;
+  if (!(values instanceof BigInt64Array || values instanceof BigUint64Array) || chunk.stride !== 1) return undefined;
+  return new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+}
+
 export function toMicros(raw: bigint, unit: TimeUnit): bigint {
   const factor = microsFactor(unit);
   if (factor > 0n) return raw * factor;

@@ -1,7 +1,7 @@
 // Per-file statistics for add actions: numRecords, minValues, maxValues, nullCount (PROTOCOL.md "Per-file Statistics").
 import { type DataType, Type, type Struct, type Table, type Timestamp, type Vector, makeVector } from 'apache-arrow';
 import type { FileStats } from './actions.js';
-import { timestampMicros, toMicros } from './arrowColumns.js';
+import { int64Words, timestampMicros, toMicros } from './arrowColumns.js';
 import { formatTimestampMicros } from './partitions.js';
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -38,17 +38,17 @@ function dayToIso(days: number): string {
 /**
  * Smallest and largest valid value of a column stored as 64-bit integers (int64, timestamps);
  * undefined when every value is null, null when the column is stored otherwise. The values are
- * compared as 32-bit halves (little-endian, as Arrow's buffers are here): reading a BigInt64Array
- * makes a BigInt per value, which was most of the writer's statistics time. Only the results are BigInts.
+ * compared as 32-bit halves (int64Words): a BigInt per value was most of the writer's statistics
+ * time. Only the results are BigInts.
  */
 function int64Extremes(vector: Vector): { min: bigint; max: bigint } | undefined | null {
   let min: bigint | undefined;
   let max: bigint | undefined;
   for (const chunk of vector.data) {
-    const values = chunk.values as unknown;
-    if (!(values instanceof BigInt64Array || values instanceof BigUint64Array) || chunk.stride !== 1) return null;
+    const words = int64Words(chunk);
+    if (words === undefined) return null;
+    const values = chunk.values as BigInt64Array | BigUint64Array;
     const signed = values instanceof BigInt64Array;
-    const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
     const checkNulls = chunk.nullCount > 0;
     let minAt = -1;
     let maxAt = -1;

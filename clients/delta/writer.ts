@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Data, type Table, Type, type Vector } from 'apache-arrow';
 import type { AddFile } from './actions.js';
-import { castVector, nullVector, tableFromColumns, takeTable } from './arrowColumns.js';
+import { castVector, int64Words, nullVector, tableFromColumns, takeTable } from './arrowColumns.js';
 import { SchemaMismatchError } from './errors.js';
 import { encodeParquet, type ParquetCompression } from './parquet.js';
 import { partitionFolder, serializePartitionValue, storagePathToUri } from './partitions.js';
@@ -177,10 +177,9 @@ function partitionValueIds(vector: Vector, deltaType: string): { ids: Int32Array
 function markChanges(chunk: Data, changed: Uint8Array): void {
   const valid = chunk.nullCount === 0 ? null : Uint8Array.from({ length: chunk.length }, (_, index) => (chunk.getValid(index) ? 1 : 0));
   const values = chunk.values as unknown;
+  const wide = int64Words(chunk);
   if (chunk.type.typeId === Type.Utf8) stringChanges(chunk.valueOffsets as Int32Array, values as Uint8Array, valid, changed);
-  else if ((values instanceof BigInt64Array || values instanceof BigUint64Array) && chunk.stride === 1)
-    // Two 32-bit words per value: reading them as BigInts would make two per row.
-    wordChanges(new Int32Array(values.buffer, values.byteOffset, values.length * 2), 2, valid, changed);
+  else if (wide !== undefined) wordChanges(wide, 2, valid, changed);
   else if (values instanceof Int32Array && chunk.stride === 1) wordChanges(values, 1, valid, changed);
   else changed.fill(1);
   changed[0] = 1;
