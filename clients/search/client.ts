@@ -13,11 +13,9 @@ import {
   type DocumentOutcome,
 } from './bulk.js';
 import { logsIndexPattern, type IndexedDocument } from './document.js';
-import type { SearchEngine } from './engine.js';
-import { createElasticsearchEngine } from './elasticsearchEngine.js';
+import type { EngineSettings, SearchEngine } from './engine.js';
 import { SearchEngineMismatchError, SearchRequestError, SearchUnavailableError, type SearchEngineKind } from './errors.js';
 import { deleteExpiredIndices, setUpRetention, type LifecycleMode } from './lifecycle.js';
-import { createOpenSearchEngine } from './openSearchEngine.js';
 import { logsIndexTemplate, logsTemplateName, mappingVersion } from './template.js';
 
 export interface SearchClientOptions {
@@ -125,7 +123,29 @@ export function createSearchEngine(config: SearchSettings, requestTimeoutMs = 30
     tlsVerify: config.tls_verify ?? true,
     requestTimeoutMs,
   };
-  return config.kind === 'elasticsearch' ? createElasticsearchEngine(settings) : createOpenSearchEngine(settings);
+  return loadedOnFirstRequest(config.kind, settings);
+}
+
+/**
+ * The engine, with its client library imported on the first request: the two libraries take
+ * about 0.4 s to load, which a streamer with search off (and every command that never searches)
+ * would otherwise spend at start-up.
+ */
+function loadedOnFirstRequest(kind: SearchEngineKind, settings: EngineSettings): SearchEngine {
+  let engine: Promise<SearchEngine> | undefined;
+  const loaded = () =>
+    (engine ??=
+      kind === 'elasticsearch'
+        ? import('./elasticsearchEngine.js').then((module) => module.createElasticsearchEngine(settings))
+        : import('./openSearchEngine.js').then((module) => module.createOpenSearchEngine(settings)));
+  return {
+    kind,
+    url: settings.url,
+    request: async (request) => (await loaded()).request(request),
+    close: async () => {
+      if (engine) await (await engine).close();
+    },
+  };
 }
 
 /** The search client for config.elasticsearch: OpenSearch or Elasticsearch by config.elasticsearch.kind. */
