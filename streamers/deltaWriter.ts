@@ -8,6 +8,14 @@ import type { DeltaTableOptions, TxnRequest } from '../clients/delta/index.js';
 import type { StepResult } from './commitSteps.js';
 import { StreamerFailedError } from './errors.js';
 
+/** The writer thread's own bundle, defined when the sources run bundled (bin/sourceBundle.mjs). */
+declare const LOGSTREAM_DELTA_WORKER_BUNDLE: string | undefined;
+const WORKER_ENTRY =
+  typeof LOGSTREAM_DELTA_WORKER_BUNDLE === 'string'
+    ? new URL(LOGSTREAM_DELTA_WORKER_BUNDLE)
+    : // From the sources: worker threads do not inherit tsx, so the boot file registers it.
+      new URL('./deltaWorker.boot.mjs', import.meta.url);
+
 /** One table's append as the thread receives it. */
 export interface AppendJob {
   path: string;
@@ -75,7 +83,7 @@ export class DeltaWriterThread {
       this.worker.ref();
       return this.worker;
     }
-    const worker = new Worker(new URL('./deltaWorker.boot.mjs', import.meta.url));
+    const worker = new Worker(WORKER_ENTRY);
     worker.on('message', (response: WriterResponse) => {
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
