@@ -3,18 +3,7 @@
 // up in parts. A store that ignores If-None-Match is refused when a table opens (see verify()).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListBucketsCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-  paginateListObjectsV2,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConditionalWriteUnsupportedError, StorageLocationError, StorageRequestError } from './errors.js';
 import type { ListOptions, Storage, StoredFile } from './storage.js';
 
@@ -144,17 +133,34 @@ export function s3ClientConfig(location: string, settings: S3Settings, env: Node
   return config;
 }
 
-/** One client per distinct settings per process (threads have their own), so tables share connections. */
-const clients = new Map<string, S3Client>();
+interface AwsSdk {
+  s3: typeof import('@aws-sdk/client-s3');
+  Upload: typeof import('@aws-sdk/lib-storage').Upload;
+}
+let awsSdkLoading: Promise<AwsSdk> | undefined;
 
-function newClient(config: S3ClientConfig): S3Client {
+/** The AWS SDK, imported on first use: about 0.16 s of start-up that a lakehouse in local folders never needs. */
+function awsSdk(): Promise<AwsSdk> {
+  awsSdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({
+    s3,
+    Upload: storage.Upload,
+  }));
+  return awsSdkLoading;
+}
+
+/** One client per distinct settings per process (threads have their own), so tables share connections. */
+const clients = new Map<string, Promise<S3Client>>();
+
+async function newClient(config: S3ClientConfig): Promise<S3Client> {
   // The SDK warns on every process start that its 2027 releases will need Node 22; the lockfile pins
   // a release that supports Node 20 (package.json engines), and the warning would only confuse CLI users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new S3Client(config);
+  const { s3 } = await awsSdk();
+  return new s3.S3Client(config);
 }
 
-function clientFor(location: string, settings: S3Settings): S3Client {
+/** The client for the settings; the settings are checked (and the secret read) now, the SDK loads in the background. */
+function clientFor(location: string, settings: S3Settings): Promise<S3Client> {
   const key = JSON.stringify([
     settings.endpoint,
     settings.region,
@@ -166,6 +172,9 @@ function clientFor(location: string, settings: S3Settings): S3Client {
   let client = clients.get(key);
   if (!client) {
     client = newClient(s3ClientConfig(location, settings));
+    // A storage that is never used must not turn a failed SDK import into an unhandled rejection;
+    // every request still sees the failure.
+    client.catch(() => undefined);
     clients.set(key, client);
   }
   return client;
@@ -173,9 +182,10 @@ function clientFor(location: string, settings: S3Settings): S3Client {
 
 /** True when the store answers a signed ListBuckets within the timeout (the stack's health check). */
 export async function s3Answers(settings: S3Settings, timeoutMs = 2000): Promise<boolean> {
-  const client = newClient({ ...s3ClientConfig(settings.endpoint ?? 's3', settings), maxAttempts: 1 });
+  const client = await newClient({ ...s3ClientConfig(settings.endpoint ?? 's3', settings), maxAttempts: 1 });
+  const { s3 } = await awsSdk();
   try {
-    await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    await client.send(new s3.ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
     return true;
   } catch {
     return false;
@@ -186,9 +196,10 @@ export async function s3Answers(settings: S3Settings, timeoutMs = 2000): Promise
 
 /** Creates the bucket unless it exists (the local stack's default bucket, test buckets). */
 export async function ensureBucket(settings: S3Settings, bucket: string): Promise<void> {
-  const client = newClient(s3ClientConfig(`s3://${bucket}`, settings));
+  const client = await newClient(s3ClientConfig(`s3://${bucket}`, settings));
+  const { s3 } = await awsSdk();
   try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(new s3.CreateBucketCommand({ Bucket: bucket }));
   } catch (error) {
     if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(nameOf(error))) throw error;
   } finally {
@@ -231,7 +242,7 @@ export class S3Storage implements Storage {
   readonly listsFromStartKey = true;
   readonly bucket: string;
   readonly prefix: string;
-  private readonly client: S3Client;
+  private readonly client: Promise<S3Client>;
   private readonly store: string;
 
   constructor(
@@ -244,6 +255,11 @@ export class S3Storage implements Storage {
     this.location = `s3://${bucket}/${prefix.replace(/\/$/, '')}`.replace(/\/$/, '');
     this.client = clientFor(this.location, settings);
     this.store = `${settings.endpoint ?? 'AWS S3'} (bucket ${bucket})`;
+  }
+
+  /** The client and the SDK's commands, once both are loaded. */
+  private async sdk(): Promise<{ client: S3Client; s3: AwsSdk['s3'] }> {
+    return { client: await this.client, s3: (await awsSdk()).s3 };
   }
 
   private key(path: string): string {
@@ -287,8 +303,9 @@ export class S3Storage implements Storage {
   async list(prefix: string, options: ListOptions = {}): Promise<StoredFile[]> {
     const files: StoredFile[] = [];
     try {
-      const pages = paginateListObjectsV2(
-        { client: this.client, pageSize: 1000 },
+      const { client, s3 } = await this.sdk();
+      const pages = s3.paginateListObjectsV2(
+        { client, pageSize: 1000 },
         {
           Bucket: this.bucket,
           Prefix: this.key(prefix),
@@ -315,8 +332,9 @@ export class S3Storage implements Storage {
   async listFolders(folder: string): Promise<string[]> {
     const names: string[] = [];
     try {
-      for await (const page of paginateListObjectsV2(
-        { client: this.client, pageSize: 1000 },
+      const { client, s3 } = await this.sdk();
+      for await (const page of s3.paginateListObjectsV2(
+        { client, pageSize: 1000 },
         { Bucket: this.bucket, Prefix: this.key(folder), Delimiter: '/' },
       )) {
         for (const common of page.CommonPrefixes ?? []) {
@@ -331,7 +349,8 @@ export class S3Storage implements Storage {
 
   async read(path: string): Promise<Uint8Array> {
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      const { client, s3 } = await this.sdk();
+      const response = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
       return await response.Body!.transformToByteArray();
     } catch (error) {
       if (isMissing(error)) throw notFound(this.url(path), error);
@@ -342,8 +361,9 @@ export class S3Storage implements Storage {
   async readRange(path: string, start: number, end: number): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array(0);
     try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), Range: `bytes=${start}-${end - 1}` }),
+      const { client, s3 } = await this.sdk();
+      const response = await client.send(
+        new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), Range: `bytes=${start}-${end - 1}` }),
       );
       return await response.Body!.transformToByteArray();
     } catch (error) {
@@ -356,7 +376,8 @@ export class S3Storage implements Storage {
   private async conditionalPut(key: string, body: Uint8Array): Promise<'created' | 'exists'> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+        const { client, s3 } = await this.sdk();
+        await client.send(new s3.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
         return 'created';
       } catch (error) {
         const status = statusOf(error);
@@ -392,12 +413,14 @@ export class S3Storage implements Storage {
     const threshold = this.settings.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD;
     try {
       if (body.length < threshold) {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(path), Body: body }));
+        const { client, s3 } = await this.sdk();
+        await client.send(new s3.PutObjectCommand({ Bucket: this.bucket, Key: this.key(path), Body: body }));
         return;
       }
       // S3 objects appear whole when the upload completes, so no temp name is needed; a failed upload is aborted.
+      const { Upload } = await awsSdk();
       const upload = new Upload({
-        client: this.client,
+        client: await this.client,
         params: { Bucket: this.bucket, Key: this.key(path), Body: body },
         partSize: Math.max(MINIMUM_PART_SIZE, this.settings.multipartPartBytes ?? DEFAULT_PART_SIZE),
         queueSize: 4,
@@ -411,7 +434,8 @@ export class S3Storage implements Storage {
 
   async delete(path: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      const { client, s3 } = await this.sdk();
+      await client.send(new s3.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
     } catch (error) {
       if (isMissing(error)) return;
       throw this.failure('deleting', path, error);
@@ -420,7 +444,8 @@ export class S3Storage implements Storage {
 
   async stat(path: string): Promise<StoredFile | undefined> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      const { client, s3 } = await this.sdk();
+      const head = await client.send(new s3.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
       return { path, sizeBytes: head.ContentLength ?? Number.NaN, modifiedMs: head.LastModified?.getTime() ?? Number.NaN };
     } catch (error) {
       if (isMissing(error)) return undefined;
