@@ -16,8 +16,8 @@ const repository = fileURLToPath(new URL('..', import.meta.url));
 const cacheFolder = join(repository, 'node_modules', '.cache', 'logstream');
 const currentFile = join(cacheFolder, 'bundle.json');
 const ENTRIES = { main: 'cli/main.ts', deltaWorker: 'streamers/deltaWorker.ts' };
-/** Files besides the bundle's inputs whose change changes the bundle. */
-const SETTINGS = ['tsconfig.json', 'package.json', 'bin/sourceBundle.mjs'];
+/** Files besides the bundle's inputs whose change changes the bundle (the lockfile: esbuild's version). */
+const SETTINGS = ['tsconfig.json', 'package.json', 'package-lock.json', 'bin/sourceBundle.mjs'];
 /** Older bundles are kept this long: a process started from one may still load its lazy chunks. */
 const KEEP_OLD_BUNDLES_MS = 7 * 86_400_000;
 
@@ -27,9 +27,8 @@ const KEEP_OLD_BUNDLES_MS = 7 * 86_400_000;
  */
 export async function bundledMain() {
   try {
-    const current = currentBundle();
-    if (current) return pathToFileURL(join(current.folder, 'main.js')).href;
-    return await buildBundle();
+    const folder = currentBundle()?.folder ?? (await buildBundle());
+    return pathToFileURL(join(folder, 'main.js')).href;
   } catch {
     return undefined;
   }
@@ -54,7 +53,7 @@ const stampOf = (file) => {
 };
 
 async function buildBundle() {
-  const { build, version } = await import('esbuild');
+  const { build } = await import('esbuild');
   mkdirSync(cacheFolder, { recursive: true });
   // A folder of its own per build: processes started concurrently each build theirs, and one
   // running from an older bundle keeps its files.
@@ -84,10 +83,10 @@ async function buildBundle() {
     ]),
   );
   const temporary = `${currentFile}.${process.pid}`;
-  writeFileSync(temporary, JSON.stringify({ folder, esbuild: version, inputs }));
+  writeFileSync(temporary, JSON.stringify({ folder, inputs }));
   renameSync(temporary, currentFile);
   removeOldBundles(folder);
-  return pathToFileURL(join(folder, 'main.js')).href;
+  return folder;
 }
 
 /** Replaces `import.meta.url` in each source with the source's own URL (see the top of the file). */
