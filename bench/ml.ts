@@ -1,20 +1,15 @@
 // Anomaly model benchmark: detection quality per scenario on a generated stream, false positives on
 // normal traffic at other rates and hours, the anomaly rate
-// and top anomalies on the real Apache log, scoring throughput for 10,000-row batches, and training
-// time for 100,000 samples. Prints tables and a final JSON line; never fails.
+// and top anomalies on the real Apache log, and training time for 100,000 samples. Scoring
+// throughput has a benchmark of its own (bench/scoring.ts). Prints tables and a final JSON line; never fails.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createTrafficGenerator, generateTrainingData, SCENARIO_NAMES } from '../generator/index.js';
 import { initBackend } from '../ml/backend.js';
-import { ClientWindow } from '../ml/clientWindow.js';
 import { evaluateDetections, type EvaluationMetrics } from '../ml/evaluate.js';
-import { extractScaledFeatures, FEATURE_COUNT } from '../ml/features.js';
 import { scoreEvents } from '../ml/scoreEvents.js';
 import { holdoutEvents } from '../training/syntheticHoldout.js';
-import { createScorer } from '../ml/kmeansScorer.js';
 import { readLogFile } from '../training/logFile.js';
 import type { ModelArtifact } from '../ml/model.js';
-import type { LogEvent } from '../logs/record.js';
-import { scoreAugmentedRows, scoringTensors } from '../ml/score.js';
 import { trainModel } from '../ml/train.js';
 import { APACHE_LOG } from '../test/helpers/fixtures.js';
 
@@ -22,17 +17,12 @@ const settings = {
   trainingRows: Number(process.env.BENCH_TRAINING_ROWS ?? 50_000),
   streamRows: Number(process.env.BENCH_STREAM_ROWS ?? 200_000),
   largeTrainingRows: Number(process.env.BENCH_LARGE_TRAINING_ROWS ?? 100_000),
-  batchRows: 10_000,
-  throughputBatches: Number(process.env.BENCH_THROUGHPUT_BATCHES ?? 30),
   kMin: 2,
   kMax: 12,
   seed: 42,
   thresholdPercentile: 99,
   apacheLog: process.env.BENCH_APACHE_LOG ?? APACHE_LOG,
 };
-
-/** Issue 16: the whole Scorer.score path (features, client window, scaling, distances, reasons) on 10,000-row batches. */
-const SCORING_TARGET_ROWS_PER_SECOND = 2_000_000;
 
 const fixed = (value: number, digits = 4) => value.toFixed(digits);
 const table = (header: string[], rows: string[][]) => {
@@ -120,47 +110,7 @@ async function main(): Promise<void> {
     };
   }
 
-  // 3. Scoring throughput for 10,000-row batches.
-  console.log(`\n== scoring throughput, ${settings.batchRows}-row batches on ${backend.name}`);
-  // A stream of its own, one distinct batch after another in time order, as a streamer sees them.
-  const throughput = await measureThroughput(model, holdoutEvents(7, settings.batchRows * settings.throughputBatches, SCENARIO_NAMES));
-  table(
-    ['STAGE', 'ROWS/S (MEDIAN BATCH)', 'ROWS/S (BEST BATCH)', 'MS/BATCH (MEDIAN)'],
-    [
-      [
-        'distance matrix + nearest cluster + score (tensor work)',
-        throughput.tensorRowsPerSecond,
-        throughput.tensorBestRowsPerSecond,
-        throughput.tensorMsPerBatch,
-      ],
-      [
-        'features + client window + scaler',
-        throughput.featureRowsPerSecond,
-        throughput.featureBestRowsPerSecond,
-        throughput.featureMsPerBatch,
-      ],
-      [
-        'Scorer.score end to end (events in, results out)',
-        throughput.endToEndRowsPerSecond,
-        throughput.endToEndBestRowsPerSecond,
-        throughput.endToEndMsPerBatch,
-      ],
-    ].map(([stage, median, best, ms]) => [
-      stage as string,
-      Math.round(median as number).toLocaleString('en-US'),
-      Math.round(best as number).toLocaleString('en-US'),
-      fixed(ms as number, 2),
-    ]),
-  );
-
-  const verdict = (rate: number) => (rate >= SCORING_TARGET_ROWS_PER_SECOND ? 'met' : 'NOT met');
-  console.log(
-    `target ${SCORING_TARGET_ROWS_PER_SECOND.toLocaleString('en-US')} rows/s for the whole Scorer.score path: ${verdict(throughput.endToEndBestRowsPerSecond)} ` +
-      `(best batch ${Math.round(throughput.endToEndBestRowsPerSecond).toLocaleString('en-US')}, median ${Math.round(throughput.endToEndRowsPerSecond).toLocaleString('en-US')}; ` +
-      `${throughput.endToEndCpuMsPerBatch.toFixed(2)} ms of CPU per batch, median: the machine is shared, wall time includes waiting for a core)`,
-  );
-
-  // 4. Training time for 100,000 samples.
+  // 3. Training time for 100,000 samples.
   console.log(`\n== training on ${settings.largeTrainingRows} generated rows, k ${settings.kMin}..${settings.kMax}`);
   const large = generateTrainingData(settings.largeTrainingRows, settings.seed + 1);
   const started = performance.now();
@@ -192,7 +142,6 @@ async function main(): Promise<void> {
       },
       normalTraffic,
       apache: apacheFigures,
-      throughput,
       training: { rows: settings.largeTrainingRows, seconds: trainingSeconds, k: largeModel.training.k },
     }),
   );
@@ -242,61 +191,6 @@ async function falsePositivesByRate(model: ModelArtifact) {
     }
   }
   return figures;
-}
-
-/** Per-batch timings; the median and the best batch say more than a mean on a shared, busy machine. */
-async function timeBatches<T>(inputs: readonly T[], run: (input: T) => unknown): Promise<{ medianMs: number; bestMs: number }> {
-  const times: number[] = [];
-  for (const input of inputs) {
-    const started = performance.now();
-    await run(input);
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[times.length >> 1]!, bestMs: times[0]! };
-}
-
-async function measureThroughput(model: ModelArtifact, events: readonly LogEvent[]) {
-  const batches: LogEvent[][] = [];
-  for (let start = 0; start + settings.batchRows <= events.length; start += settings.batchRows)
-    batches.push(events.slice(start, start + settings.batchRows));
-  const window = new ClientWindow();
-  const augmented = batches.map((batch) => extractScaledFeatures(batch, window, model.vocabulary, model.scaler).augmented);
-  const tensors = scoringTensors(model);
-  await scoreAugmentedRows(tensors, augmented[0]!, FEATURE_COUNT); // warm-up
-  const tensor = await timeBatches(augmented, (rows) => scoreAugmentedRows(tensors, rows, FEATURE_COUNT));
-  tensors.dispose();
-
-  const featureWindow = new ClientWindow();
-  const features = await timeBatches(batches, (batch) => extractScaledFeatures(batch, featureWindow, model.vocabulary, model.scaler));
-
-  const scorer = createScorer(model, 'bench');
-  await scorer.score(batches[0]!, new ClientWindow()); // warm-up, in a window of its own
-  const scoreWindow = new ClientWindow();
-  const cpuMs: number[] = [];
-  const endToEnd = await timeBatches(batches, async (batch) => {
-    const started = process.cpuUsage();
-    await scorer.score(batch, scoreWindow);
-    const used = process.cpuUsage(started);
-    cpuMs.push((used.user + used.system) / 1000);
-  });
-  cpuMs.sort((a, b) => a - b);
-  scorer.dispose();
-  const rate = (ms: number) => (settings.batchRows * 1000) / ms;
-  return {
-    batchRows: settings.batchRows,
-    batches: batches.length,
-    tensorRowsPerSecond: rate(tensor.medianMs),
-    tensorBestRowsPerSecond: rate(tensor.bestMs),
-    tensorMsPerBatch: tensor.medianMs,
-    featureRowsPerSecond: rate(features.medianMs),
-    featureBestRowsPerSecond: rate(features.bestMs),
-    featureMsPerBatch: features.medianMs,
-    endToEndRowsPerSecond: rate(endToEnd.medianMs),
-    endToEndBestRowsPerSecond: rate(endToEnd.bestMs),
-    endToEndMsPerBatch: endToEnd.medianMs,
-    endToEndCpuMsPerBatch: cpuMs[cpuMs.length >> 1]!,
-  };
 }
 
 try {
