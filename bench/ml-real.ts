@@ -8,6 +8,7 @@ import { initBackend } from '../ml/backend.js';
 import { evaluateOnOwnTraffic } from '../ml/gate.js';
 import { readLogFile } from '../training/logFile.js';
 import { APACHE_LOG } from '../test/helpers/fixtures.js';
+import { printTable } from './lib/table.js';
 
 const settings = {
   log: process.env.BENCH_ACCESS_LOG ?? APACHE_LOG,
@@ -22,16 +23,6 @@ const settings = {
 const TARGETS = { f1: 0.9, falsePositiveRate: 0.01, scenarioRecall: 0.7 };
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows])
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    );
-}
 
 async function main(): Promise<void> {
   const backend = await initBackend();
@@ -71,7 +62,7 @@ async function main(): Promise<void> {
       .slice(0, 2)
       .map(([feature, count]) => `${feature} ${count}`)
       .join(', ');
-  table(
+  printTable(
     ['SCENARIO', 'ROWS', 'DETECTED', 'RECALL', 'TARGET', 'TOP REASONS'],
     [
       ...report.perScenario.map((entry) => [

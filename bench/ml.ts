@@ -12,6 +12,7 @@ import { readLogFile } from '../training/logFile.js';
 import type { ModelArtifact } from '../ml/model.js';
 import { trainModel } from '../ml/train.js';
 import { APACHE_LOG } from '../test/helpers/fixtures.js';
+import { printTable } from './lib/table.js';
 
 const settings = {
   trainingRows: Number(process.env.BENCH_TRAINING_ROWS ?? 50_000),
@@ -25,16 +26,6 @@ const settings = {
 };
 
 const fixed = (value: number, digits = 4) => value.toFixed(digits);
-const table = (header: string[], rows: string[][]) => {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  for (const row of [header, ...rows])
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    );
-};
 
 async function main(): Promise<void> {
   const backend = await initBackend();
@@ -62,7 +53,7 @@ async function main(): Promise<void> {
   // history, or from a generator whose clients got busier with the traffic, flags busy clients here.
   console.log(`\n== false positives on normal traffic (no scenarios) by rate and hour, same model`);
   const normalTraffic = await falsePositivesByRate(model);
-  table(
+  printTable(
     ['LOGS/S', 'HOUR (UTC)', 'ROWS SCORED', 'FLAGGED'],
     normalTraffic.map((entry) => [String(entry.rate), String(entry.hour), String(entry.rows), `${fixed(100 * entry.flaggedFraction, 3)}%`]),
   );
@@ -89,7 +80,7 @@ async function main(): Promise<void> {
       .filter(({ result }) => result.isAnomaly)
       .sort((a, b) => b.result.score - a.result.score)
       .slice(0, 20);
-    table(
+    printTable(
       ['SCORE', 'TIME', 'CLIENT', 'REQUEST', 'STATUS', 'BYTES', 'REASONS'],
       top.map(({ result, event }) => [
         fixed(result.score, 2),
@@ -116,7 +107,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const largeModel = (await trainModel(large, { ...trainOptions, source: 'bench:large', origin: 'generated' })).model;
   const trainingSeconds = (performance.now() - started) / 1000;
-  table(
+  printTable(
     ['K', 'SILHOUETTE', 'ITERATIONS'],
     largeModel.training.candidates.map((candidate) => [String(candidate.k), fixed(candidate.silhouette), String(candidate.iterations)]),
   );
@@ -149,7 +140,7 @@ async function main(): Promise<void> {
 
 function printDetection(metrics: EvaluationMetrics, model: ModelArtifact): void {
   console.log(`model: k=${model.training.k}, threshold ${model.threshold}, trained in ${fixed(model.training.trainingSeconds, 1)} s`);
-  table(
+  printTable(
     ['LABEL', 'ROWS', 'FLAGGED', 'PRECISION', 'RECALL', 'F1'],
     [
       [

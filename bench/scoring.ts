@@ -22,6 +22,7 @@ import { scoreAugmentedRows, scoringTensors } from '../ml/score.js';
 import { takeMessages } from '../streamers/intake.js';
 import type { ScoredRecord } from '../streamers/sinks.js';
 import { BENCH_SITE_SEED, trainBenchModel } from './lib/benchModel.js';
+import { printTable } from './lib/table.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -157,8 +158,7 @@ async function main(): Promise<void> {
     timing.medianMs.toFixed(2),
     timing.cpuMedianMs.toFixed(2),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)));
-  for (const row of [header, ...cells]) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+  printTable(header, cells);
   const verdict = rate(scoring.bestMs) >= TARGET_ROWS_PER_SECOND ? 'met' : 'NOT met';
   console.log(
     `target ${TARGET_ROWS_PER_SECOND.toLocaleString('en-US')} rows/s for Scorer.score: ${verdict} ` +
