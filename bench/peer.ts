@@ -5,7 +5,7 @@
 // (bench/peer/spark.ts); the Spark job is bench/peer/spark_job.py. Prints figures; never fails.
 //   npm run bench -- peer [--logs 1000000] [--partitions 4] [--rate 10000] [--latency-seconds 30]
 //                         [--skip-ours] [--skip-spark] [--skip-latency] [--max-offsets-per-trigger 200000]
-//                         [--shuffle-partitions 2] [--scoring ml|sql] [--cpu-prof DIR] [--node-flags '--single-threaded-gc']
+//                         [--shuffle-partitions 2] [--scoring ml|sql] [--cpu-prof DIR] [--node-flags='--single-threaded-gc']
 // Spark's first-to-last-commit rate needs at least two micro-batches: --logs above
 // --max-offsets-per-trigger (with 1,000,000 and 200,000 it commits 5 full batches).
 import { type ChildProcess, spawn } from 'node:child_process';
