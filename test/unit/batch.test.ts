@@ -203,6 +203,14 @@ describe('Arrow columns', () => {
     assert.deepEqual(utf8Column(['', '']).toArray(), ['', '']);
   });
 
+  it('utf8 read through a reader keeps each row where it was, with nulls between non-ASCII values', () => {
+    const rows = [{ path: '/a' }, { path: null }, { path: '/ünï' }, { path: undefined }, { path: '/😀x' }, { path: '/z' }];
+    const column = utf8Column(rows, (row) => row.path);
+    assert.deepEqual(column.toArray(), ['/a', null, '/ünï', null, '/😀x', '/z']);
+    assert.equal(column.nullCount, 2);
+    assert.deepEqual([...column.data[0]!.valueOffsets], [0, 2, 2, 8, 8, 14, 16]);
+  });
+
   it('int64 and timestamps are exact for large and negative values', () => {
     assert.deepEqual(
       [...int64Column([0, -1, 2 ** 40 + 3, 9_007_199_254_740_993n, null])],
