@@ -5,13 +5,19 @@
 // the decoder is decoding, in kafkajs it is the consumer). The profiler samples wall-clock ticks:
 // on a machine whose cores are shared, a thread waiting for a core still counts as busy, so read
 // the shares, not the seconds, and compare the seconds with the process's CPU time from /proc.
-import { readFileSync } from 'node:fs';
+// `logstream` runs an esbuild bundle of the sources (bin/sourceBundle.mjs): frames in it are mapped
+// back to their source file and line through the bundle's source maps before they are sorted.
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface CallFrame {
   functionName: string;
   url: string;
+  /** 0-based, as the profiler writes them. */
   lineNumber: number;
+  columnNumber: number;
 }
 
 interface ProfileNode {
@@ -42,6 +48,7 @@ const STAGES: [stage: string, matches: RegExp][] = [
   ['writer hand-off', /streamers\/(deltaWriter|deltaWorker|deltaSinks|orderedCommit)\.ts/],
   ['streamer batching', /streamers\//],
   ['logging (pino)', /node_modules\/(pino|sonic-boom|thread-stream)/],
+  ['log generator', /\/generator\//],
 ];
 
 const META: Record<string, string> = {
@@ -51,9 +58,10 @@ const META: Record<string, string> = {
   '(root)': 'native, no JS caller (I/O callbacks, messages)',
 };
 
-function stageOfFrame(frame: CallFrame): string | undefined {
+/** A sample's stage from one frame of its stack; the profiler's own entries count only as the sample itself. */
+function stageOfFrame(frame: CallFrame, isSample: boolean): string | undefined {
   const meta = META[frame.functionName];
-  if (meta && frame.url === '') return meta;
+  if (meta && frame.url === '') return isSample ? meta : undefined;
   for (const [stage, matches] of STAGES) if (matches.test(frame.url)) return stage;
   return undefined;
 }
@@ -64,8 +72,39 @@ export interface ProfileSummary {
   top: { function: string; stage: string; selfMs: number; share: number }[];
 }
 
+/** The maps of the bundle files a profile names, read once each; null where a file has none. */
+type SourceMaps = Map<string, { map: SourceMap; mapUrl: string } | null>;
+
+function sourceMapOf(url: string, maps: SourceMaps): { map: SourceMap; mapUrl: string } | null {
+  if (!maps.has(url)) {
+    let found: { map: SourceMap; mapUrl: string } | null = null;
+    if (url.startsWith('file://') && url.endsWith('.js')) {
+      const mapFile = `${fileURLToPath(url)}.map`;
+      // A bundle older than a week is removed (bin/sourceBundle.mjs): then the frames stay as they are.
+      if (existsSync(mapFile)) found = { map: new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))), mapUrl: `${url}.map` };
+    }
+    maps.set(url, found);
+  }
+  return maps.get(url)!;
+}
+
+/** The frame's source file and line when it lies in a bundle with a source map, else the frame. */
+export function originalFrame(frame: CallFrame, maps: SourceMaps = new Map()): CallFrame {
+  const bundle = frame.url ? sourceMapOf(frame.url, maps) : null;
+  if (!bundle) return frame;
+  const entry = bundle.map.findEntry(frame.lineNumber, frame.columnNumber);
+  if (!('originalSource' in entry)) return frame;
+  return {
+    functionName: frame.functionName,
+    url: new URL(entry.originalSource, bundle.mapUrl).href,
+    lineNumber: entry.originalLine,
+    columnNumber: entry.originalColumn,
+  };
+}
+
 export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const maps: SourceMaps = new Map();
+  const byId = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: originalFrame(node.callFrame, maps) }]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const stageCache = new Map<number, string>();
@@ -74,7 +113,7 @@ export function summarise(profile: CpuProfile, top = 25): ProfileSummary {
     if (cached) return cached;
     let stage: string | undefined;
     for (let current: number | undefined = id; current !== undefined && !stage; current = parent.get(current))
-      stage = stageOfFrame(byId.get(current)!.callFrame);
+      stage = stageOfFrame(byId.get(current)!.callFrame, current === id);
     const result = stage ?? 'other (node internals, libraries)';
     stageCache.set(id, result);
     return result;
