@@ -15,7 +15,7 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
 import { TABLE_FOLDERS } from '../../streamers/lakehouse.js';
 import { runDeltalake } from './deltalake.js';
-import { uniqueName, waitFor } from './stack.js';
+import { logstreamArgs, uniqueName, waitFor } from './stack.js';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -104,7 +104,7 @@ export async function runChurn(config: PipelineConfig, settings: ChurnSettings =
     LOGSTREAM_LOG_LEVEL: 'warn',
   };
   const start = (label: string): StreamProcess => {
-    const child = spawn(process.execPath, ['bin/logstream.js', 'stream', '--model', settings.modelFile ?? 'none'], {
+    const child = spawn(process.execPath, logstreamArgs('stream', '--model', settings.modelFile ?? 'none'), {
       cwd: repositoryRoot,
       // Info level: "partitions assigned" tells when a streamer has joined the group.
       env: { ...process.env, ...env, LOGSTREAM_LOG_LEVEL: 'info' },

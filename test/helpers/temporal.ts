@@ -11,7 +11,7 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { bundleWorkflows, createLogstreamWorkers, type LogstreamWorkers, WORKFLOWS_PATH } from '../../activities/worker.js';
 import type { ActivityDependencies } from '../../activities/ports.js';
 import { installWorkerRuntime } from '../../activities/runtimeLogger.js';
-import { waitFor as waitUntil } from './stack.js';
+import { logstreamArgs, waitFor as waitUntil } from './stack.js';
 
 /** Configuration from the usual sources (so LOGSTREAM_TEMPORAL_ADDRESS applies) with per-test task queues. */
 export function testConfig(testName: string, overrides: DeepPartial<PipelineConfig> = {}): PipelineConfig {
@@ -114,7 +114,7 @@ export interface SpawnedWorker {
 export async function spawnWorker(identity: string, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<SpawnedWorker> {
   const { spawn } = await import('node:child_process');
   const root = join(WORKFLOWS_PATH, '..', '..');
-  const child = spawn(process.execPath, ['bin/logstream.js', 'worker', '--identity', identity], {
+  const child = spawn(process.execPath, logstreamArgs('worker', '--identity', identity), {
     cwd: root,
     env: { ...process.env, LOGSTREAM_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

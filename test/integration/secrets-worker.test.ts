@@ -16,7 +16,7 @@ import { mlflowAuthStack } from '../../infra/stack/services/mlflowAuth.js';
 import { nginxFronts } from '../../infra/stack/services/nginx.js';
 import type { HealthReport } from '../../workflows/types.js';
 import { fileReference, stackTls } from '../helpers/secured.js';
-import { freePort, isExternalService, requireService, uniqueName, waitFor } from '../helpers/stack.js';
+import { freePort, isExternalService, logstreamArgs, requireService, uniqueName, waitFor } from '../helpers/stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const external = ['kafka', 'temporal', 'opensearch', 'mlflow'].some((name) => isExternalService(name));
@@ -98,7 +98,7 @@ describe('a worker with secured connections', { skip: external && 'some services
   });
 
   test('checks Kafka, the search engine and MLflow through the worker, and never prints a secret', async () => {
-    const worker = spawn(process.execPath, ['bin/logstream.js', 'worker'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(process.execPath, logstreamArgs('worker'), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

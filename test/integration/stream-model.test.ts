@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { generateTrainingData } from '../../generator/index.js';
 import { serializeModel } from '../../ml/model.js';
 import { trainModel } from '../../ml/train.js';
-import { requireService, waitFor } from '../helpers/stack.js';
+import { logstreamArgs, requireService, waitFor } from '../helpers/stack.js';
 import { generatedMessages, produce, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
 
 const ROWS = 2_000;
@@ -45,7 +45,7 @@ after(async () => {
 function stream(model: string) {
   const child = spawn(
     process.execPath,
-    ['bin/logstream.js', 'stream', '--topic', fixture.topic, '--group', fixture.groupId, '--no-search', '--model', model],
+    logstreamArgs('stream', '--topic', fixture.topic, '--group', fixture.groupId, '--no-search', '--model', model),
     {
       cwd: repositoryRoot,
       env: {

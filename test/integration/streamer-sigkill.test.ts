@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { createSearchClient, type SearchClient } from '../../clients/search/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
-import { requireService, uniqueName, waitFor } from '../helpers/stack.js';
+import { logstreamArgs, requireService, uniqueName, waitFor } from '../helpers/stack.js';
 import { generatedMessages, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
 
 const TOTAL = 200_000;
@@ -38,7 +38,7 @@ after(async () => {
 });
 
 function startStreamProcess(): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, ['bin/logstream.js', 'stream', '--topic', fixture.topic, '--group', fixture.groupId], {
+  const child = spawn(process.execPath, logstreamArgs('stream', '--topic', fixture.topic, '--group', fixture.groupId), {
     cwd: repositoryRoot,
     env: {
       ...process.env,
