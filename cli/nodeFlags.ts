@@ -1,5 +1,6 @@
 // The Node/V8 flags `logstream` runs with. bin/logstream.js's shebang and package.json's scripts
 // carry the same flags (they cannot import this file); processes the CLI starts get them from here.
+import { fileURLToPath } from 'node:url';
 
 /**
  * `--single-threaded-gc`: V8 collects garbage on the thread that allocated it, instead of
@@ -11,3 +12,13 @@
  * longer pauses on the allocating thread; commit latency at 10,000 logs/s did not change.
  */
 export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
+
+const CLI = fileURLToPath(new URL('../bin/logstream.js', import.meta.url));
+
+/**
+ * `node` arguments that run `logstream ARGS` as the installed command runs: with the shebang's
+ * flags, which `node bin/logstream.js` alone would drop.
+ */
+export function logstreamArgs(...args: string[]): string[] {
+  return [...NODE_FLAGS, CLI, ...args];
+}

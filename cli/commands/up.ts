@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -23,12 +22,11 @@ import { statusQuery, stopSignal } from '../../workflows/signals.js';
 import type { PipelineStatus, TrafficKind } from '../../workflows/types.js';
 import { downloadModel } from '../../training/registry.js';
 import { context, isInteractive } from '../context.js';
-import { NODE_FLAGS } from '../nodeFlags.js';
+import { logstreamArgs } from '../nodeFlags.js';
 import { parsePositiveInteger } from '../options.js';
 import { statusLine } from '../up/statusLine.js';
 import { stackContext } from './stack.js';
 
-const CLI = fileURLToPath(new URL('../../bin/logstream.js', import.meta.url));
 const WORKER_READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 90_000;
 const GENERATOR_DURATION_SECONDS = 365 * 24 * 3600;
@@ -47,7 +45,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 /** Runs `logstream ARGS` as a child process with its output appended to a log file. */
 function spawnCli(args: string[], logFile: string, configFile: string | undefined): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], {
+  const child = spawn(process.execPath, logstreamArgs(...args), {
     env: { ...process.env, ...(configFile ? { LOGSTREAM_CONFIG: configFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only `up`, which stops the children in the right order.

@@ -15,7 +15,8 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
 import { TABLE_FOLDERS } from '../../streamers/lakehouse.js';
 import { runDeltalake } from './deltalake.js';
-import { logstreamArgs, uniqueName, waitFor } from './stack.js';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
+import { uniqueName, waitFor } from './stack.js';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 

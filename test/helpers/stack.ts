@@ -1,8 +1,7 @@
 // Shared helpers for tests that use the local stack: waiting on a condition with a deadline,
-// unique resource names, the `logstream` command line, and a clear failure when a service is not running.
+// unique resource names, and a clear failure when a service is not running.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { NODE_FLAGS } from '../../cli/nodeFlags.js';
 import { loadConfig } from '../../config/load.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { stackServices } from '../../infra/stack/services/index.js';
@@ -43,14 +42,6 @@ export async function waitFor<T>(
 /** A name no other test run uses: prefix-<time>-<random>, lower case, safe for topics, indices and folders. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
-
-/**
- * `node` arguments that run `logstream ARGS` from the repository as the installed command runs:
- * with its shebang's flags (cli/nodeFlags.ts), which `node bin/logstream.js` alone would drop.
- */
-export function logstreamArgs(...args: string[]): string[] {
-  return [...NODE_FLAGS, 'bin/logstream.js', ...args];
 }
 
 /** The configuration a developer's `logstream` would use (file, LOGSTREAM_* variables, defaults). */

@@ -11,7 +11,8 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { bundleWorkflows, createLogstreamWorkers, type LogstreamWorkers, WORKFLOWS_PATH } from '../../activities/worker.js';
 import type { ActivityDependencies } from '../../activities/ports.js';
 import { installWorkerRuntime } from '../../activities/runtimeLogger.js';
-import { logstreamArgs, waitFor as waitUntil } from './stack.js';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
+import { waitFor as waitUntil } from './stack.js';
 
 /** Configuration from the usual sources (so LOGSTREAM_TEMPORAL_ADDRESS applies) with per-test task queues. */
 export function testConfig(testName: string, overrides: DeepPartial<PipelineConfig> = {}): PipelineConfig {

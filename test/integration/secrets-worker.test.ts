@@ -16,7 +16,8 @@ import { mlflowAuthStack } from '../../infra/stack/services/mlflowAuth.js';
 import { nginxFronts } from '../../infra/stack/services/nginx.js';
 import type { HealthReport } from '../../workflows/types.js';
 import { fileReference, stackTls } from '../helpers/secured.js';
-import { freePort, isExternalService, logstreamArgs, requireService, uniqueName, waitFor } from '../helpers/stack.js';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
+import { freePort, isExternalService, requireService, uniqueName, waitFor } from '../helpers/stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const external = ['kafka', 'temporal', 'opensearch', 'mlflow'].some((name) => isExternalService(name));

@@ -12,7 +12,8 @@ import type { PipelineConfig } from '../../config/schema.js';
 import { generateTrainingData } from '../../generator/index.js';
 import { serializeModel } from '../../ml/model.js';
 import { trainModel } from '../../ml/train.js';
-import { logstreamArgs, requireService, waitFor } from '../helpers/stack.js';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
+import { requireService, waitFor } from '../helpers/stack.js';
 import { generatedMessages, produce, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
 
 const ROWS = 2_000;

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { createSearchClient, type SearchClient } from '../../clients/search/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
-import { logstreamArgs, requireService, uniqueName, waitFor } from '../helpers/stack.js';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
+import { requireService, uniqueName, waitFor } from '../helpers/stack.js';
 import { generatedMessages, streamerFixture, tableKeys, tableRowCount, type StreamerFixture } from './streamer-support.js';
 
 const TOTAL = 200_000;
