@@ -31,7 +31,8 @@ describe('CPU profile summary', () => {
     const folder = dirname(fileURLToPath(main));
     const chunk = readdirSync(folder).find(
       (name) => name.endsWith('.js') && readFileSync(join(folder, name), 'utf8').includes('function decodeLine('),
-    )!;
+    );
+    assert.ok(chunk, `no file of the bundle in ${folder} holds decodeLine`);
     const decoder = {
       functionName: 'decodeLine',
       url: pathToFileURL(join(folder, chunk)).href,
