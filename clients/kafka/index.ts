@@ -1,9 +1,10 @@
 // The only module that talks to Kafka. kafkajs stays behind these small interfaces so another
 // client library can be swapped in and measured against it without touching the streamers.
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { probeTls, TlsHandshakeError, tlsFailureOf } from '../tls.js';
 import { KafkaAuthenticationError, KafkaUnavailableError } from './errors.js';
+import { DecodedRecord, installRecordBatchDecoder } from './recordBatches.js';
 import { kafkaSecurityOptions, kafkaTlsKeys, type KafkaSecuritySettings } from './security.js';
 import { mayStillAppear, waitForTopic } from './topicCreation.js';
 
@@ -139,6 +140,9 @@ function logCreator() {
     else logger.debug(extra, message);
   };
 }
+
+// Before any fetch: kafkajs loads its fetch decoders on the first one.
+installRecordBatchDecoder();
 
 export function createKafkaClient(settings: KafkaSettings, options: KafkaClientOptions = {}): KafkaClient {
   const brokers = settings.servers.split(',').map((server) => server.trim());
@@ -318,8 +322,11 @@ function wrapConsumer(
   checkTls: () => Promise<void>,
   fail: (error: unknown) => Error,
 ): GroupConsumer {
+  let stopped = false;
+  let restartTimer: NodeJS.Timeout | undefined;
   return {
     async start(topic, handlers) {
+      let run: () => Promise<void> = async () => undefined;
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         const assignment = new Map<string, number[]>();
         for (const [assignedTopic, partitions] of Object.entries(event.payload.memberAssignment)) {
@@ -330,7 +337,15 @@ function wrapConsumer(
         }
         handlers.onAssigned(assignment);
       });
-      consumer.on(consumer.events.CRASH, (event) => handlers.onCrash?.(event.payload.error, event.payload.restart));
+      consumer.on(consumer.events.CRASH, (event) => {
+        const { error, restart } = event.payload;
+        const restartHere = !restart && !stopped && restartsAfterCrash(error);
+        handlers.onCrash?.(error, restart || restartHere);
+        if (!restartHere) return;
+        restartTimer = setTimeout(() => {
+          run().catch((failure: unknown) => handlers.onCrash?.(failure instanceof Error ? failure : new Error(String(failure)), false));
+        }, CONSUMER_RESTART_DELAY_MS);
+      });
       try {
         await checkTls();
         await consumer.connect();
@@ -338,34 +353,29 @@ function wrapConsumer(
       } catch (error) {
         throw fail(error);
       }
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: true,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isStale }) => {
-          if (isStale()) return;
-          // kafkajs keeps the offset each fetch asked for on the batch, untyped.
-          const fetchedOffset = (batch as typeof batch & { fetchedOffset?: string }).fetchedOffset;
-          await handlers.onBatch(
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              highWatermark: BigInt(batch.highWatermark),
-              fetchedOffset: BigInt(fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset()),
-              lastOffset: BigInt(batch.lastOffset()),
-              messages: batch.messages.map((message) => ({
+      run = () =>
+        consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: true,
+          partitionsConsumedConcurrently: 1,
+          eachBatch: async ({ batch, heartbeat, isStale }) => {
+            if (isStale()) return;
+            // kafkajs keeps the offset each fetch asked for on the batch, untyped.
+            const fetchedOffset = (batch as typeof batch & { fetchedOffset?: string }).fetchedOffset;
+            await handlers.onBatch(
+              {
+                topic: batch.topic,
                 partition: batch.partition,
-                offset: BigInt(message.offset),
-                key: message.key,
-                value: message.value,
-                timestampMs: Number(message.timestamp),
-                headers: message.headers,
-              })),
-            },
-            { heartbeat, isStale },
-          );
-        },
-      });
+                highWatermark: BigInt(batch.highWatermark),
+                fetchedOffset: BigInt(fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset()),
+                lastOffset: BigInt(batch.lastOffset()),
+                messages: batch.messages.map((message) => consumedMessage(batch.partition, message)),
+              },
+              { heartbeat, isStale },
+            );
+          },
+        });
+      await run();
     },
     seek(topic, partition, offset) {
       consumer.seek({ topic, partition, offset: offset.toString() });
@@ -390,9 +400,62 @@ function wrapConsumer(
       await consumer.commitOffsets([...nextOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() })));
     },
     async stop() {
+      stopped = true;
+      clearTimeout(restartTimer);
       await consumer.disconnect();
     },
   };
+}
+
+/** How long a consumer that kafkajs left stopped waits before it runs again (kafkajs's longest retry wait). */
+const CONSUMER_RESTART_DELAY_MS = 5000;
+
+/**
+ * Whether a crash that kafkajs does not restart from is one to restart from anyway. kafkajs gives
+ * up for good when no broker answers its group-coordinator lookup (a broker restarting or
+ * unreachable for a few seconds), although the next lookup succeeds once one is back
+ * (https://github.com/tulios/kafkajs/issues/1630).
+ */
+export function restartsAfterCrash(error: Error): boolean {
+  // kafkajs's retrier wraps it in a KafkaJSNonRetriableError.
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current.name === 'KafkaJSGroupCoordinatorNotFound') return true;
+  }
+  return false;
+}
+
+/** A fetched record as the streamers see it; records of decodeRecordBatch keep their key uncut until it is read. */
+function consumedMessage(partition: number, message: KafkaMessage): ConsumedMessage {
+  if (message instanceof DecodedRecord) return new FetchedMessage(partition, message);
+  return {
+    partition,
+    offset: BigInt(message.offset),
+    key: message.key,
+    value: message.value,
+    timestampMs: Number(message.timestamp),
+    headers: message.headers,
+  };
+}
+
+class FetchedMessage implements ConsumedMessage {
+  readonly offset: bigint;
+  readonly value: Buffer | null;
+  readonly timestampMs: number;
+  readonly headers: Readonly<Record<string, unknown>>;
+
+  constructor(
+    readonly partition: number,
+    private readonly record: DecodedRecord,
+  ) {
+    this.offset = record.offsetValue;
+    this.value = record.value;
+    this.timestampMs = record.timestampMs;
+    this.headers = record.headers;
+  }
+
+  get key(): Buffer | null {
+    return this.record.key;
+  }
 }
 
 /** The typed error for a failed connect: refused credentials, a TLS problem, or no broker at all. */
