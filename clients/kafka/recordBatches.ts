@@ -1,7 +1,7 @@
 // A faster decoder of Kafka record batches (message format v2) for kafkajs's fetch responses. kafkajs
 // decodes each record through a Buffer slice, a Decoder object, 64-bit arithmetic on objects around
-// BigInt, and offsets and timestamps parsed from strings and printed back (a fifth of the streamer's
-// main thread with its garbage, bench/peer/PROFILE.md). This reads the same bytes in place with
+// BigInt, and offsets and timestamps parsed from strings and printed back (a sixth of the streamer's
+// main thread and much of its garbage, bench/peer/PROFILE.md). This reads the same bytes in place with
 // plain numbers and returns records of exactly kafkajs's shape, so kafkajs's consumer works on them
 // unchanged; each record also carries its offset as a bigint and its timestamp as a number
 // (DecodedRecord) so that clients/kafka need not parse them again.
@@ -79,18 +79,29 @@ const LOG_APPEND_TIME = 1;
 const BATCH_HEADER_BYTES = 61;
 
 type Codec = { decompress(buffer: Buffer): Promise<Buffer> };
-const kafkajs = {
-  lookupCodecByAttributes: require('kafkajs/src/protocol/message/compression').lookupCodecByAttributes as (
-    attributes: number,
-  ) => Codec | null,
-  PartialMessageError: require('kafkajs/src/errors').KafkaJSPartialMessageError as new (message: string) => Error,
-};
+interface KafkajsInternals {
+  lookupCodecByAttributes(attributes: number): Codec | null;
+  PartialMessageError: new (message: string) => Error;
+}
+
+/** What of kafkajs the decoder uses; undefined when its files are not where 2.2.4 has them (then nothing is installed). */
+const kafkajs: KafkajsInternals | undefined = (() => {
+  try {
+    return {
+      lookupCodecByAttributes: require('kafkajs/src/protocol/message/compression').lookupCodecByAttributes,
+      PartialMessageError: require('kafkajs/src/errors').KafkaJSPartialMessageError,
+    };
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Headers of a record that has none: shared, since nothing writes to a consumed record's headers. */
 const NO_HEADERS: Headers = Object.freeze({});
 
 /** Decodes the record batch at the decoder's position and moves it past the batch, as kafkajs's recordBatch/v0/decoder does. */
 export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder): Promise<BatchContext & { records: DecodedRecord[] }> {
+  if (!kafkajs) throw new Error('kafkajs 2.2.4 is not installed: its record batch decoder cannot be replaced');
   const buffer = fetchDecoder.buffer;
   const start = fetchDecoder.offset;
   const firstOffset = buffer.readBigInt64BE(start);
@@ -134,8 +145,9 @@ function readRecords(buffer: Buffer, at: number, count: number, context: BatchCo
   const records = new Array<DecodedRecord>(count);
   const reader = { buffer, at };
   const firstOffset = BigInt(context.firstOffset);
-  // Plain numbers while they are exact (always, in practice); bigint arithmetic otherwise.
-  const offsetBase = firstOffset <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(firstOffset) : undefined;
+  // Plain numbers while every offset of the batch is exact (always, in practice: an offset delta is
+  // at most 2^31); bigint arithmetic otherwise.
+  const offsetBase = firstOffset <= BigInt(Number.MAX_SAFE_INTEGER - 2 ** 31) ? Number(firstOffset) : undefined;
   const appendTime = context.timestampType === LOG_APPEND_TIME && context.maxTimestamp !== '' ? Number(context.maxTimestamp) : undefined;
   const firstTimestamp = Number(context.firstTimestamp);
   for (let index = 0; index < count; index += 1) {
@@ -239,6 +251,7 @@ const KAFKAJS_DECODE_MESSAGES = 'kafkajs/src/protocol/requests/fetch/v4/decodeMe
  * decoder they loaded) or kafkajs's files are not where 2.2.4 has them.
  */
 export function installRecordBatchDecoder(): boolean {
+  if (!kafkajs) return false;
   let decoderPath: string;
   let decodeMessagesPath: string;
   try {
