@@ -149,6 +149,17 @@ function checkToolchains(service: ServiceSpec, installed: boolean): void {
   }
 }
 
+/** How long a restart waits for the stopped process's ports before it says they are taken. */
+const PORT_RELEASE_WAIT_MS = 5000;
+
+/** Waits (up to timeoutMs) until none of the service's ports is in use; checkPortsFree then says who holds one. */
+async function waitForPortsFree(service: ServiceSpec, config: PipelineConfig, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const port of service.ports(config)) {
+    while (Date.now() < deadline && (await isPortInUse(port))) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function checkPortsFree(service: ServiceSpec, config: PipelineConfig): Promise<void> {
   for (const port of service.ports(config)) {
     if (!(await isPortInUse(port))) continue;
@@ -191,6 +202,7 @@ async function upOne(context: StackContext, service: ServiceSpec): Promise<UpOut
     say(`restarting (pid ${running.pid}): ${outdated}`);
     await stopRecordedProcess(running, (service.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS) * 1000);
     removePidFile(files.pidFile);
+    await waitForPortsFree(service, context.config, PORT_RELEASE_WAIT_MS);
   } else if (running) {
     if (await service.healthy(context.config)) {
       say(`already running (pid ${running.pid}) at ${url}`);
