@@ -326,7 +326,28 @@ function wrapConsumer(
   let restartTimer: NodeJS.Timeout | undefined;
   return {
     async start(topic, handlers) {
-      let run: () => Promise<void> = async () => undefined;
+      const run = () =>
+        consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: true,
+          partitionsConsumedConcurrently: 1,
+          eachBatch: async ({ batch, heartbeat, isStale }) => {
+            if (isStale()) return;
+            // kafkajs keeps the offset each fetch asked for on the batch, untyped.
+            const fetchedOffset = (batch as typeof batch & { fetchedOffset?: string }).fetchedOffset;
+            await handlers.onBatch(
+              {
+                topic: batch.topic,
+                partition: batch.partition,
+                highWatermark: BigInt(batch.highWatermark),
+                fetchedOffset: BigInt(fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset()),
+                lastOffset: BigInt(batch.lastOffset()),
+                messages: batch.messages.map((message) => consumedMessage(batch.partition, message)),
+              },
+              { heartbeat, isStale },
+            );
+          },
+        });
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         const assignment = new Map<string, number[]>();
         for (const [assignedTopic, partitions] of Object.entries(event.payload.memberAssignment)) {
@@ -353,28 +374,6 @@ function wrapConsumer(
       } catch (error) {
         throw fail(error);
       }
-      run = () =>
-        consumer.run({
-          autoCommit: false,
-          eachBatchAutoResolve: true,
-          partitionsConsumedConcurrently: 1,
-          eachBatch: async ({ batch, heartbeat, isStale }) => {
-            if (isStale()) return;
-            // kafkajs keeps the offset each fetch asked for on the batch, untyped.
-            const fetchedOffset = (batch as typeof batch & { fetchedOffset?: string }).fetchedOffset;
-            await handlers.onBatch(
-              {
-                topic: batch.topic,
-                partition: batch.partition,
-                highWatermark: BigInt(batch.highWatermark),
-                fetchedOffset: BigInt(fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset()),
-                lastOffset: BigInt(batch.lastOffset()),
-                messages: batch.messages.map((message) => consumedMessage(batch.partition, message)),
-              },
-              { heartbeat, isStale },
-            );
-          },
-        });
       await run();
     },
     seek(topic, partition, offset) {

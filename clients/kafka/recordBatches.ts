@@ -134,22 +134,33 @@ export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder): Promise<B
   const count = buffer.readInt32BE(start + BATCH_HEADER_BYTES - 4);
   const codec = kafkajs.lookupCodecByAttributes(attributes);
   if (count <= 0) return { ...context, records: [] };
+  const base: RecordBase = {
+    firstOffset,
+    firstTimestamp: Number(firstTimestamp),
+    appendTime: context.timestampType === LOG_APPEND_TIME ? Number(maxTimestamp) : undefined,
+  };
   const records = codec
-    ? readRecords(await codec.decompress(buffer.subarray(start + BATCH_HEADER_BYTES, end)), 0, count, context)
-    : readRecords(buffer, start + BATCH_HEADER_BYTES, count, context);
+    ? readRecords(await codec.decompress(buffer.subarray(start + BATCH_HEADER_BYTES, end)), 0, count, context, base)
+    : readRecords(buffer, start + BATCH_HEADER_BYTES, count, context, base);
   return { ...context, records };
 }
 
+/** What every record of a batch adds its deltas to, as the batch header gives them. */
+interface RecordBase {
+  firstOffset: bigint;
+  firstTimestamp: number;
+  /** The batch's max timestamp under log-append time: then every record has it. */
+  appendTime: number | undefined;
+}
+
 /** Decodes `count` records from `at` on. */
-function readRecords(buffer: Buffer, at: number, count: number, context: BatchContext): DecodedRecord[] {
+function readRecords(buffer: Buffer, at: number, count: number, context: BatchContext, base: RecordBase): DecodedRecord[] {
   const records = new Array<DecodedRecord>(count);
   const reader = { buffer, at };
-  const firstOffset = BigInt(context.firstOffset);
+  const { firstOffset, firstTimestamp, appendTime } = base;
   // Plain numbers while every offset of the batch is exact (always, in practice: an offset delta is
   // at most 2^31); bigint arithmetic otherwise.
   const offsetBase = firstOffset <= BigInt(Number.MAX_SAFE_INTEGER - 2 ** 31) ? Number(firstOffset) : undefined;
-  const appendTime = context.timestampType === LOG_APPEND_TIME && context.maxTimestamp !== '' ? Number(context.maxTimestamp) : undefined;
-  const firstTimestamp = Number(context.firstTimestamp);
   for (let index = 0; index < count; index += 1) {
     const length = readVarInt(reader);
     const recordEnd = reader.at + length;
