@@ -4,13 +4,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { logstreamArgs } from '../cli/nodeFlags.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { LogstreamError } from '../config/errors.js';
 import { childProcessSecrets } from '../config/secrets.js';
 import type { TrainingOutcome } from '../workflows/types.js';
-
-const CLI_ENTRY = fileURLToPath(new URL('../bin/logstream.js', import.meta.url));
 
 interface TrainCommandOutput {
   version?: string;
@@ -57,7 +55,8 @@ export async function trainInChildProcess(config: PipelineConfig, signal: AbortS
       ),
       ...secrets.env,
     };
-    const stdout = await run(process.execPath, [CLI_ENTRY, '--config', configFile, 'train', '--json'], env, signal);
+    // With the installed command's V8 flags, so the activity trains as `logstream train` does from a shell.
+    const stdout = await run(process.execPath, logstreamArgs('--config', configFile, 'train', '--json'), env, signal);
     return parseTrainOutput(stdout);
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-// `npm run bench -- <name>` runs bench/<name>.ts. Benchmarks print their own figures and never fail a build.
+// `npm run bench -- <name>` runs bench/<name>.ts, with the V8 flags `logstream` runs with (cli/nodeFlags.ts: package.json
+// cannot import it), so in-process figures such as bench scoring's are the streamer's. Benchmarks print their own figures and never fail a build.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
