@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
 import { BENCH_SITE_SEED } from './benchModel.js';
 
 const repository = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,7 +20,7 @@ export async function generateLoad(options: { topic: string; rate: number; count
     '--seed',
     String(BENCH_SITE_SEED),
   ];
-  const generate = spawn(process.execPath, ['bin/logstream.js', 'generate', ...args], {
+  const generate = spawn(process.execPath, logstreamArgs('generate', ...args), {
     cwd: repository,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'inherit'],
