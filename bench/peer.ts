@@ -487,6 +487,7 @@ function printTable(
     ['rows/s, first to last commit', (run) => cell(run.throughput.rowsPerSecond)],
     ['seconds, first to last commit', (run) => run.throughput.firstToLastSeconds.toFixed(1)],
     ['rows/s including start', (run) => cell(run.throughput.rowsPerSecondIncludingStart)],
+    ['rows/s, second half of the rows', (run) => cell(run.throughput.secondHalfRowsPerSecond)],
     ['rows per engine CPU second', (run) => cell(run.throughput.rows / run.cpu.engineSeconds)],
     ['engine CPU s (of the window)', (run) => `${run.cpu.engineSeconds.toFixed(1)} / ${run.cpu.wallSeconds.toFixed(1)} wall`],
     ['broker CPU s', (run) => run.cpu.brokerSeconds.toFixed(1)],
@@ -505,7 +506,7 @@ function printTable(
   if (ours && spark) {
     console.log('');
     console.log(
-      `ratio ours / Spark: ${(ours.throughput.rowsPerSecond / spark.throughput.rowsPerSecond).toFixed(2)}x first to last commit, ${(ours.throughput.rowsPerSecondIncludingStart / spark.throughput.rowsPerSecondIncludingStart).toFixed(2)}x including start (ours: process start; Spark: query start in a warm JVM)`,
+      `ratio ours / Spark: ${(ours.throughput.rowsPerSecond / spark.throughput.rowsPerSecond).toFixed(2)}x first to last commit, ${(ours.throughput.rowsPerSecondIncludingStart / spark.throughput.rowsPerSecondIncludingStart).toFixed(2)}x including start (ours: process start; Spark: query start in a warm JVM), ${(ours.throughput.secondHalfRowsPerSecond / spark.throughput.secondHalfRowsPerSecond).toFixed(2)}x over the second half of the rows`,
     );
   }
 }

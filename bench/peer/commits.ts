@@ -85,6 +85,11 @@ export interface ThroughputFigures {
   /** All rows over the time from `startedAtMs` to the last commit. */
   rowsPerSecondIncludingStart: number;
   includingStartSeconds: number;
+  /**
+   * Rows after the commit that passed half the rows, over the time from it to the last commit:
+   * the rate once the engine is warm (JIT, caches, consumer state) as it is in a long run.
+   */
+  secondHalfRowsPerSecond: number;
   meanRowsPerCommit: number;
 }
 
@@ -95,6 +100,17 @@ export function throughputOf(commits: readonly Commit[], startedAtMs: number): T
   const last = data.at(-1);
   const firstToLastSeconds = first && last ? (last.committedAtMs - first.committedAtMs) / 1000 : Number.NaN;
   const includingStartSeconds = last ? (last.committedAtMs - startedAtMs) / 1000 : Number.NaN;
+  let seen = 0;
+  let middle: Commit | undefined;
+  for (const commit of data) {
+    seen += commit.rows;
+    if (seen >= rows / 2) {
+      middle = commit;
+      break;
+    }
+  }
+  const afterMiddle = rows - seen;
+  const secondHalfSeconds = middle && last ? (last.committedAtMs - middle.committedAtMs) / 1000 : Number.NaN;
   return {
     rows,
     commits: data.length,
@@ -102,6 +118,7 @@ export function throughputOf(commits: readonly Commit[], startedAtMs: number): T
     firstToLastSeconds,
     rowsPerSecondIncludingStart: rows / includingStartSeconds,
     includingStartSeconds,
+    secondHalfRowsPerSecond: afterMiddle > 0 ? afterMiddle / secondHalfSeconds : Number.NaN,
     meanRowsPerCommit: rows / Math.max(1, data.length),
   };
 }
