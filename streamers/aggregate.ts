@@ -114,8 +114,8 @@ function groupRows(rows: Iterable<AggregateInput>): Group[] {
 
 /**
  * The group's aggregate with its latency percentiles, filled in place: every aggregate keeps the
- * one shape it was made with, so the callers that copy them (the committer adds the partition's
- * fields) stay on V8's fast path.
+ * one shape it was made with, so the code that reads them (and the committer, which adds the
+ * partition's fields) sees one object shape.
  */
 function withPercentiles({ aggregate, latencies }: Group): MinuteAggregate {
   if (latencies.length === 0) return aggregate;

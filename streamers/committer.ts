@@ -429,7 +429,7 @@ export function aggregateByPartition(
     }
     rows.push(record);
   }
-  const rows: PartitionAggregate[] = [];
+  const aggregates: PartitionAggregate[] = [];
   for (const [partition, partitionRecords] of byPartition) {
     const batchLastOffset = through.get(partition)!;
     const modelVersion = partitionRecords[0]!.modelVersion;
@@ -440,8 +440,8 @@ export function aggregateByPartition(
       aggregate.partition = partition;
       aggregate.batchLastOffset = batchLastOffset;
       aggregate.modelVersion = modelVersion;
-      rows.push(aggregate);
+      aggregates.push(aggregate);
     }
   }
-  return rows;
+  return aggregates;
 }
