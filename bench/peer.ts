@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     scoring: { type: 'string', default: 'ml' },
     'cpu-prof': { type: 'string' },
     'node-flags': { type: 'string', default: NODE_FLAGS.join(' ') },
+    /** Streamer processes in the consumer group for the throughput run (the topic is keyed by client, so each client's window stays in one). */
+    streamers: { type: 'string', default: '1' },
   },
 });
 const settings = {
@@ -59,6 +61,7 @@ const settings = {
   deltaSpark: DELTA_SPARK_VERSION,
   /** What `logstream` runs with (cli/nodeFlags.ts); `--node-flags ''` measures V8's defaults. */
   nodeFlags: args['node-flags'].split(' ').filter(Boolean),
+  streamers: Number(args.streamers),
 };
 const { config } = loadConfig();
 const repository = fileURLToPath(new URL('..', import.meta.url));
@@ -177,16 +180,17 @@ interface CpuWindow {
   wallSeconds: number;
 }
 
-function cpuMeter(enginePid: () => number | undefined): () => CpuWindow {
+function cpuMeter(enginePids: () => (number | undefined)[]): () => CpuWindow {
   const broker = brokerPid();
+  const engineSeconds = () => enginePids().reduce((sum: number, pid) => sum + cpuSecondsOfTree(pid), 0);
   const start = {
-    engine: cpuSecondsOfTree(enginePid()),
+    engine: engineSeconds(),
     broker: cpuSecondsOfTree(broker),
     machine: machineBusySeconds(),
     wall: Date.now(),
   };
   return () => ({
-    engineSeconds: cpuSecondsOfTree(enginePid()) - start.engine,
+    engineSeconds: engineSeconds() - start.engine,
     brokerSeconds: cpuSecondsOfTree(broker) - start.broker,
     machineBusySeconds: machineBusySeconds() - start.machine,
     wallSeconds: (Date.now() - start.wall) / 1000,
@@ -248,13 +252,14 @@ async function oursThroughput(modelFile: string, work: string): Promise<EngineRu
   const deltaRoot = join(work, 'ours');
   const table = new CommitLog(join(deltaRoot, 'logs'));
   const startedAtMs = Date.now();
-  const { child } = await startOurs(topics.main, deltaRoot, modelFile);
-  const meter = cpuMeter(() => child.pid);
-  const done = await table.waitForRows(settings.logs, 600_000, () => child.exitCode === null);
+  const children = await Promise.all(Array.from({ length: settings.streamers }, () => startOurs(topics.main, deltaRoot, modelFile)));
+  const pids = () => children.map(({ child }) => child.pid);
+  const meter = cpuMeter(pids);
+  const done = await table.waitForRows(settings.logs, 600_000, () => children.every(({ child }) => child.exitCode === null));
   const cpu = meter();
-  const threads = threadCpuSeconds(child.pid);
+  const threads = pids().flatMap((pid) => threadCpuSeconds(pid));
   const loadAverage = load();
-  await stopOurs(child);
+  await Promise.all(children.map(({ child }) => stopOurs(child)));
   table.poll();
   if (!done) log(`  ours: only ${table.rows} of ${settings.logs} rows reached Delta`);
   const anomalies = new CommitLog(join(deltaRoot, 'anomalies'));
@@ -420,7 +425,7 @@ async function sparkRuns(
     );
     const tableDir = join(work, 'spark', 'logs');
     const table = new CommitLog(tableDir);
-    const meter = cpuMeter(() => job.child.pid);
+    const meter = cpuMeter(() => [job.child.pid]);
     const startedAtMs = Date.now();
     log(`  measured run (load average ${load()})`);
     job.send(`throughput ${topics.main} ${tableDir}`);

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const repository = fileURLToPath(new URL('..', import.meta.url));
 const cacheFolder = join(repository, 'node_modules', '.cache', 'logstream');
 const currentFile = join(cacheFolder, 'bundle.json');
-const ENTRIES = { main: 'cli/main.ts', deltaWorker: 'streamers/deltaWorker.ts' };
+const ENTRIES = { main: 'cli/main.ts', deltaWorker: 'streamers/deltaWorker.ts', decodeWorker: 'streamers/decodeWorker.ts' };
 /** Files besides the bundle's inputs whose change changes the bundle (the lockfile: esbuild's version). */
 const SETTINGS = ['tsconfig.json', 'package.json', 'package-lock.json', 'bin/sourceBundle.mjs'];
 /** Older bundles are kept this long: a process started from one may still load its lazy chunks. */
@@ -72,8 +72,11 @@ async function buildBundle() {
     sourcesContent: false,
     metafile: true,
     logLevel: 'silent',
-    // The writer thread runs its own bundle (streamers/deltaWriter.ts).
-    define: { LOGSTREAM_DELTA_WORKER_BUNDLE: JSON.stringify(pathToFileURL(join(folder, 'deltaWorker.js')).href) },
+    // The writer and decode threads run their own bundles (streamers/deltaWriter.ts, streamers/decodeThread.ts).
+    define: {
+      LOGSTREAM_DELTA_WORKER_BUNDLE: JSON.stringify(pathToFileURL(join(folder, 'deltaWorker.js')).href),
+      LOGSTREAM_DECODE_WORKER_BUNDLE: JSON.stringify(pathToFileURL(join(folder, 'decodeWorker.js')).href),
+    },
     plugins: [sourceUrls],
   });
   const inputs = Object.fromEntries(

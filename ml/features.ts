@@ -582,7 +582,7 @@ function addQueryScan(query: string, cache: Map<string, ContentScan>, into: Cont
     if (cache.size >= MAX_CACHED_QUERIES) cache.clear();
     scan = emptyScan();
     scanContent(query, scan);
-    cache.set(query, scan);
+    cache.set(ownCopy(query), scan);
   }
   into.length += scan.length;
   into.escapes += scan.escapes;
@@ -610,9 +610,18 @@ function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
   if (agent === undefined) {
     if (lookups.agents.size >= MAX_CACHED_AGENTS) lookups.agents.clear();
     agent = classifyUserAgent(userAgent);
-    lookups.agents.set(userAgent, agent);
+    lookups.agents.set(ownCopy(userAgent), agent);
   }
   return agent;
+}
+
+/**
+ * A string of its own for a long-lived cache key: rows from the decode thread hold slices of their
+ * chunk's text (logs/packedEvents.ts), and a slice kept as a key would keep that whole chunk alive.
+ * JSON round-trips any string exactly, lone surrogates included; it runs on cache misses only.
+ */
+function ownCopy(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 function writeFeatures(

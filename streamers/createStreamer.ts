@@ -7,6 +7,7 @@ import { createKafkaClient, type KafkaClient } from '../clients/kafka/index.js';
 import { createSearchClient, type SearchClient } from '../clients/search/index.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { createDecoder } from '../logs/decoder.js';
+import { DecodeThread } from './decodeThread.js';
 import { openLakehouse, type OpenLakehouse } from './lakehouse.js';
 import { createSearchSink } from './searchSink.js';
 import type { SearchSink } from './sinks.js';
@@ -35,6 +36,7 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
   const kafka = givenKafka ?? createKafkaClient(config.kafka);
   let searchClient: SearchClient | undefined;
   let lakehouse: OpenLakehouse | undefined;
+  let decodeThread: DecodeThread | undefined;
   try {
     lakehouse = await openLakehouse(
       deltaRoot ?? config.delta.root,
@@ -48,6 +50,9 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
       search = lazyTemplateSearchSink(searchClient);
     }
     const topic = options.topic ?? config.kafka.topic;
+    // A decoder given in the overrides cannot be sent to a thread: it decodes here.
+    if (!options.decode)
+      decodeThread = new DecodeThread({ decode: config.decode, topic, window: true, maxMessageBytes: config.streaming.max_message_bytes });
     const streamer = new Streamer({
       kafka,
       topic,
@@ -60,8 +65,10 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
         maxBytes: config.streaming.batch_max_mb * 1024 * 1024,
         maxWaitMs: config.streaming.batch_max_wait_ms,
       },
-      // The topic's field mappings, time zone and event-time window (decode.*).
+      // The topic's field mappings, time zone and event-time window (decode.*); compiled here too, so
+      // a broken mapping fails the start rather than the decode thread.
       decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder: createDecoder(config.decode, { topic, window: true }) },
+      decodeThread,
       ...options,
       lakehouse: lakehouse.lakehouse,
       search,
@@ -72,12 +79,14 @@ export async function createStreamer(config: PipelineConfig, overrides: Streamer
       lakehouse: opened,
       async close() {
         await opened.close().catch(() => undefined);
+        await decodeThread?.close().catch(() => undefined);
         await searchClient?.close().catch(() => undefined);
         if (!givenKafka) await kafka.close().catch(() => undefined);
       },
     };
   } catch (error) {
     await lakehouse?.close().catch(() => undefined);
+    await decodeThread?.close().catch(() => undefined);
     await searchClient?.close().catch(() => undefined);
     if (!givenKafka) await kafka.close().catch(() => undefined);
     throw error;

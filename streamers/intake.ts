@@ -3,6 +3,7 @@
 // offset order. Holds no position: which messages to take is the ledger's decision.
 import type { ConsumedMessage } from '../clients/kafka/index.js';
 import { decodeMessage, type DecodeOptions } from '../logs/decode.js';
+import { unpackedResults, type UnpackedChunk } from '../logs/packedEvents.js';
 import type { ClientWindow } from '../ml/clientWindow.js';
 import type { Scorer } from '../ml/scorer.js';
 import type { Accepted } from './batch.js';
@@ -24,17 +25,34 @@ export interface IntakeContext {
   nowMs: number;
 }
 
-export async function takeMessages(messages: readonly ConsumedMessage[], context: IntakeContext): Promise<IntakeResult> {
+/** Decodes the messages here and takes them (what a streamer without a decode thread does). */
+export function takeMessages(messages: readonly ConsumedMessage[], context: IntakeContext): Promise<IntakeResult> {
+  const decodeOptions: DecodeOptions = { ...context.decode, nowMs: context.nowMs };
+  const decoded = unpackedResults(messages.map((message) => decodeMessage(message.value, decodeOptions)));
+  return takeDecoded(messages, decoded, undefined, context);
+}
+
+/**
+ * Takes messages already decoded (by the decode thread, or here): message i's result is
+ * `decoded`'s at `indices[i]`, or at i when no indices are given.
+ */
+export async function takeDecoded(
+  messages: readonly ConsumedMessage[],
+  decoded: UnpackedChunk,
+  indices: readonly number[] | undefined,
+  context: Omit<IntakeContext, 'decode'>,
+): Promise<IntakeResult> {
   const { topic, partition, nowMs } = context;
   const good: ScoredRecord[] = [];
   const rows: Accepted[] = [];
-  const decodeOptions: DecodeOptions = { ...context.decode, nowMs };
-  for (const message of messages) {
-    const decoded = decodeMessage(message.value, decodeOptions);
-    if (decoded.ok) {
+  for (let position = 0; position < messages.length; position += 1) {
+    const message = messages[position]!;
+    const index = indices ? indices[position]! : position;
+    const rejection = decoded.rejection(index);
+    if (rejection === undefined) {
       // A new object of the record's whole shape: completing the decoded event in place would grow
       // its property store field by field (the largest allocation of intake, measured).
-      const event = decoded.event;
+      const event = decoded.event(index);
       good.push({
         timestampMs: event.timestampMs,
         clientIp: event.clientIp,
@@ -67,7 +85,7 @@ export async function takeMessages(messages: readonly ConsumedMessage[], context
         kafkaTimestampMs: message.timestampMs,
         ingestTimeMs: nowMs,
         value: message.value,
-        rejection: decoded.rejection,
+        rejection,
       });
     }
   }

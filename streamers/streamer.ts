@@ -13,7 +13,9 @@ import { AlertOutbox, deadLetterMessage } from './alerts.js';
 import { type Accepted, type Batch, type BatchLimits, cutBatch, PendingBatch } from './batch.js';
 import { type BatchOutcome, type RetryPolicy, TableCommitter } from './committer.js';
 import { StreamerFailedError } from './errors.js';
-import { takeMessages } from './intake.js';
+import type { UnpackedChunk } from '../logs/packedEvents.js';
+import type { DecodeThread } from './decodeThread.js';
+import { takeDecoded, takeMessages } from './intake.js';
 import { PartitionLedger, type TableVersions } from './ledger.js';
 import { observeBatch, observeIntake, observeModel } from './metrics.js';
 import { SearchFeeder } from './searchFeeder.js';
@@ -38,6 +40,11 @@ export interface StreamerOptions {
   limits: BatchLimits;
   /** How messages are decoded (size limit, field mappings, time window). */
   decode: Omit<DecodeOptions, 'nowMs'>;
+  /**
+   * Decodes on a thread of its own instead, with the same settings (createStreamer passes one):
+   * each fetch is sent there as it arrives, so it is decoded while earlier ones are scored.
+   */
+  decodeThread?: DecodeThread;
   lakehouse: Lakehouse;
   /** Search engine sink; indexing failures never stop the stream (see SearchFeeder). */
   search?: SearchSink;
@@ -438,9 +445,10 @@ export class Streamer {
   private async onBatch(batch: PartitionBatch, control: BatchControl): Promise<void> {
     const tag = this.ledger.tagFetch(batch.partition, control.isStale());
     this.queuedMessages += batch.messages.length;
+    const decoded = this.decodeAhead(batch);
     const intake = this.enqueue(async () => {
       try {
-        await this.intakeFetch(batch, tag);
+        await this.intakeFetch(batch, tag, decoded);
       } finally {
         this.queuedMessages -= batch.messages.length;
       }
@@ -454,11 +462,33 @@ export class Streamer {
   }
 
   /**
+   * With a decode thread, the fetch's messages go there now, in intake's chunks: intake scores one
+   * chunk while the thread decodes the next. A fetch the ledger then drops was decoded for nothing.
+   */
+  private decodeAhead(batch: PartitionBatch): Promise<UnpackedChunk>[] | undefined {
+    const thread = this.options.decodeThread;
+    if (!thread) return undefined;
+    const nowMs = Date.now();
+    const chunks: Promise<UnpackedChunk>[] = [];
+    for (let start = 0; start < batch.messages.length; start += INTAKE_CHUNK_MESSAGES) {
+      const chunk = thread.decode(batch.messages.slice(start, start + INTAKE_CHUNK_MESSAGES), nowMs);
+      // Awaited by intake, unless the fetch is dropped first.
+      chunk.catch(() => undefined);
+      chunks.push(chunk);
+    }
+    return chunks;
+  }
+
+  /**
    * Decodes and scores the messages of one fetch that the ledger admits, in chunks (a batch never
    * grows past max rows, and the event loop turns between chunks so the writer's replies, alerts
    * and heartbeats are not held up). Rows of a partition re-synchronised meanwhile are void.
    */
-  private async intakeFetch(batch: PartitionBatch, tag: ReturnType<PartitionLedger['tagFetch']>): Promise<void> {
+  private async intakeFetch(
+    batch: PartitionBatch,
+    tag: ReturnType<PartitionLedger['tagFetch']>,
+    decoded: Promise<UnpackedChunk>[] | undefined,
+  ): Promise<void> {
     const { partition } = batch;
     if (this.stopping) return;
     const admission = this.ledger.admit(tag, batch.fetchedOffset);
@@ -478,22 +508,36 @@ export class Streamer {
       );
     }
     const generation = this.ledger.generation(partition);
-    const messages = batch.messages.filter((message) => message.offset >= admission.from);
-    for (let start = 0; start < messages.length; ) {
+    const admitted: number[] = [];
+    batch.messages.forEach((message, index) => {
+      if (message.offset >= admission.from) admitted.push(index);
+    });
+    for (let start = 0; start < admitted.length; ) {
       if (this.stopping || this.ledger.generation(partition) !== generation) return;
       const room = Math.max(1, this.options.limits.maxRows - this.pending.size);
-      const chunk = messages.slice(start, start + Math.min(INTAKE_CHUNK_MESSAGES, room));
-      start += chunk.length;
+      let end = Math.min(admitted.length, start + Math.min(INTAKE_CHUNK_MESSAGES, room));
+      // A chunk ends where the decode thread's chunk of the fetch ends.
+      const block = Math.floor(admitted[start]! / INTAKE_CHUNK_MESSAGES);
+      for (let position = start + 1; position < end; position += 1) {
+        if (Math.floor(admitted[position]! / INTAKE_CHUNK_MESSAGES) !== block) {
+          end = position;
+          break;
+        }
+      }
+      const positions = admitted.slice(start, end);
+      const chunk = positions.map((index) => batch.messages[index]!);
+      start = end;
       const nowMs = Date.now();
       const startedMs = performance.now();
-      const taken = await takeMessages(chunk, {
-        topic: batch.topic,
-        partition,
-        decode: this.options.decode,
-        scorer: this.scorer(),
-        clientWindow: this.clientWindow,
-        nowMs,
-      });
+      const context = { topic: batch.topic, partition, scorer: this.scorer(), clientWindow: this.clientWindow, nowMs };
+      const taken = decoded
+        ? await takeDecoded(
+            chunk,
+            await decoded[block]!,
+            positions.map((index) => index - block * INTAKE_CHUNK_MESSAGES),
+            context,
+          )
+        : await takeMessages(chunk, { ...context, decode: this.options.decode });
       // Scoring awaited: the partition may have been re-synchronised meanwhile.
       if (this.ledger.generation(partition) !== generation) return;
       const chunkBytes = chunk.reduce((sum, message) => sum + (message.value?.length ?? 0), 0);

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { PipelineConfig } from '../../config/schema.js';
-import { createDecoder } from '../../logs/decoder.js';
 import { requireService, waitFor } from '../helpers/stack.js';
 import { startStreamer, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
 import { APACHE_LOG } from '../helpers/fixtures.js';
@@ -60,10 +59,7 @@ test('the 2015 Apache combined sample: 9,999 lines parse, one cut-off line is re
   assert.equal(summary.outsideWindow, 9_999, 'every kept 2015 time is outside the default streaming window');
 
   // A backfill: the streamer runs with no bound on the event-time age.
-  const decoder = createDecoder({ ...config.decode, max_event_age_hours: 0 }, { topic: fixture.topic, window: true });
-  const { streamer, done } = await startStreamer(fixture, config, {
-    decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder },
-  });
+  const { streamer, done } = await startStreamer(fixture, { ...config, decode: { ...config.decode, max_event_age_hours: 0 } });
   try {
     await waitFor('9,999 rows in the logs table', async () => (await tableRowCount(fixture.deltaRoot, 'logs')) === 9_999, {
       timeoutMs: 90_000,

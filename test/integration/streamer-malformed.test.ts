@@ -230,11 +230,9 @@ test('a topic mapped to nginx_json reads Nginx JSON logs; a generator line there
     );
     const messages: OutgoingMessage[] = [...lines, generatedMessages(1, 5)[0]!.value as string].map((value) => ({ value }));
     await produce(nginx.kafka, nginx.topic, messages);
-    const { createDecoder } = await import('../../logs/decoder.js');
+    // As a user maps a topic: decode.topics in the configuration.
     const decode = { ...config.decode, topics: { [nginx.topic]: ['nginx_json'] } };
-    const { streamer, done } = await startStreamer(nginx, config, {
-      decode: { maxMessageBytes: config.streaming.max_message_bytes, decoder: createDecoder(decode, { topic: nginx.topic, window: true }) },
-    });
+    const { streamer, done } = await startStreamer(nginx, { ...config, decode });
     try {
       await waitFor(
         '50 rows in logs and 1 in quarantine',

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeMessage, type DecodeResult } from '../../logs/decode.js';
+import { EventPacker, EventUnpacker, unpackedResults, type UnpackedChunk } from '../../logs/packedEvents.js';
+
+const nowMs = Date.parse('2026-12-03T12:00:00Z');
+const line = (fields: Record<string, unknown>) =>
+  JSON.stringify({ timestamp: '2026-12-03T11:59:00Z', client_ip: '203.0.113.9', method: 'GET', path: '/', status: 200, ...fields });
+const decodeAll = (lines: (string | null)[]): DecodeResult[] =>
+  lines.map((text) => decodeMessage(text === null ? null : Buffer.from(text), { maxMessageBytes: 10_000, nowMs }));
+const read = (chunk: UnpackedChunk) => Array.from({ length: chunk.count }, (_, index) => chunk.rejection(index) ?? chunk.event(index));
+const expected = (results: DecodeResult[]) => results.map((result) => (result.ok ? result.event : result.rejection));
+
+/** Through structured clone, as the decode thread's reply arrives. */
+const overTheWire = <T>(value: T): T => structuredClone(value);
+
+describe('packed decode results', () => {
+  it('read back as the decoded events and rejections they were, nulls and empty text kept apart', () => {
+    const results = decodeAll([
+      line({
+        path: '/products/123',
+        query: 'q=caf%C3%A9',
+        user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+        referrer: '',
+        response_time_ms: 12.5,
+        bytes: 512,
+      }),
+      '{"not": "a log"',
+      null,
+      line({ path: '/søk/日本', client_ip: '2001:db8::1', method: 'POST', status: 404, label: 'scan' }),
+      line({ path: '/health' }),
+    ]);
+    assert.equal(results.filter((result) => !result.ok).length, 2, 'the fixture holds two bad messages');
+    const chunk = new EventUnpacker().receive(overTheWire(new EventPacker().pack(results)));
+    assert.deepEqual(read(chunk), expected(results));
+    assert.deepEqual(read(unpackedResults(results)), expected(results));
+  });
+
+  it('shares one string per template and reads earlier chunks right after the symbols start afresh', () => {
+    const packer = new EventPacker(4);
+    const unpacker = new EventUnpacker();
+    const first = decodeAll([line({ path: '/a/1' }), line({ path: '/a/2' })]);
+    const second = decodeAll([line({ path: '/b/1', method: 'PUT' }), line({ path: '/c/1' })]);
+    // Both chunks are received before either is read, as intake reads them behind the thread.
+    const firstView = unpacker.receive(overTheWire(packer.pack(first)));
+    const secondPacked = overTheWire(packer.pack(second));
+    assert.equal(secondPacked.symbolsReset, true, 'four symbols are too few for both chunks');
+    const secondView = unpacker.receive(secondPacked);
+    assert.deepEqual(read(firstView), expected(first));
+    assert.deepEqual(read(secondView), expected(second));
+    assert.equal(firstView.event(0).pathTemplate, firstView.event(1).pathTemplate);
+  });
+});
