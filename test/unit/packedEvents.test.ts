@@ -51,3 +51,28 @@ describe('packed decode results', () => {
     assert.equal(firstView.event(0).pathTemplate, firstView.event(1).pathTemplate);
   });
 });
+
+describe('DecodeThread', () => {
+  it('decodes on its thread exactly as decodeMessage does here, chunk after chunk', async () => {
+    const { DecodeThread } = await import('../../streamers/decodeThread.js');
+    const { DEFAULT_DECODE_SETTINGS } = await import('../../logs/decoder.js');
+    const thread = new DecodeThread({ decode: DEFAULT_DECODE_SETTINGS, topic: 'logs', window: false, maxMessageBytes: 10_000 });
+    try {
+      const values = [line({ path: '/orders/42', label: 'normal' }), '', 'not a log line', 'x'.repeat(10_001), line({ path: '/søk' })];
+      const messages = values.map((value, index) => ({
+        partition: 0,
+        offset: BigInt(index),
+        key: null,
+        value: Buffer.from(value),
+        timestampMs: nowMs,
+      }));
+      const here = { maxMessageBytes: 10_000, nowMs };
+      const expectedResults = values.map((value) => decodeMessage(Buffer.from(value), here));
+      const [first, second] = await Promise.all([thread.decode(messages, nowMs), thread.decode(messages.slice(1), nowMs)]);
+      assert.deepEqual(read(first!), expected(expectedResults));
+      assert.deepEqual(read(second!), expected(expectedResults.slice(1)));
+    } finally {
+      await thread.close();
+    }
+  });
+});
