@@ -55,6 +55,8 @@ export class DecodeThread {
       length += messages[index]!.value?.length ?? 0;
       ends[index] = length;
     }
+    // Not Buffer.concat: a small result may be a slice of Node's shared pool, whose whole buffer
+    // would then be transferred away.
     const bytes = new Uint8Array(length);
     for (let index = 0; index < messages.length; index += 1) {
       const value = messages[index]!.value;

@@ -25,11 +25,15 @@ export interface IntakeContext {
   nowMs: number;
 }
 
-/** Decodes the messages here and takes them (what a streamer without a decode thread does). */
+/** Decodes messages on this thread, read as the decode thread's chunks are. */
+export function decodeHere(messages: readonly ConsumedMessage[], decode: IntakeContext['decode'], nowMs: number): UnpackedChunk {
+  const options: DecodeOptions = { ...decode, nowMs };
+  return unpackedResults(messages.map((message) => decodeMessage(message.value, options)));
+}
+
+/** Decodes the messages here and takes them. */
 export function takeMessages(messages: readonly ConsumedMessage[], context: IntakeContext): Promise<IntakeResult> {
-  const decodeOptions: DecodeOptions = { ...context.decode, nowMs: context.nowMs };
-  const decoded = unpackedResults(messages.map((message) => decodeMessage(message.value, decodeOptions)));
-  return takeDecoded(messages, decoded, undefined, context);
+  return takeDecoded(messages, decodeHere(messages, context.decode, context.nowMs), undefined, context);
 }
 
 /**

@@ -15,7 +15,7 @@ import { type BatchOutcome, type RetryPolicy, TableCommitter } from './committer
 import { StreamerFailedError } from './errors.js';
 import type { UnpackedChunk } from '../logs/packedEvents.js';
 import type { DecodeThread } from './decodeThread.js';
-import { takeDecoded, takeMessages } from './intake.js';
+import { decodeHere, takeDecoded } from './intake.js';
 import { PartitionLedger, type TableVersions } from './ledger.js';
 import { observeBatch, observeIntake, observeModel } from './metrics.js';
 import { SearchFeeder } from './searchFeeder.js';
@@ -462,21 +462,28 @@ export class Streamer {
   }
 
   /**
-   * With a decode thread, the fetch's messages go there now, in intake's chunks: intake scores one
-   * chunk while the thread decodes the next. A fetch the ledger then drops was decoded for nothing.
+   * The decoded chunks of a fetch, one per INTAKE_CHUNK_MESSAGES of its messages. With a decode
+   * thread they are all sent there now, so intake scores one chunk while the thread decodes the
+   * next (a fetch the ledger then drops was decoded for nothing); without one, each chunk is decoded
+   * here when intake asks for it.
    */
-  private decodeAhead(batch: PartitionBatch): Promise<UnpackedChunk>[] | undefined {
+  private decodeAhead(batch: PartitionBatch): (block: number) => Promise<UnpackedChunk> {
+    const slice = (block: number) => batch.messages.slice(block * INTAKE_CHUNK_MESSAGES, (block + 1) * INTAKE_CHUNK_MESSAGES);
     const thread = this.options.decodeThread;
-    if (!thread) return undefined;
+    if (!thread) {
+      // Kept: intake may take a block in two parts when a batch fills in the middle of it.
+      const decodedHere: Promise<UnpackedChunk>[] = [];
+      return (block) => (decodedHere[block] ??= Promise.resolve(decodeHere(slice(block), this.options.decode, Date.now())));
+    }
     const nowMs = Date.now();
     const chunks: Promise<UnpackedChunk>[] = [];
-    for (let start = 0; start < batch.messages.length; start += INTAKE_CHUNK_MESSAGES) {
-      const chunk = thread.decode(batch.messages.slice(start, start + INTAKE_CHUNK_MESSAGES), nowMs);
+    for (let block = 0; block * INTAKE_CHUNK_MESSAGES < batch.messages.length; block += 1) {
+      const chunk = thread.decode(slice(block), nowMs);
       // Awaited by intake, unless the fetch is dropped first.
       chunk.catch(() => undefined);
       chunks.push(chunk);
     }
-    return chunks;
+    return (block) => chunks[block]!;
   }
 
   /**
@@ -487,7 +494,7 @@ export class Streamer {
   private async intakeFetch(
     batch: PartitionBatch,
     tag: ReturnType<PartitionLedger['tagFetch']>,
-    decoded: Promise<UnpackedChunk>[] | undefined,
+    decoded: (block: number) => Promise<UnpackedChunk>,
   ): Promise<void> {
     const { partition } = batch;
     if (this.stopping) return;
@@ -529,15 +536,12 @@ export class Streamer {
       start = end;
       const nowMs = Date.now();
       const startedMs = performance.now();
-      const context = { topic: batch.topic, partition, scorer: this.scorer(), clientWindow: this.clientWindow, nowMs };
-      const taken = decoded
-        ? await takeDecoded(
-            chunk,
-            await decoded[block]!,
-            positions.map((index) => index - block * INTAKE_CHUNK_MESSAGES),
-            context,
-          )
-        : await takeMessages(chunk, { ...context, decode: this.options.decode });
+      const taken = await takeDecoded(
+        chunk,
+        await decoded(block),
+        positions.map((index) => index - block * INTAKE_CHUNK_MESSAGES),
+        { topic: batch.topic, partition, scorer: this.scorer(), clientWindow: this.clientWindow, nowMs },
+      );
       // Scoring awaited: the partition may have been re-synchronised meanwhile.
       if (this.ledger.generation(partition) !== generation) return;
       const chunkBytes = chunk.reduce((sum, message) => sum + (message.value?.length ?? 0), 0);
