@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { OutgoingMessage } from '../../clients/kafka/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
+import { createDecoder } from '../../logs/decoder.js';
 import { requireService, waitFor } from '../helpers/stack.js';
 import {
   generatedMessages,
@@ -141,7 +142,13 @@ test('after a crash between the quarantine and logs commits, a replayed batch sk
         );
     }
     await produce(replayed.kafka, replayed.topic, messages);
-    const { streamer, done } = await startStreamer(replayed, config);
+    // A compiled decoder given to createStreamer decodes on the calling thread, not the decode
+    // thread: this test runs that path, good and bad messages alike.
+    const decode = {
+      maxMessageBytes: config.streaming.max_message_bytes,
+      decoder: createDecoder(config.decode, { topic: replayed.topic, window: true }),
+    };
+    const { streamer, done } = await startStreamer(replayed, config, { decode });
     try {
       await waitFor('360 good rows in the logs table', async () => (await tableRowCount(replayed.deltaRoot, 'logs')) === 360, {
         timeoutMs: 60_000,
