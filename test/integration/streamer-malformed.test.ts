@@ -215,6 +215,7 @@ test('an oversized message goes to the DLQ as a bounded record, stays whole in q
     assert.equal(deadLetters[0]!.headers['logstream.reason_code'], 'oversize');
   } finally {
     await oversized.kafka.deleteTopic(oversized.topic).catch(() => undefined);
+    await oversized.kafka.close();
   }
 });
 
