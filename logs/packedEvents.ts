@@ -38,12 +38,21 @@ const NULL_QUERY = 1;
 const NULL_REFERRER = 2;
 /** Distinct symbols the two sides hold before starting afresh: a scanner's random paths must not grow them without end. */
 const MAX_SYMBOLS = 50_000;
+/**
+ * Characters the symbols hold before starting afresh: user agents can be as long as a message, and
+ * a scanner sending a new long one per request must not fill memory on both sides.
+ */
+const MAX_SYMBOL_CHARS = 4_000_000;
 
 /** The decode thread's side: packs each chunk's results, numbering the symbols it has not sent yet. */
 export class EventPacker {
   private symbols = new Map<string, number>();
+  private symbolChars = 0;
 
-  constructor(private readonly maxSymbols = MAX_SYMBOLS) {}
+  constructor(
+    private readonly maxSymbols = MAX_SYMBOLS,
+    private readonly maxSymbolChars = MAX_SYMBOL_CHARS,
+  ) {}
 
   pack(results: readonly DecodeResult[]): PackedChunk {
     const count = results.length;
@@ -54,13 +63,17 @@ export class EventPacker {
     const rejections: PackedChunk['rejections'] = [];
     const newSymbols: string[] = [];
     // Reset before the chunk, never inside it, so one chunk reads against one set of symbols.
-    const symbolsReset = this.symbols.size + count * SYMBOL_FIELDS > this.maxSymbols;
-    if (symbolsReset) this.symbols = new Map();
+    const symbolsReset = this.symbols.size + count * SYMBOL_FIELDS > this.maxSymbols || this.symbolChars > this.maxSymbolChars;
+    if (symbolsReset) {
+      this.symbols = new Map();
+      this.symbolChars = 0;
+    }
     const symbolOf = (value: string): number => {
       let symbol = this.symbols.get(value);
       if (symbol === undefined) {
         symbol = this.symbols.size;
         this.symbols.set(value, symbol);
+        this.symbolChars += value.length;
         newSymbols.push(value);
       }
       return symbol;

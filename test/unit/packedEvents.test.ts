@@ -50,6 +50,20 @@ describe('packed decode results', () => {
     assert.deepEqual(read(secondView), expected(second));
     assert.equal(firstView.event(0).pathTemplate, firstView.event(1).pathTemplate);
   });
+  it('starts its symbols afresh once they hold too many characters (long user agents), and still reads every chunk', () => {
+    const packer = new EventPacker(50_000, 10_000);
+    const unpacker = new EventUnpacker();
+    const agent = (n: number) => `scanner-${n}-${'x'.repeat(6_000)}`;
+    const chunks = [0, 1, 2].map((n) => decodeAll([line({ user_agent: agent(n) })]));
+    const packed = chunks.map((results) => overTheWire(packer.pack(results)));
+    assert.deepEqual(
+      packed.map((chunk) => chunk.symbolsReset),
+      [false, false, true],
+      'two 6,000-character agents pass the 10,000-character bound, so the third chunk starts afresh',
+    );
+    const views = packed.map((chunk) => unpacker.receive(chunk));
+    views.forEach((view, n) => assert.deepEqual(read(view), expected(chunks[n]!)));
+  });
 });
 
 describe('DecodeThread', () => {
