@@ -62,7 +62,7 @@ describe('packed decode results', () => {
       'two 6,000-character agents pass the 10,000-character bound, so the third chunk starts afresh',
     );
     const views = packed.map((chunk) => unpacker.receive(chunk));
-    views.forEach((view, n) => assert.deepEqual(read(view), expected(chunks[n]!)));
+    for (const [n, view] of views.entries()) assert.deepEqual(read(view), expected(chunks[n]!));
   });
 });
 
