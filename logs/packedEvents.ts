@@ -6,6 +6,7 @@
 // template, as the decoder's interning gives them within one thread, and one per user agent, so the
 // scorer's per-agent lookup on the main thread finds its key by identity, its hash already known,
 // instead of hashing and comparing a hundred-character slice per row.
+import { ownCopy } from '../common/ownCopy.js';
 import type { DecodeResult, Rejection } from './decode.js';
 import type { LogEvent } from './record.js';
 
@@ -72,9 +73,11 @@ export class EventPacker {
       let symbol = this.symbols.get(value);
       if (symbol === undefined) {
         symbol = this.symbols.size;
-        this.symbols.set(value, symbol);
-        this.symbolChars += value.length;
-        newSymbols.push(value);
+        // The key outlives its message: copy it, or a user agent cut from a line keeps the line.
+        const key = ownCopy(value);
+        this.symbols.set(key, symbol);
+        this.symbolChars += key.length;
+        newSymbols.push(key);
       }
       return symbol;
     };

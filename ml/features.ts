@@ -1,5 +1,6 @@
 // Feature spec "web-access-v2": turns canonical log rows into numeric vectors for K-means.
 // The spec id is stored in every model; a model trained on another spec is refused.
+import { ownCopy } from '../common/ownCopy.js';
 import type { LogEvent } from '../logs/record.js';
 import { ClientWindow, emptyStats, type ClientStats } from './clientWindow.js';
 import { emptyScan, SCRIPT_TOKEN, SQL_TOKEN, scanContent, TRAVERSAL_TOKEN, type ContentScan } from './content.js';
@@ -613,15 +614,6 @@ function agentClass(lookups: Lookups, userAgent: string | null): AgentClass {
     lookups.agents.set(ownCopy(userAgent), agent);
   }
   return agent;
-}
-
-/**
- * A string of its own for a long-lived cache key: rows from the decode thread hold slices of their
- * chunk's text (logs/packedEvents.ts), and a slice kept as a key would keep that whole chunk alive.
- * JSON round-trips any string exactly, lone surrogates included; it runs on cache misses only.
- */
-function ownCopy(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 function writeFeatures(
