@@ -2,7 +2,7 @@
 // runStreamer heartbeats from its own timer (independent of batch work), reports progress
 // to the workflow, polls the desired model, and stops cooperatively on cancellation.
 import { CancelledFailure, Context, activityInfo } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { desiredModelQuery, streamerProgressSignal } from '../workflows/signals.js';
 import type { PipelineActivities } from '../workflows/interfaces.js';
@@ -21,6 +21,7 @@ export type ClientProvider = () => Promise<Client>;
 
 /** How often a running streamer asks its workflow which model it should score with. */
 const MODEL_POLL_INTERVAL_MS = 3_000;
+const WORKFLOW_CALL_DEADLINE_MS = 10_000;
 
 export function createPipelineActivities(deps: ActivityDependencies, getClient: ClientProvider): PipelineActivities {
   return {
@@ -60,29 +61,21 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
       );
       // Progress goes to the workflow as a signal (it lands in history, so not too often); the desired
       // model is a query (no history), asked more often so a reloadModel takes effect within seconds.
-      const handle = async () => (await getClient()).workflow.getHandle(input.workflowId);
-      const guarded = (what: string, task: () => Promise<void>) => {
-        let running = false;
-        return async () => {
-          if (running) return;
-          running = true;
-          try {
-            await task();
-          } catch (error) {
-            context.log.warn(`cannot ${what}`, { workflowId: input.workflowId, error: (error as Error).message });
-          } finally {
-            running = false;
-          }
-        };
+      // Each call has a deadline: a query waits for a workflow task, so it can hang while the
+      // workflow's worker is away, and a call still in flight when the worker closes its connection
+      // is retried by the gRPC interceptor on a shut-down channel, which throws outside any promise.
+      const call = async <T>(task: (workflow: WorkflowHandle) => Promise<T>) => {
+        const client = await getClient();
+        return client.withDeadline(Date.now() + WORKFLOW_CALL_DEADLINE_MS, () => task(client.workflow.getHandle(input.workflowId)));
       };
-      const report = guarded('report progress to the pipeline workflow', async () =>
-        (await handle()).signal(streamerProgressSignal, progressOf()),
+      const report = singleFlight('report progress to the pipeline workflow', context, () =>
+        call((workflow) => workflow.signal(streamerProgressSignal, progressOf())),
       );
-      const pollModel = guarded('ask the pipeline workflow for the desired model; keeping the current one', async () => {
-        desiredModelVersion = await (await handle()).query(desiredModelQuery);
+      const pollModel = singleFlight('ask the pipeline workflow for the desired model; keeping the current one', context, async () => {
+        desiredModelVersion = await call((workflow) => workflow.query(desiredModelQuery));
       });
-      const progressTimer = setInterval(() => void report(), input.settings.progressIntervalSeconds * 1000);
-      const modelTimer = setInterval(() => void pollModel(), MODEL_POLL_INTERVAL_MS);
+      const progressTimer = setInterval(() => void report.run(), input.settings.progressIntervalSeconds * 1000);
+      const modelTimer = setInterval(() => void pollModel.run(), MODEL_POLL_INTERVAL_MS);
       const runDeadline = AbortSignal.timeout(input.settings.runSeconds * 1000);
       const stop = AbortSignal.any([context.cancellationSignal, runDeadline]);
       context.heartbeat(progressOf());
@@ -103,7 +96,9 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
         clearInterval(progressTimer);
         clearInterval(modelTimer);
       }
-      await report();
+      // Nothing this activity started may outlive it: the last report goes after any in flight.
+      await Promise.all([report.settled(), pollModel.settled()]);
+      await report.run();
       context.log.info('streamer stopped', {
         slot: input.slot,
         rowsTotal: latest.rowsTotal,
@@ -116,5 +111,24 @@ export function createPipelineActivities(deps: ActivityDependencies, getClient: 
       }
       return { slot: input.slot, runId: input.runId, rowsTotal: latest.rowsTotal, batches: latest.batches, partitions: latest.partitions };
     },
+  };
+}
+
+/** A background task that runs at most once at a time, logs its failures, and can be awaited. */
+function singleFlight(what: string, context: Context, task: () => Promise<unknown>) {
+  let inFlight: Promise<void> | undefined;
+  return {
+    run(): Promise<void> {
+      inFlight ??= task()
+        .then(
+          () => undefined,
+          (error: Error) => context.log.warn(`cannot ${what}`, { error: error.message }),
+        )
+        .finally(() => {
+          inFlight = undefined;
+        });
+      return inFlight;
+    },
+    settled: (): Promise<void> => inFlight ?? Promise.resolve(),
   };
 }
