@@ -19,7 +19,9 @@ import { extractScaledFeatures, FEATURE_COUNT, type FeatureBuffers } from '../ml
 import { createScorer } from '../ml/kmeansScorer.js';
 import type { ModelArtifact } from '../ml/model.js';
 import { scoreAugmentedRows, scoringTensors } from '../ml/score.js';
-import { takeMessages } from '../streamers/intake.js';
+import { decodeMessage } from '../logs/decode.js';
+import { EventPacker, EventUnpacker } from '../logs/packedEvents.js';
+import { takeDecoded } from '../streamers/intake.js';
 import type { ScoredRecord } from '../streamers/sinks.js';
 import { BENCH_SITE_SEED, trainBenchModel } from './lib/benchModel.js';
 import { printTable } from './lib/table.js';
@@ -50,7 +52,9 @@ const config = loadConfig().config;
 
 /**
  * The streamer's records of the next batch of the benchmark site's traffic, exactly as intake makes
- * them from Kafka messages (JSON lines), without verdicts (as while the pipeline is learning).
+ * them from Kafka messages (JSON lines), without verdicts (as while the pipeline is learning). The
+ * messages are decoded and packed as on the streamer's decode thread and cloned as its answers
+ * are, so records share one string per user agent, method and template, as the streamer's do.
  */
 function recordSource(): () => Promise<ScoredRecord[]> {
   const generator = createTrafficGenerator({
@@ -59,7 +63,9 @@ function recordSource(): () => Promise<ScoredRecord[]> {
     ratePerSecond: settings.ratePerSecond,
     anomalyRate: DEFAULT_ANOMALY_RATE,
   });
-  const decode = { maxMessageBytes: config.streaming.max_message_bytes, decoder: createDecoder(config.decode, { window: false }) };
+  const decode = { maxMessageBytes: config.streaming.max_message_bytes, nowMs: 0, decoder: createDecoder(config.decode, { window: false }) };
+  const packer = new EventPacker();
+  const unpacker = new EventUnpacker();
   let offset = 0n;
   return async () => {
     const messages: ConsumedMessage[] = [];
@@ -68,8 +74,11 @@ function recordSource(): () => Promise<ScoredRecord[]> {
       messages.push({ partition: 0, offset, key: null, value: Buffer.from(toJsonLine(log)), timestampMs: log.timestampMs });
       offset += 1n;
     }
-    const context = { topic: 'bench', partition: 0, decode, scorer: undefined, clientWindow: new ClientWindow(), nowMs: Date.now() };
-    return (await takeMessages(messages, context)).good;
+    decode.nowMs = Date.now();
+    const packed = packer.pack(messages.map((message) => decodeMessage(message.value, decode)));
+    const decoded = unpacker.receive(structuredClone(packed));
+    const context = { topic: 'bench', partition: 0, scorer: undefined, clientWindow: new ClientWindow(), nowMs: decode.nowMs };
+    return (await takeDecoded(messages, decoded, undefined, context)).good;
   };
 }
 
@@ -100,8 +109,8 @@ class StageTimes {
 type Timing = ReturnType<StageTimes['summary']>;
 
 /**
- * Each batch goes through the three stages in turn, each with a client window of its own that lives
- * through the whole stream, as a streamer's does.
+ * Each batch goes through the whole path and then the two stages, each with a client window of its
+ * own that lives through the whole stream, as a streamer's does.
  */
 async function measure(model: ModelArtifact) {
   const nextBatch = recordSource();
@@ -115,13 +124,15 @@ async function measure(model: ModelArtifact) {
   for (let batch = 0; batch < settings.warmUpBatches + settings.batches; batch += 1) {
     const records = await nextBatch();
     const timed = batch >= settings.warmUpBatches;
+    // The whole path first, on records no stage has touched, as intake hands them over: a string
+    // looked up in a Map keeps its hash, so a stage run before it would have done part of its work.
+    const verdicts = await stages.scoring.time(() => scorer.score(records, scoreWindow), timed);
+    if (timed) for (const flag of verdicts.anomalous) anomalies += flag;
     const { augmented } = await stages.features.time(
       () => extractScaledFeatures(records, featureWindow, model.vocabulary, model.scaler, buffers),
       timed,
     );
     await stages.tensor.time(() => scoreAugmentedRows(tensors, augmented, FEATURE_COUNT), timed);
-    const verdicts = await stages.scoring.time(() => scorer.score(records, scoreWindow), timed);
-    if (timed) for (const flag of verdicts.anomalous) anomalies += flag;
     if ((batch + 1) % 30 === 0) console.log(`  ${batch + 1} of ${settings.warmUpBatches + settings.batches} batches`);
   }
   tensors.dispose();
