@@ -63,7 +63,11 @@ function recordSource(): () => Promise<ScoredRecord[]> {
     ratePerSecond: settings.ratePerSecond,
     anomalyRate: DEFAULT_ANOMALY_RATE,
   });
-  const decode = { maxMessageBytes: config.streaming.max_message_bytes, nowMs: 0, decoder: createDecoder(config.decode, { window: false }) };
+  const decode = {
+    maxMessageBytes: config.streaming.max_message_bytes,
+    nowMs: 0,
+    decoder: createDecoder(config.decode, { window: false }),
+  };
   const packer = new EventPacker();
   const unpacker = new EventUnpacker();
   let offset = 0n;
