@@ -31,6 +31,7 @@ export function parseTrainOutput(stdout: string): TrainingOutcome {
   if (!parsed.version || !parsed.promotion) throw new LogstreamError('logstream train did not register a model version');
   return {
     promoted: parsed.promotion.promoted,
+    reason: parsed.promotion.reason,
     version: parsed.version,
     // The gate's figures when the site's own traffic judged the model, else the synthetic shop's.
     metrics: { ...(parsed.gate ?? parsed.holdout), trainingRows: parsed.trainingRows },

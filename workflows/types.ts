@@ -214,6 +214,8 @@ export interface TrainingInput {
 
 export interface TrainingOutcome {
   promoted: boolean;
+  /** Why the gate promoted the version or kept the champion, as `logstream train` says it. */
+  reason?: string;
   version: string;
   metrics?: Record<string, number>;
 }

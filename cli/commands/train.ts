@@ -163,5 +163,6 @@ async function trainThroughTemporal(config: PipelineConfig, json: boolean): Prom
   process.stdout.write(
     `${config.mlflow.registered_model} version ${report.version}: ${report.promoted ? 'promoted to champion' : 'not promoted'}${metrics ? ` (${metrics})` : ''}\n`,
   );
+  if (report.reason) process.stdout.write(`why: ${report.reason}\n`);
   process.stdout.write(`pipelines told to reload: ${report.pipelinesSignalled.join(', ') || 'none running'}\n`);
 }

@@ -327,6 +327,7 @@ describe('training', () => {
       'some progress\n{"k":3,"trainingRows":2000,"holdout":{"f1":0.9,"precision":0.8,"recall":1,"falsePositiveRate":0.01},"version":"4","promotion":{"promoted":true,"reason":"no champion yet"}}\n';
     assert.deepEqual(parseTrainOutput(stdout), {
       promoted: true,
+      reason: 'no champion yet',
       version: '4',
       metrics: { f1: 0.9, precision: 0.8, recall: 1, falsePositiveRate: 0.01, trainingRows: 2000 },
     });
