@@ -34,8 +34,13 @@ export function parseTrainOutput(stdout: string): TrainingOutcome {
     reason: parsed.promotion.reason,
     version: parsed.version,
     // The gate's figures when the site's own traffic judged the model, else the synthetic shop's.
-    metrics: { ...(parsed.gate ?? parsed.holdout), trainingRows: parsed.trainingRows },
+    metrics: { ...numbersOf(parsed.gate ?? parsed.holdout), trainingRows: parsed.trainingRows },
   };
+}
+
+/** The numeric figures of a report: per-scenario breakdowns and other nested values stay in MLflow. */
+function numbersOf(report: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(report).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
 }
 
 /**

@@ -158,7 +158,7 @@ async function trainThroughTemporal(config: PipelineConfig, json: boolean): Prom
     return;
   }
   const metrics = Object.entries(report.metrics ?? {})
-    .map(([name, value]) => `${name} ${Number(value).toFixed(4)}`)
+    .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toFixed(4)}`)
     .join(', ');
   process.stdout.write(
     `${config.mlflow.registered_model} version ${report.version}: ${report.promoted ? 'promoted to champion' : 'not promoted'}${metrics ? ` (${metrics})` : ''}\n`,

@@ -324,7 +324,7 @@ describe('schedules', () => {
 describe('training', () => {
   test('reads the outcome from `logstream train --json`', () => {
     const stdout =
-      'some progress\n{"k":3,"trainingRows":2000,"holdout":{"f1":0.9,"precision":0.8,"recall":1,"falsePositiveRate":0.01},"version":"4","promotion":{"promoted":true,"reason":"no champion yet"}}\n';
+      'some progress\n{"k":3,"trainingRows":2000,"holdout":{"f1":0.9,"precision":0.8,"recall":1,"falsePositiveRate":0.01,"perScenario":{"scan":{"recall":1}}},"version":"4","promotion":{"promoted":true,"reason":"no champion yet"}}\n';
     assert.deepEqual(parseTrainOutput(stdout), {
       promoted: true,
       reason: 'no champion yet',
