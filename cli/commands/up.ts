@@ -236,10 +236,16 @@ export function registerUpCommand(program: Command): void {
         if (pipeline?.startedHere) {
           say('stopping the pipeline: streamers finish their batch and commit');
           await pipeline.handle.signal(stopSignal).catch(() => undefined);
+          // The timer is cleared once the pipeline has stopped: left pending, it kept the process
+          // alive for the rest of the 90 s after it printed "stopped.".
+          let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             pipeline.handle.result().catch(() => undefined),
-            new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS)),
+            new Promise((resolve) => {
+              timer = setTimeout(resolve, STOP_TIMEOUT_MS);
+            }),
           ]);
+          clearTimeout(timer);
         }
         if (client && scheduleIds.length) {
           // Without this command's worker nobody runs what the schedules start: their runs would
