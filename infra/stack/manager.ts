@@ -149,18 +149,19 @@ function checkToolchains(service: ServiceSpec, installed: boolean): void {
   }
 }
 
-/** How long a restart waits for the stopped process's ports before it says they are taken. */
+/**
+ * How long a start waits for a port to be released before it says the port is taken: a process
+ * just stopped (by a restart, or by `stack down` right before) can hold its port for a moment.
+ */
 const PORT_RELEASE_WAIT_MS = 5000;
 
-/** Waits (up to timeoutMs) until none of the service's ports is in use; checkPortsFree then says who holds one. */
-async function waitForPortsFree(service: ServiceSpec, config: PipelineConfig, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** Waits until none of the service's ports is in use (PORT_RELEASE_WAIT_MS at most), then says who holds one that still is. */
+async function checkPortsFree(service: ServiceSpec, config: PipelineConfig, say: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + PORT_RELEASE_WAIT_MS;
   for (const port of service.ports(config)) {
+    if (await isPortInUse(port)) say(`port ${port} is in use; waiting up to ${PORT_RELEASE_WAIT_MS / 1000} s for it to be released`);
     while (Date.now() < deadline && (await isPortInUse(port))) await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function checkPortsFree(service: ServiceSpec, config: PipelineConfig): Promise<void> {
   for (const port of service.ports(config)) {
     if (!(await isPortInUse(port))) continue;
     const holder = portHolder(port);
@@ -202,7 +203,6 @@ async function upOne(context: StackContext, service: ServiceSpec): Promise<UpOut
     say(`restarting (pid ${running.pid}): ${outdated}`);
     await stopRecordedProcess(running, (service.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS) * 1000);
     removePidFile(files.pidFile);
-    await waitForPortsFree(service, context.config, PORT_RELEASE_WAIT_MS);
   } else if (running) {
     if (await service.healthy(context.config)) {
       say(`already running (pid ${running.pid}) at ${url}`);
@@ -217,7 +217,7 @@ async function upOne(context: StackContext, service: ServiceSpec): Promise<UpOut
 
   const installed = service.isInstalled(context.paths);
   checkToolchains(service, installed);
-  await checkPortsFree(service, context.config);
+  await checkPortsFree(service, context.config, say);
   if (!installed) {
     const started = Date.now();
     say(`installing into ${service.installDir(context.paths)}`);
@@ -263,7 +263,7 @@ export async function stackUp(context: StackContext, names: readonly string[]): 
       }
       try {
         checkToolchains(service, false);
-        await checkPortsFree(service, context.config);
+        await checkPortsFree(service, context.config, (line) => context.log(`${service.name}: ${line}`));
         const started = Date.now();
         context.log(`${service.name}: installing into ${service.installDir(context.paths)}`);
         await service.install(context.paths, (line) => context.log(`${service.name}: ${line}`));

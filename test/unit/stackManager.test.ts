@@ -127,6 +127,17 @@ test('a taken port is reported with the process that holds it', async () => {
   }
 });
 
+test('a port released within a few seconds (a process still stopping) is waited for, and said so', async () => {
+  const port = await freePort();
+  const stopping = createServer().listen(port, '127.0.0.1');
+  await new Promise((resolve) => stopping.once('listening', resolve));
+  setTimeout(() => stopping.close(), 1000);
+  const context = stackContext(fakeService(port));
+  assert.equal((await stackUp(context, [])).get('fake'), 'started');
+  assert.ok(context.lines.some((line) => line === `fake: port ${port} is in use; waiting up to 5 s for it to be released`));
+  await stackDown(context, []);
+});
+
 test('a service that exits while starting fails at once with the end of its log', async () => {
   const context = stackContext(fakeService(await freePort(), { mode: 'crash' }));
   const started = Date.now();
