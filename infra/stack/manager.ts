@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { UsageError } from '../../config/errors.js';
 import type { PipelineConfig } from '../../config/schema.js';
 import { PortTakenError, ServiceStartError, StackError, ToolchainMissingError } from './errors.js';
@@ -159,11 +160,13 @@ const PORT_RELEASE_WAIT_MS = 5000;
 async function checkPortsFree(service: ServiceSpec, config: PipelineConfig, say: (line: string) => void): Promise<void> {
   const deadline = Date.now() + PORT_RELEASE_WAIT_MS;
   for (const port of service.ports(config)) {
-    if (await isPortInUse(port)) say(`port ${port} is in use; waiting up to ${PORT_RELEASE_WAIT_MS / 1000} s for it to be released`);
-    while (Date.now() < deadline && (await isPortInUse(port))) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  for (const port of service.ports(config)) {
-    if (!(await isPortInUse(port))) continue;
+    let inUse = await isPortInUse(port);
+    if (inUse) say(`port ${port} is in use; waiting up to ${PORT_RELEASE_WAIT_MS / 1000} s for it to be released`);
+    while (inUse && Date.now() < deadline) {
+      await delay(100);
+      inUse = await isPortInUse(port);
+    }
+    if (!inUse) continue;
     const holder = portHolder(port);
     const useExisting = service.externalKey
       ? ` If it is a ${service.name} you run yourself, set ${service.externalKey} in the configuration and the stack will use it instead of starting one.`
