@@ -7,6 +7,8 @@
 // re-scored after a resync) is retracted under the same id, and a committed anomaly that was
 // never alerted (read back after a crash) is sent. How far every committed anomaly's alert is
 // acknowledged is recorded per partition (the alerts watermark), so a restart sends what is missing.
+// Alerts other owners sent for rows they never committed are taken over (alertHistory.ts) and
+// reconciled in the same way.
 import type { Logger } from 'pino';
 import type { MessageProducer, OutgoingMessage } from '../clients/kafka/index.js';
 import { observeAlerts } from './metrics.js';
@@ -99,6 +101,13 @@ interface PartitionAlerts {
   byOffset: Map<bigint, AlertState>;
   /** Logs version through which committed rows were reconciled. */
   reconciledThrough: bigint;
+  /**
+   * While the alerts of earlier owners are read back: the committed ranges to reconcile once they
+   * are known, with their anomalous rows, in order.
+   */
+  waiting?: { through: bigint; anomalous: ScoredRecord[] }[];
+  /** Read-backs not finished yet. */
+  reads?: number;
 }
 
 interface Outgoing {
@@ -136,6 +145,45 @@ export class AlertOutbox {
     this.partitions.set(partition, { byOffset: new Map(), reconciledThrough: watermark });
   }
 
+  /**
+   * Alerts that other owners of the partition may have sent after what is reconciled: `earlier`
+   * resolves with their offsets, which are then reconciled like this outbox's own alerts
+   * (retracted unless the committed row is anomalous). Committed ranges wait for them.
+   */
+  takeOver(partition: number, earlier: Promise<readonly bigint[]>): void {
+    const state = this.partitions.get(partition);
+    if (!state) return;
+    state.waiting ??= [];
+    state.reads = (state.reads ?? 0) + 1;
+    earlier.then(
+      (offsets) => this.adopt(partition, state, offsets),
+      (error: unknown) => {
+        this.options.logger.warn(
+          { partition, error: (error as Error).message },
+          'could not read back the alerts other owners sent; those of rows they never committed are not retracted',
+        );
+        this.adopt(partition, state, []);
+      },
+    );
+  }
+
+  /** Adds other owners' alerts (unless the partition moved on meanwhile); after the last read, reconciles the ranges that waited. */
+  private adopt(partition: number, state: PartitionAlerts, offsets: readonly bigint[]): void {
+    if (this.partitions.get(partition) !== state) return;
+    let adopted = 0;
+    for (const offset of offsets) {
+      if (offset <= state.reconciledThrough || state.byOffset.has(offset)) continue;
+      state.byOffset.set(offset, { unacked: 0, committed: false });
+      adopted += 1;
+    }
+    if (adopted) this.options.logger.info({ partition, alerts: adopted }, 'took over alerts sent by other owners of the partition');
+    state.reads! -= 1;
+    if (state.reads! > 0) return;
+    const waiting = state.waiting ?? [];
+    state.waiting = undefined;
+    for (const range of waiting) this.committed(partition, range.through, range.anomalous);
+  }
+
   revoke(partition: number): void {
     this.partitions.delete(partition);
   }
@@ -166,6 +214,10 @@ export class AlertOutbox {
   committed(partition: number, through: bigint, rows: readonly ScoredRecord[]): void {
     const state = this.partitions.get(partition);
     if (!state || through <= state.reconciledThrough) return;
+    if (state.waiting) {
+      state.waiting.push({ through, anomalous: rows.filter((row) => row.isAnomaly) });
+      return;
+    }
     const after = state.reconciledThrough;
     const anomalous = new Map<bigint, ScoredRecord>();
     for (const row of rows) if (row.isAnomaly && row.offset > after && row.offset <= through) anomalous.set(row.offset, row);

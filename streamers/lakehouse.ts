@@ -89,6 +89,7 @@ export async function openLakehouse(
       for (const appId of appIds) versions.set(appId, BigInt((await tables[table].txnVersion(appId)) ?? -1));
       return versions;
     },
+    txnUpdatedAt: (table, appId) => tables[table].txnUpdatedAt(appId),
     async commitSteps(steps) {
       try {
         const results = writer

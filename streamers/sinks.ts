@@ -63,6 +63,8 @@ export type AppendResult =
 export interface Lakehouse {
   /** The tables' txn versions for these appIds, read from storage now (-1 = never committed). */
   txnVersions(table: TableName, appIds: readonly string[]): Promise<Map<string, bigint>>;
+  /** When an appId's txn was last committed (epoch ms), or undefined if never or not recorded. */
+  txnUpdatedAt(table: TableName, appId: string): Promise<number | undefined>;
   /**
    * Commits in steps: the appends of a step together (one atomic commit per table), the next step
    * only when every append of this one committed. One result per append; failures are results.

@@ -9,6 +9,7 @@ import type { DecodeOptions } from '../logs/decode.js';
 import { activeBackend } from '../ml/backend.js';
 import { ClientWindow } from '../ml/clientWindow.js';
 import type { ModelWatcher, Scorer } from '../ml/scorer.js';
+import { ALERT_READ_BACK_MARGIN_MS, AlertHistoryReader } from './alertHistory.js';
 import { AlertOutbox, deadLetterMessage } from './alerts.js';
 import { type Accepted, type Batch, type BatchLimits, cutBatch, PendingBatch } from './batch.js';
 import { type BatchOutcome, type RetryPolicy, TableCommitter } from './committer.js';
@@ -100,6 +101,8 @@ interface PartitionVersions {
   tables: TableVersions;
   search: bigint;
   alerts: bigint;
+  /** When the partition's logs txn was last committed (epoch ms), when recorded. */
+  logsUpdatedAtMs?: number;
 }
 
 /** The model version a streamer reports while it has no model (the pipeline is learning). */
@@ -122,6 +125,7 @@ export class Streamer {
   private readonly pending = new PendingBatch<Accepted>();
   private readonly committer: TableCommitter;
   private readonly alerts: AlertOutbox;
+  private readonly alertHistory: AlertHistoryReader;
   private readonly searchFeeder?: SearchFeeder;
   private readonly clientWindow = new ClientWindow();
   private observedScorer?: Scorer | null;
@@ -171,6 +175,7 @@ export class Streamer {
       producer: () => this.producer,
       logger: this.logger,
     });
+    this.alertHistory = new AlertHistoryReader(options.kafka, options.anomaliesTopic, options.topic);
     if (options.search) {
       this.searchFeeder = new SearchFeeder({
         search: options.search,
@@ -335,15 +340,21 @@ export class Streamer {
       const assigned = new Set(partitions);
       for (const partition of this.ledger.owned()) if (!assigned.has(partition)) this.revoke(partition);
       const kept: number[] = [];
-      for (const partition of partitions) {
-        const versions = await this.readVersions(partition);
-        if (this.unchanged(partition, versions.tables)) {
-          kept.push(partition);
-          // kafkajs fetches from the group offset after a rejoin; intake continues where it was.
-          this.consumer?.seek(topic, partition, this.ledger.seek(partition)!);
-        } else {
-          await this.applyResync(partition, versions, 'assigned');
+      try {
+        for (const partition of partitions) {
+          const versions = await this.readVersions(partition);
+          if (this.unchanged(partition, versions.tables)) {
+            kept.push(partition);
+            // kafkajs fetches from the group offset after a rejoin; intake continues where it was.
+            this.consumer?.seek(topic, partition, this.ledger.seek(partition)!);
+            // Another streamer may have had it meanwhile, and alerted rows it never committed.
+            this.takeOverAlerts(partition, versions);
+          } else {
+            await this.applyResync(partition, versions, 'assigned');
+          }
         }
+      } finally {
+        this.alertHistory.flush();
       }
       if (partitions.length) {
         this.logger.info(
@@ -356,6 +367,19 @@ export class Streamer {
       }
       if (partitions.length && !this.stopping) this.consumer?.resume(topic, partitions);
     });
+  }
+
+  /**
+   * Alerts other owners sent for rows after what this streamer has reconciled, read back from the
+   * alerts topic from a little before the partition's last logs commit (see alertHistory.ts).
+   */
+  private takeOverAlerts(partition: number, versions: PartitionVersions): void {
+    const after = this.alerts.reconciled(partition);
+    if (after === undefined) return;
+    // A partition never committed was at most a batch old when its last owner stopped; one whose
+    // txn has no time (written by another engine) is read back from the start of the topic's retention.
+    const lastCommitMs = versions.logsUpdatedAtMs ?? (versions.tables.logs < 0n ? Date.now() : 0);
+    this.alerts.takeOver(partition, this.alertHistory.request(partition, after, Math.max(0, lastCommitMs - ALERT_READ_BACK_MARGIN_MS)));
   }
 
   private unchanged(partition: number, versions: TableVersions): boolean {
@@ -381,6 +405,7 @@ export class Streamer {
         lakehouse.txnVersions(table, [txnAppId(table, topic, partition)]),
       ),
     ]);
+    const logsUpdatedAtMs = await lakehouse.txnUpdatedAt('logs', logsAppId);
     const version = (versions: Map<string, bigint>, appId: string) => versions.get(appId) ?? -1n;
     const logsVersion = version(logs!, logsAppId);
     const alertsVersion = version(logs!, alerts);
@@ -394,6 +419,7 @@ export class Streamer {
       search: search ? version(logs!, search) : -1n,
       // A partition never alerted through the watermark starts from now: an upgrade must not replay history as alerts.
       alerts: alertsVersion < 0n ? logsVersion : alertsVersion,
+      logsUpdatedAtMs,
     };
   }
 
@@ -423,6 +449,7 @@ export class Streamer {
       this.searchFeeder?.assign(partition, versions.search, versions.tables.logs);
       this.alerts.assign(partition, versions.alerts);
     }
+    if (reason === 'assigned') this.takeOverAlerts(partition, versions);
     // Alerts must agree with the rows the logs table holds: retract what they do not confirm, send what was never sent.
     const reconcileFrom = this.alerts.reconciled(partition)!;
     if (reconcileFrom < versions.tables.logs) {

@@ -272,6 +272,12 @@ export class DeltaTable {
     return this.state.txns.get(appId)?.version;
   }
 
+  /** When appId's txn was last committed (its lastUpdated, epoch ms), from the cached state brought up to date. */
+  async txnUpdatedAt(appId: string): Promise<number | undefined> {
+    await this.update();
+    return this.state.txns.get(appId)?.lastUpdated ?? undefined;
+  }
+
   private assertWritable(): void {
     const feature = unsupportedWriterFeature(this.state.protocol, this.state.metadata);
     if (feature) throw new UnsupportedFeatureError(this.path, feature, 'write');

@@ -1,6 +1,7 @@
 // The only module that talks to Kafka. kafkajs stays behind these small interfaces so another
 // client library can be swapped in and measured against it without touching the streamers.
 import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { probeTls, TlsHandshakeError, tlsFailureOf } from '../tls.js';
 import { KafkaAuthenticationError, KafkaUnavailableError } from './errors.js';
@@ -124,6 +125,12 @@ export interface KafkaClient {
   describeCluster(): Promise<ClusterDescription>;
   createProducer(): Promise<MessageProducer>;
   createConsumer(options: GroupConsumerOptions): GroupConsumer;
+  /**
+   * Reads a topic's recent history: every message from the first one stamped at or after sinceMs,
+   * in each partition, up to the partition's end as of the call, handed to `each` batch by batch.
+   * Commits nothing (a throwaway group of its own). Resolves with the number of messages read.
+   */
+  readSince(topic: string, sinceMs: number, each: (messages: readonly ConsumedMessage[]) => void, timeoutMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -258,11 +265,84 @@ export function createKafkaClient(settings: KafkaSettings, options: KafkaClientO
         fail,
       );
     },
+    async readSince(topic, sinceMs, each, timeoutMs = READ_SINCE_TIMEOUT_MS) {
+      const client = await connectedAdmin();
+      const [starts, ends] = await Promise.all([
+        client.fetchTopicOffsetsByTimestamp(topic, sinceMs),
+        client.fetchTopicOffsets(topic),
+      ]).catch((error: unknown) => {
+        throw fail(error);
+      });
+      const ranges = readRanges(starts, ends);
+      if (ranges.size === 0) return 0;
+      const consumer = kafka.consumer({
+        groupId: `logstream-read-${randomUUID()}`,
+        maxWaitTimeInMs: 100,
+        maxBytesPerPartition: 4 * 1024 * 1024,
+        allowAutoTopicCreation: false,
+      });
+      let read = 0;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: false });
+        const done = new Promise<void>((resolve, reject) => {
+          timer = setTimeout(
+            () => reject(new KafkaUnavailableError(settings.servers, `reading ${topic} back took over ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+          consumer
+            .run({
+              autoCommit: false,
+              eachBatchAutoResolve: true,
+              eachBatch: async ({ batch }) => {
+                const range = ranges.get(batch.partition);
+                if (!range) return;
+                const messages = batch.messages
+                  .map((message) => consumedMessage(batch.partition, message))
+                  .filter((message) => message.offset < range.end);
+                read += messages.length;
+                if (messages.length) each(messages);
+                if (BigInt(batch.lastOffset()) + 1n >= range.end) {
+                  ranges.delete(batch.partition);
+                  if (ranges.size === 0) resolve();
+                }
+              },
+            })
+            .catch(reject);
+        });
+        for (const [partition, range] of ranges) consumer.seek({ topic, partition, offset: range.start.toString() });
+        await done;
+        return read;
+      } catch (error) {
+        throw fail(error);
+      } finally {
+        clearTimeout(timer);
+        await consumer.disconnect().catch(() => undefined);
+      }
+    },
     async close() {
       if (adminConnected) await admin.disconnect();
       adminConnected = undefined;
     },
   };
+}
+
+/** How long readSince may take before it gives up. */
+const READ_SINCE_TIMEOUT_MS = 120_000;
+
+/** Per partition, the offsets readSince reads: from the first at the timestamp to the end, where that is not empty. */
+export function readRanges(
+  starts: readonly { partition: number; offset: string }[],
+  ends: readonly { partition: number; high: string }[],
+): Map<number, { start: bigint; end: bigint }> {
+  const ranges = new Map<number, { start: bigint; end: bigint }>();
+  for (const { partition, high } of ends) {
+    const start = starts.find((entry) => entry.partition === partition)?.offset;
+    const end = BigInt(high);
+    if (start !== undefined && BigInt(start) < end) ranges.set(partition, { start: BigInt(start), end });
+  }
+  return ranges;
 }
 
 /** Messages per produce request stay under this many bytes: the broker refuses record batches over message.max.bytes (1 MiB by default). */

@@ -27,6 +27,10 @@ export class MemoryLakehouse implements Lakehouse {
     return new Map(appIds.map((appId) => [appId, this.tables[table].txns.get(appId) ?? -1n]));
   }
 
+  async txnUpdatedAt(): Promise<number | undefined> {
+    return undefined;
+  }
+
   async commitSteps(steps: readonly (readonly TableAppend[])[]): Promise<AppendResult[][]> {
     const results: AppendResult[][] = [];
     let proceed = true;

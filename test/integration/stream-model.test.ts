@@ -1,23 +1,23 @@
 // `logstream stream --model FILE` scores every row with that model, and says so in the rows; an
 // unreadable model is a clear error before anything is consumed.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { PipelineConfig } from '../../config/schema.js';
-import { generateTrainingData } from '../../generator/index.js';
-import { serializeModel } from '../../ml/model.js';
-import { trainModel } from '../../ml/train.js';
-import { logstreamArgs } from '../../cli/nodeFlags.js';
 import { requireService, waitFor } from '../helpers/stack.js';
-import { generatedMessages, produce, streamerFixture, tableRowCount, tableRows, type StreamerFixture } from './streamer-support.js';
+import {
+  generatedMessages,
+  produce,
+  streamerFixture,
+  streamProcess,
+  tableRowCount,
+  tableRows,
+  trainedModelFile,
+  type StreamerFixture,
+} from './streamer-support.js';
 
 const ROWS = 2_000;
-const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 let config: PipelineConfig;
 let fixture: StreamerFixture;
@@ -26,16 +26,7 @@ let modelFile: string;
 before(async () => {
   config = await requireService('kafka');
   fixture = await streamerFixture(config, 'stream-model');
-  const { model } = await trainModel(generateTrainingData(3_000, 5), {
-    kMin: 2,
-    kMax: 3,
-    seed: 5,
-    thresholdPercentile: 99,
-    source: 'test',
-    origin: 'generated',
-  });
-  modelFile = join(await mkdtemp(join(tmpdir(), 'stream-model-')), 'model.json');
-  await writeFile(modelFile, serializeModel(model));
+  modelFile = await trainedModelFile();
 });
 
 after(async () => {
@@ -43,29 +34,7 @@ after(async () => {
   await fixture?.kafka.close();
 });
 
-function stream(model: string) {
-  const child = spawn(
-    process.execPath,
-    logstreamArgs('stream', '--topic', fixture.topic, '--group', fixture.groupId, '--no-search', '--model', model),
-    {
-      cwd: repositoryRoot,
-      env: {
-        ...process.env,
-        LOGSTREAM_KAFKA_SERVERS: config.kafka.servers,
-        LOGSTREAM_DELTA_ROOT: fixture.deltaRoot,
-        LOGSTREAM_KAFKA_DLQ_TOPIC: fixture.dlqTopic,
-        LOGSTREAM_KAFKA_ANOMALIES_TOPIC: fixture.anomaliesTopic,
-        LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: '300',
-        LOGSTREAM_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
-  return { child, exited: once(child, 'exit').then(([code]) => code as number | null), stderr: () => stderr };
-}
+const stream = (model: string) => streamProcess(fixture, config, { model });
 
 test('stream --model FILE scores every row with that model; a missing file fails before consuming', async () => {
   const missing = stream(join(tmpdir(), 'no-such-model.json'));

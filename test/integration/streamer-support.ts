@@ -1,12 +1,18 @@
 // Shared by the streamer integration tests: a streamer over real Kafka and real Delta tables in a
 // fresh folder, unique topic names, and readers of what landed in the tables.
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { logstreamArgs } from '../../cli/nodeFlags.js';
 import { createKafkaClient, type KafkaClient, type OutgoingMessage } from '../../clients/kafka/index.js';
 import { DeltaTable, tablePath, type S3Settings } from '../../clients/delta/index.js';
 import type { PipelineConfig } from '../../config/schema.js';
-import { createTrafficGenerator, toJsonLine } from '../../generator/index.js';
+import { createTrafficGenerator, generateTrainingData, toJsonLine } from '../../generator/index.js';
+import { serializeModel } from '../../ml/model.js';
+import { trainModel } from '../../ml/train.js';
 import { createStreamer, type StreamerOverrides } from '../../streamers/createStreamer.js';
 import { TABLE_FOLDERS } from '../../streamers/lakehouse.js';
 import type { Streamer } from '../../streamers/streamer.js';
@@ -109,4 +115,56 @@ export async function tableRowCount(
 export async function topicMessageCount(kafka: KafkaClient, topic: string): Promise<number> {
   const offsets = await kafka.topicOffsets(topic);
   return offsets.reduce((sum, partition) => sum + Number(partition.high - partition.low), 0);
+}
+
+/** A K-means model trained on generated traffic, written to a file of its own for `--model`. */
+export async function trainedModelFile(thresholdPercentile = 99): Promise<string> {
+  const { model } = await trainModel(generateTrainingData(3_000, 5), {
+    kMin: 2,
+    kMax: 3,
+    seed: 5,
+    thresholdPercentile,
+    source: 'test',
+    origin: 'generated',
+  });
+  const file = join(await mkdtemp(join(tmpdir(), 'streamer-model-')), 'model.json');
+  await writeFile(file, serializeModel(model));
+  return file;
+}
+
+export interface StreamProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderr(): string;
+}
+
+const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `logstream stream --no-search --model MODEL` on the fixture's topics and lakehouse, as a process of its own. */
+export function streamProcess(
+  fixture: StreamerFixture,
+  config: PipelineConfig,
+  options: { model: string; batchMaxWaitMs?: number; logLevel?: string },
+): StreamProcess {
+  const child = spawn(
+    process.execPath,
+    logstreamArgs('stream', '--topic', fixture.topic, '--group', fixture.groupId, '--no-search', '--model', options.model),
+    {
+      cwd: repositoryRoot,
+      env: {
+        ...process.env,
+        LOGSTREAM_KAFKA_SERVERS: config.kafka.servers,
+        LOGSTREAM_DELTA_ROOT: fixture.deltaRoot,
+        LOGSTREAM_KAFKA_DLQ_TOPIC: fixture.dlqTopic,
+        LOGSTREAM_KAFKA_ANOMALIES_TOPIC: fixture.anomaliesTopic,
+        LOGSTREAM_STREAMING_BATCH_MAX_WAIT_MS: String(options.batchMaxWaitMs ?? 300),
+        LOGSTREAM_LOG_LEVEL: options.logLevel ?? 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.resume();
+  return { child, exited: once(child, 'exit').then(([code]) => code as number | null), stderr: () => stderr };
 }
